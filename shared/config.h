@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * pochtar.conf: one INI file, sections [spool] [receive] [sign] [deliver],
+ * parsed with libinih. Every daemon loads the whole file, so a typo in any
+ * section fails at start, with the file, line and reason; pochtar.conf(5)
+ * documents every key. Options are declared in config-options.c.
+ */
+
+typedef uint64_t usec_t;
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+
+typedef struct SpoolConfig {
+        char *dir;
+} SpoolConfig;
+
+typedef struct ReceiveConfig {
+        char **listen;                  /* "127.0.0.1:25", ... */
+        char *hostname;                 /* banner, Received:, Message-ID */
+        char *origin_domain;            /* qualifies bare local parts */
+        char **allow;                   /* client networks, CIDR */
+        char *sender_map;               /* rewrite map file, or NULL */
+        uint64_t max_message_size;
+        unsigned max_recipients;
+        unsigned max_sessions;
+        usec_t command_timeout;
+        usec_t data_timeout;
+        usec_t idle_exit;               /* 0: never exit when idle */
+} ReceiveConfig;
+
+typedef enum SignPolicy {
+        SIGN_POLICY_PASS,               /* pass the message on unsigned, logged */
+        SIGN_POLICY_QUARANTINE,
+} SignPolicy;
+
+typedef struct SignConfig {
+        char *domain;
+        char *selector;
+        char *key;
+        char *key_table;
+        char *signing_table;
+        char *canonicalization;         /* "relaxed/relaxed" */
+        char **oversign_headers;
+        usec_t expire;                  /* x= = t= + expire; 0: no x= */
+        SignPolicy on_no_key;
+        SignPolicy on_bad_from;
+} SignConfig;
+
+typedef enum DeliverMode {
+        DELIVER_MODE_MX,
+        DELIVER_MODE_RELAY,
+        DELIVER_MODE_CAPTURE,
+} DeliverMode;
+
+typedef struct DeliverConfig {
+        DeliverMode mode;
+        char *capture_dir;
+        char *relayhost;
+        char *relay_user;
+        char *relay_password_file;
+        char *helo_name;
+        char *bind_address;
+        char *tls_policy;               /* none | may | encrypt | verify */
+        char *tls_policy_map;
+        char *tls_priority;
+        unsigned max_connections;
+        unsigned max_per_destination;
+        usec_t connect_timeout;
+        usec_t command_timeout;
+        usec_t data_timeout;
+        usec_t retry_min;
+        usec_t retry_max;
+        usec_t max_queue_lifetime;
+        usec_t delay_warning;
+} DeliverConfig;
+
+typedef struct Config {
+        char *path;
+        SpoolConfig spool;
+        ReceiveConfig receive;
+        SignConfig sign;
+        DeliverConfig deliver;
+} Config;
+
+typedef int (*ConfigParseFn)(const char *value, void *dst, const void *arg);
+
+typedef struct ConfigOption {
+        const char *section;
+        const char *key;
+        ConfigParseFn parse;
+        size_t offset;
+        const void *arg;
+} ConfigOption;
+
+extern const ConfigOption config_options[];
+extern const size_t config_options_count;
+
+/* Defaults for every option; then config_load() applies the file. */
+int config_init(Config *c);
+void config_done(Config *c);
+/*
+ * Reads @path over the defaults in @c. On a bad file returns -EINVAL (or
+ * -errno for I/O) and sets *ret_error to "PATH:LINE: reason".
+ */
+int config_load(Config *c, const char *path, char **ret_error);
+
+/* Parsers, returning -EINVAL on a bad value; arg as documented. */
+int config_parse_string(const char *v, void *dst, const void *arg);
+int config_parse_path(const char *v, void *dst, const void *arg);       /* absolute */
+int config_parse_bool(const char *v, void *dst, const void *arg);
+int config_parse_unsigned(const char *v, void *dst, const void *arg);   /* arg: const unsigned[2] {min,max} or NULL */
+int config_parse_size(const char *v, void *dst, const void *arg);       /* bytes; k, M, G suffixes (1024) */
+int config_parse_usec(const char *v, void *dst, const void *arg);       /* "90", "30s", "5m", "1h", "5d", "250ms" */
+int config_parse_strv(const char *v, void *dst, const void *arg);       /* comma/space separated list */
+int config_parse_sign_policy(const char *v, void *dst, const void *arg);
+int config_parse_deliver_mode(const char *v, void *dst, const void *arg);
+
+void strv_free(char **l);
+size_t strv_length(char * const *l);
+int strv_extend(char ***l, const char *s);

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Writer and strict reader of the spool envelope. The reader trusts
+ * nothing: a queue file may have been written by a compromised stage, so
+ * every line is bounded, every key known, every value re-validated
+ * (addresses through address.c), and anything else is -EBADMSG, which the
+ * calling stage turns into quarantine.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "shared/address.h"
+#include "shared/envelope.h"
+#include "shared/limits.h"
+#include "shared/macro.h"
+#include "shared/xtext.h"
+
+void envelope_done(Envelope *e) {
+        if (!e)
+                return;
+        free(e->client);
+        free(e->helo);
+        free(e->sender);
+        free(e->envid);
+        for (size_t i = 0; i < e->n_rcpts; i++) {
+                free(e->rcpts[i].addr);
+                free(e->rcpts[i].orcpt);
+        }
+        free(e->rcpts);
+        *e = (Envelope) {};
+}
+
+int envelope_add_rcpt(Envelope *e, const char *addr, const char *orcpt, unsigned notify) {
+        _cleanup_free_ char *a = NULL, *o = NULL;
+        Recipient *n;
+
+        a = strdup(addr);
+        if (!a)
+                return -ENOMEM;
+        if (orcpt) {
+                o = strdup(orcpt);
+                if (!o)
+                        return -ENOMEM;
+        }
+        n = reallocarray(e->rcpts, e->n_rcpts + 1, sizeof(Recipient));
+        if (!n)
+                return -ENOMEM;
+        e->rcpts = n;
+        e->rcpts[e->n_rcpts++] = (Recipient) {
+                .addr = TAKE_PTR(a),
+                .orcpt = TAKE_PTR(o),
+                .notify = notify,
+        };
+        return 0;
+}
+
+const char *dsn_ret_to_string(DsnRet r) {
+        switch (r) {
+        case DSN_RET_FULL:
+                return "FULL";
+        case DSN_RET_HDRS:
+                return "HDRS";
+        default:
+                return NULL;
+        }
+}
+
+static const struct {
+        unsigned bit;
+        const char *name;
+} notify_names[] = {
+        { DSN_NOTIFY_NEVER, "NEVER" },
+        { DSN_NOTIFY_SUCCESS, "SUCCESS" },
+        { DSN_NOTIFY_FAILURE, "FAILURE" },
+        { DSN_NOTIFY_DELAY, "DELAY" },
+};
+
+int dsn_notify_format(unsigned notify, Buf *out) {
+        bool first = true;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(notify_names); i++) {
+                if (!(notify & notify_names[i].bit))
+                        continue;
+                r = buf_printf(out, "%s%s", first ? "" : ",", notify_names[i].name);
+                if (r < 0)
+                        return r;
+                first = false;
+        }
+        return 0;
+}
+
+/* RFC 3461 §4.1: NEVER alone, or any of SUCCESS, FAILURE, DELAY; case-insensitive. */
+int dsn_notify_parse(const char *p, size_t n, unsigned *ret) {
+        unsigned v = 0;
+        size_t start = 0;
+
+        if (n == 0)
+                return -EINVAL;
+        for (size_t i = 0; i <= n; i++) {
+                bool found = false;
+
+                if (i < n && p[i] != ',')
+                        continue;
+                for (size_t k = 0; k < ELEMENTSOF(notify_names); k++)
+                        if (ascii_strncaseeq(p + start, i - start, notify_names[k].name)) {
+                                if (v & notify_names[k].bit)
+                                        return -EINVAL;
+                                v |= notify_names[k].bit;
+                                found = true;
+                        }
+                if (!found)
+                        return -EINVAL;
+                start = i + 1;
+        }
+        if ((v & DSN_NOTIFY_NEVER) && v != DSN_NOTIFY_NEVER)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static int put_field(Buf *out, const char *key, const char *value) {
+        int r;
+
+        r = buf_printf(out, "%s ", key);
+        if (r < 0)
+                return r;
+        r = xtext_encode(out, value, strlen(value));
+        if (r < 0)
+                return r;
+        return buf_append_byte(out, '\n');
+}
+
+int envelope_format(const Envelope *e, Buf *out) {
+        int r;
+
+        if (!queue_id_valid(e->id) || !e->sender)
+                return -EINVAL;
+        r = buf_printf(out, ENVELOPE_MAGIC " %d\nid %s\narrival %" PRIu64 "\n", ENVELOPE_VERSION,
+                       e->id, e->arrival_usec);
+        if (r < 0)
+                return r;
+        if (e->kind == ENVELOPE_KIND_DSN) {
+                r = buf_append_str(out, "kind dsn\n");
+                if (r < 0)
+                        return r;
+        }
+        if (e->client && (r = put_field(out, "client", e->client)) < 0)
+                return r;
+        if (e->helo && (r = put_field(out, "helo", e->helo)) < 0)
+                return r;
+        if ((r = put_field(out, "sender", e->sender)) < 0)
+                return r;
+        if (e->ret != DSN_RET_UNSET && (r = buf_printf(out, "ret %s\n", dsn_ret_to_string(e->ret))) < 0)
+                return r;
+        if (e->envid && (r = put_field(out, "envid", e->envid)) < 0)
+                return r;
+        if (e->body == BODY_8BITMIME && (r = buf_append_str(out, "body 8BITMIME\n")) < 0)
+                return r;
+        if (e->smtputf8 && (r = buf_append_str(out, "smtputf8 yes\n")) < 0)
+                return r;
+        for (size_t i = 0; i < e->n_rcpts; i++) {
+                const Recipient *rc = &e->rcpts[i];
+
+                r = buf_append_str(out, "rcpt ");
+                if (r >= 0)
+                        r = xtext_encode(out, rc->addr, strlen(rc->addr));
+                if (r >= 0 && rc->notify) {
+                        r = buf_append_str(out, " notify=");
+                        if (r >= 0)
+                                r = dsn_notify_format(rc->notify, out);
+                }
+                if (r >= 0 && rc->orcpt) {
+                        r = buf_append_str(out, " orcpt=");
+                        if (r >= 0)
+                                r = xtext_encode(out, rc->orcpt, strlen(rc->orcpt));
+                }
+                if (r >= 0)
+                        r = buf_append_byte(out, '\n');
+                if (r < 0)
+                        return r;
+        }
+        return buf_append_byte(out, '\n');
+}
+
+/* Decodes an xtext value into a fresh NUL-free string. */
+static int decode_value(const char *p, size_t n, size_t max, char **ret) {
+        _cleanup_(buf_done) Buf b = BUF_INIT(max);
+        int r;
+
+        r = xtext_decode(p, n, &b);
+        if (r < 0)
+                return -EBADMSG;
+        if (b.len && memchr(b.data, 0, b.len))
+                return -EBADMSG;
+        *ret = buf_steal_str(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int parse_u64(const char *p, size_t n, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (n == 0 || n > 20)
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] < '0' || p[i] > '9')
+                        return -EBADMSG;
+                if (v > (UINT64_MAX - (uint64_t) (p[i] - '0')) / 10)
+                        return -EBADMSG;
+                v = v * 10 + (uint64_t) (p[i] - '0');
+        }
+        *ret = v;
+        return 0;
+}
+
+static int parse_rcpt(Envelope *e, const char *p, size_t n) {
+        _cleanup_free_ char *addr = NULL, *orcpt = NULL;
+        unsigned notify = 0, flags = ADDRESS_UTF8;
+        const char *end = p + n, *sp;
+        int r;
+
+        sp = memchr(p, ' ', n);
+        r = decode_value(p, (size_t) ((sp ? sp : end) - p), SMTP_PATH_MAX, &addr);
+        if (r < 0)
+                return r;
+        if (address_valid(addr, strlen(addr), flags) < 0)
+                return -EBADMSG;
+        while (sp) {
+                const char *a = sp + 1, *aend;
+
+                sp = memchr(a, ' ', (size_t) (end - a));
+                aend = sp ? sp : end;
+                if (aend - a > 7 && memcmp(a, "notify=", 7) == 0 && !notify) {
+                        if (dsn_notify_parse(a + 7, (size_t) (aend - a - 7), &notify) < 0)
+                                return -EBADMSG;
+                } else if (aend - a > 6 && memcmp(a, "orcpt=", 6) == 0 && !orcpt) {
+                        r = decode_value(a + 6, (size_t) (aend - a - 6), DSN_ORCPT_MAX, &orcpt);
+                        if (r < 0)
+                                return r;
+                } else
+                        return -EBADMSG;
+        }
+        return envelope_add_rcpt(e, addr, orcpt, notify);
+}
+
+int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, unsigned *ret_line) {
+        _cleanup_(envelope_done) Envelope e = {};
+        bool have_id = false, have_arrival = false, have_sender = false;
+        size_t off = 0;
+        unsigned line = 0;
+        int r = 0;
+
+        if (n > ENVELOPE_MAX)
+                n = ENVELOPE_MAX;       /* the envelope must end within the cap */
+
+        for (;;) {
+                const char *l = (const char *) p + off, *nl, *sp, *v;
+                size_t len, klen, vlen;
+
+                line++;
+                nl = memchr(l, '\n', n - off);
+                if (!nl) {
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                len = (size_t) (nl - l);
+                off += len + 1;
+                if (len == 0)
+                        break;  /* the blank line ends the envelope */
+                if (memchr(l, 0, len) || memchr(l, '\r', len)) {
+                        r = -EBADMSG;
+                        goto fail;
+                }
+
+                sp = memchr(l, ' ', len);
+                klen = sp ? (size_t) (sp - l) : len;
+                v = sp ? sp + 1 : l + len;
+                vlen = sp ? len - klen - 1 : 0;
+
+#define KEY(k) (klen == STRLEN(k) && memcmp(l, k, klen) == 0)
+                if (line == 1) {
+                        uint64_t ver;
+
+                        if (!KEY(ENVELOPE_MAGIC) || parse_u64(v, vlen, &ver) < 0) {
+                                r = -EBADMSG;
+                                goto fail;
+                        }
+                        if (ver != ENVELOPE_VERSION) {
+                                r = -EPROTONOSUPPORT;
+                                goto fail;
+                        }
+                        continue;
+                }
+                if (KEY("id") && !have_id) {
+                        if (vlen != QUEUE_ID_LEN) {
+                                r = -EBADMSG;
+                                goto fail;
+                        }
+                        memcpy(e.id, v, vlen);
+                        e.id[vlen] = 0;
+                        if (!queue_id_valid(e.id)) {
+                                r = -EBADMSG;
+                                goto fail;
+                        }
+                        have_id = true;
+                } else if (KEY("arrival") && !have_arrival) {
+                        r = parse_u64(v, vlen, &e.arrival_usec);
+                        have_arrival = true;
+                } else if (KEY("kind") && e.kind == ENVELOPE_KIND_MAIL) {
+                        if (vlen == 3 && memcmp(v, "dsn", 3) == 0)
+                                e.kind = ENVELOPE_KIND_DSN;
+                        else
+                                r = -EBADMSG;
+                } else if (KEY("client") && !e.client) {
+                        r = decode_value(v, vlen, 256, &e.client);
+                } else if (KEY("helo") && !e.helo) {
+                        r = decode_value(v, vlen, SMTP_COMMAND_LINE_MAX, &e.helo);
+                } else if (KEY("sender") && !have_sender) {
+                        r = decode_value(v, vlen, SMTP_PATH_MAX, &e.sender);
+                        if (r >= 0 && e.sender[0] &&
+                            address_valid(e.sender, strlen(e.sender), ADDRESS_UTF8) < 0)
+                                r = -EBADMSG;
+                        have_sender = true;
+                } else if (KEY("ret") && e.ret == DSN_RET_UNSET) {
+                        if (vlen == 4 && memcmp(v, "FULL", 4) == 0)
+                                e.ret = DSN_RET_FULL;
+                        else if (vlen == 4 && memcmp(v, "HDRS", 4) == 0)
+                                e.ret = DSN_RET_HDRS;
+                        else
+                                r = -EBADMSG;
+                } else if (KEY("envid") && !e.envid) {
+                        r = decode_value(v, vlen, DSN_ENVID_MAX, &e.envid);
+                } else if (KEY("body") && e.body == BODY_7BIT) {
+                        if (vlen == 8 && memcmp(v, "8BITMIME", 8) == 0)
+                                e.body = BODY_8BITMIME;
+                        else
+                                r = -EBADMSG;
+                } else if (KEY("smtputf8") && !e.smtputf8) {
+                        if (vlen == 3 && memcmp(v, "yes", 3) == 0)
+                                e.smtputf8 = true;
+                        else
+                                r = -EBADMSG;
+                } else if (KEY("rcpt")) {
+                        if (e.n_rcpts >= 100000)
+                                r = -EBADMSG;
+                        else
+                                r = parse_rcpt(&e, v, vlen);
+                } else
+                        r = -EBADMSG;
+#undef KEY
+                if (r < 0)
+                        goto fail;
+        }
+
+        if (!have_id || !have_arrival || !have_sender || e.n_rcpts == 0) {
+                r = -EBADMSG;
+                goto fail;
+        }
+        *ret = e;
+        e = (Envelope) {};
+        if (ret_len)
+                *ret_len = off;
+        return 0;
+fail:
+        if (ret_line)
+                *ret_line = line;
+        return r;
+}

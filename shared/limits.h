@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every protocol and resource limit in one place, each with its source.
+ * Input past a limit is refused with a stated action, never truncated
+ * silently.
+ */
+#pragma once
+
+/* RFC 5321 §4.5.3.1.4: command line, including the verb and CRLF. RFC 1870
+ * and RFC 3461 extensions (SIZE, DSN) raise it; RFC 5321 §4.5.3.1 permits
+ * that, and Postfix accepts 2048 by default (line_length_limit). */
+#define SMTP_COMMAND_LINE_MAX 2048
+/* RFC 5321 §4.5.3.1.5: reply line, including the code and CRLF. */
+#define SMTP_REPLY_LINE_MAX 512
+/* How many lines of one multi-line reply we keep (deliver); more are drained. */
+#define SMTP_REPLY_LINES_MAX 64
+/* RFC 5321 §4.5.3.1.6: text line, including CRLF. Longer lines are
+ * accepted and passed on unchanged (as Postfix and OpenSMTPD do); DKIM
+ * signs them as they are. See docs/spool-format.md. */
+#define SMTP_TEXT_LINE_MAX 1000
+/* RFC 5321 §4.5.3.1.1-3: local part 64, domain 255, path 256 octets. */
+#define SMTP_LOCAL_PART_MAX 64
+#define SMTP_DOMAIN_MAX 255
+#define SMTP_PATH_MAX 256
+/* RFC 5321 §4.5.3.1.8: at least 100 recipients must be accepted. Postfix
+ * smtpd_recipient_limit is 1000. */
+#define SMTP_RCPTS_DEFAULT 1000
+/* RFC 3461 §4.2: ORCPT value, and §4.4: ENVID, in xtext, ≤ 100 chars. */
+#define DSN_ORCPT_MAX 500
+#define DSN_ENVID_MAX 100
+/* Postfix message_size_limit default. */
+#define MESSAGE_SIZE_DEFAULT 10240000
+/* Postfix header_size_limit: the header section receive and sign parse. */
+#define HEADER_SECTION_MAX 102400
+/* OpenSMTPD rfc5322.c caps: header field name and value. */
+#define HEADER_NAME_MAX 1024
+#define HEADER_VALUE_MAX 65536
+/* A spool envelope (all lines before the message) is bounded: 1000
+ * recipients with full DSN parameters fit comfortably. */
+#define ENVELOPE_MAX (1024 * 1024)
+/* Postfix smtp_mx_address_limit. */
+#define MX_HOSTS_MAX 5
+/* RFC 1035 §2.3.4 */
+#define DNS_NAME_MAX 255

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* sd_notify helpers: no-ops outside systemd ($NOTIFY_SOCKET unset). */
+void notify_ready(void);
+void notify_stopping(void);
+void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Durable hand-over between stages, maildir-style. The invariant: a file
+ * in new/ is complete and durable; a file in tmp/ is nothing yet. Every
+ * function takes directory fds, never builds a path string from outside
+ * input, and opens with O_NOFOLLOW.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "shared/macro.h"
+#include "shared/spool.h"
+
+int spool_root_open(const char *path, bool create, int *ret_fd) {
+        int fd;
+
+        if (create && mkdir(path, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
+                return -errno;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+static int open_subdir(int parent, const char *name, bool create, int *ret_fd) {
+        int fd;
+
+        if (create && mkdirat(parent, name, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int spool_dir_open(int root_fd, const char *name, bool create, SpoolDir *ret) {
+        SpoolDir d = SPOOL_DIR_NULL;
+        int r;
+
+        r = open_subdir(root_fd, name, create, &d.fd);
+        if (r >= 0)
+                r = open_subdir(d.fd, "tmp", create, &d.tmp_fd);
+        if (r >= 0)
+                r = open_subdir(d.fd, "new", create, &d.new_fd);
+        if (r >= 0) {
+                d.name = strdup(name);
+                if (!d.name)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                spool_dir_done(&d);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+void spool_dir_done(SpoolDir *d) {
+        d->fd = safe_close(d->fd);
+        d->tmp_fd = safe_close(d->tmp_fd);
+        d->new_fd = safe_close(d->new_fd);
+        free(d->name);
+        d->name = NULL;
+}
+
+int spool_dir_sync(SpoolDir *d) {
+        return RET_NERRNO(fsync(d->new_fd));
+}
+
+static bool stage_name_valid(const char *stage) {
+        size_t n = strlen(stage);
+
+        if (n == 0 || n > 16)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!(stage[i] >= 'a' && stage[i] <= 'z'))
+                        return false;
+        return true;
+}
+
+/**
+ * spool_file_create() - start writing message @id into @d's tmp/.
+ * The tmp name carries the writing stage ("ID.receive") so each stage can
+ * clean its own leftovers at start without touching another stage's file
+ * in flight. An existing tmp file of the same name is a leftover of a
+ * crashed attempt at the same hand-over and is truncated.
+ */
+int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
+        SpoolFile f = SPOOL_FILE_NULL;
+
+        if (!queue_id_valid(id) || !stage_name_valid(stage))
+                return -EINVAL;
+        f.dir = d;
+        memcpy(f.id, id, QUEUE_ID_LEN + 1);
+        (void) snprintf(f.tmp_name, sizeof(f.tmp_name), "%s.%s", id, stage);
+        f.fd = openat(d->tmp_fd, f.tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                      SPOOL_FILE_MODE);
+        if (f.fd < 0)
+                return -errno;
+        *ret = f;
+        return 0;
+}
+
+int write_full_fd(int fd, const void *p, size_t n) {
+        const uint8_t *s = p;
+
+        while (n > 0) {
+                ssize_t k = write(fd, s, n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                s += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+int spool_file_write(SpoolFile *f, const void *p, size_t n) {
+        return write_full_fd(f->fd, p, n);
+}
+
+int spool_file_sync(SpoolFile *f) {
+        /* fdatasync: the size is data, so it is flushed too; the directory
+         * entry is made durable by the fsync of new/ after the rename. */
+        return RET_NERRNO(fdatasync(f->fd));
+}
+
+static int file_rename(SpoolFile *f, unsigned flags) {
+        int r;
+
+        r = RET_NERRNO(renameat2(f->dir->tmp_fd, f->tmp_name, f->dir->new_fd, f->id,
+                                 (flags & SPOOL_NOREPLACE) ? RENAME_NOREPLACE : 0));
+        if (r < 0)
+                return r;
+        f->fd = safe_close(f->fd);
+        return 0;
+}
+
+/**
+ * spool_file_publish() - the hand-over: fsync the file, rename tmp/ID.STAGE
+ * to new/ID, fsync new/. Only after this returns 0 may the caller
+ * acknowledge the message. On failure the tmp file is left for the caller
+ * to abort.
+ */
+int spool_file_publish(SpoolFile *f, unsigned flags) {
+        int r;
+
+        if (!(flags & SPOOL_SYNCED)) {
+                r = spool_file_sync(f);
+                if (r < 0)
+                        return r;
+        }
+        r = file_rename(f, flags);
+        if (r < 0)
+                return r;
+        if (!(flags & SPOOL_NO_DIRSYNC))
+                return spool_dir_sync(f->dir);
+        return 0;
+}
+
+/**
+ * spool_publish_batch() - group commit: sync every file, rename them all,
+ * then fsync each distinct new/ once. Returns the first error; files
+ * renamed before it are published (their directory is still synced),
+ * the others stay in tmp/ for the caller to abort. Callers acknowledge
+ * only files whose fd was closed (fd < 0) after a 0 or failed return.
+ */
+int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags) {
+        int r = 0, k;
+
+        if (!(flags & SPOOL_SYNCED))
+                for (size_t i = 0; i < n; i++) {
+                        r = spool_file_sync(&files[i]);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = file_rename(&files[i], flags);
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+
+                for (size_t j = 0; j < i; j++)
+                        if (files[j].dir == files[i].dir)
+                                seen = true;
+                if (seen)
+                        continue;
+                k = spool_dir_sync(files[i].dir);
+                if (k < 0 && r >= 0)
+                        r = k;
+        }
+        return r;
+}
+
+void spool_file_abort(SpoolFile *f) {
+        if (f->fd >= 0) {
+                f->fd = safe_close(f->fd);
+                (void) unlinkat(f->dir->tmp_fd, f->tmp_name, 0);
+        }
+}
+
+static int id_cmp(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+void spool_ids_free(char **ids, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(ids[i]);
+        free(ids);
+}
+
+/**
+ * spool_scan_new() - list new/ as sorted queue IDs (oldest first). Names
+ * that are not queue IDs are skipped: they are not ours to touch.
+ */
+int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n) {
+        _cleanup_close_ int fd = -EBADF;
+        DIR *dir;
+        struct dirent *de;
+        char **ids = NULL;
+        size_t n = 0, cap = 0;
+        int r = 0;
+
+        fd = openat(d->new_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        dir = fdopendir(fd);
+        if (!dir)
+                return -errno;
+        fd = -EBADF;
+        while ((errno = 0, de = readdir(dir))) {
+                if (!queue_id_valid(de->d_name))
+                        continue;
+                if (n == cap) {
+                        size_t ncap = cap ? cap * 2 : 64;
+                        char **t = reallocarray(ids, ncap, sizeof(char *));
+
+                        if (!t) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        ids = t;
+                        cap = ncap;
+                }
+                ids[n] = strdup(de->d_name);
+                if (!ids[n]) {
+                        r = -ENOMEM;
+                        break;
+                }
+                n++;
+        }
+        if (r >= 0 && errno != 0)
+                r = -errno;
+        closedir(dir);
+        if (r < 0) {
+                spool_ids_free(ids, n);
+                return r;
+        }
+        if (n)
+                qsort(ids, n, sizeof(char *), id_cmp);
+        *ret_ids = ids;
+        *ret_n = n;
+        return 0;
+}
+
+/**
+ * spool_clean_tmp() - remove this stage's leftovers ("ID.STAGE") from tmp/.
+ * Call at start-up only, before the stage writes anything: then every such
+ * file is from a previous, dead instance.
+ */
+int spool_clean_tmp(SpoolDir *d, const char *stage, unsigned *ret_removed) {
+        _cleanup_close_ int fd = -EBADF;
+        size_t slen = strlen(stage);
+        unsigned removed = 0;
+        struct dirent *de;
+        DIR *dir;
+        int r = 0;
+
+        fd = openat(d->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        dir = fdopendir(fd);
+        if (!dir)
+                return -errno;
+        fd = -EBADF;
+        while ((de = readdir(dir))) {
+                size_t n = strlen(de->d_name);
+
+                if (n != QUEUE_ID_LEN + 1 + slen || de->d_name[QUEUE_ID_LEN] != '.' ||
+                    memcmp(de->d_name + QUEUE_ID_LEN + 1, stage, slen) != 0)
+                        continue;
+                if (unlinkat(dirfd(dir), de->d_name, 0) < 0) {
+                        if (errno != ENOENT && r >= 0)
+                                r = -errno;
+                } else
+                        removed++;
+        }
+        closedir(dir);
+        if (ret_removed)
+                *ret_removed = removed;
+        return r;
+}
+
+int spool_open_new(SpoolDir *d, const char *id, int *ret_fd) {
+        int fd;
+
+        if (!queue_id_valid(id))
+                return -EINVAL;
+        fd = openat(d->new_fd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int read_full_fd(int fd, size_t max, Buf *out) {
+        struct stat st;
+        int r;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        r = buf_reserve(out, (size_t) st.st_size);
+        if (r < 0)
+                return r;
+        for (;;) {
+                ssize_t k;
+
+                r = buf_reserve(out, 4096);
+                if (r < 0)
+                        return r == -EMSGSIZE ? -EFBIG : r;
+                k = read(fd, out->data + out->len, out->cap - out->len - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                out->len += (size_t) k;
+                if (out->len > max)
+                        return -EFBIG;
+        }
+        out->data[out->len] = 0;
+        return 0;
+}
+
+int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = spool_open_new(d, id, &fd);
+        if (r < 0)
+                return r;
+        return read_full_fd(fd, max, out);
+}
+
+int spool_remove_new(SpoolDir *d, const char *id, bool sync) {
+        if (!queue_id_valid(id))
+                return -EINVAL;
+        if (unlinkat(d->new_fd, id, 0) < 0)
+                return -errno;
+        return sync ? spool_dir_sync(d) : 0;
+}
+
+/**
+ * spool_move() - move new/ID of one queue to new/ID of another on the same
+ * file system (claim, quarantine, hold). The file is already durable; the
+ * destination directory is synced before the source, so a crash leaves the
+ * file in at least one of them.
+ */
+int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync) {
+        int r;
+
+        if (!queue_id_valid(id))
+                return -EINVAL;
+        r = RET_NERRNO(renameat(from->new_fd, id, to->new_fd, id));
+        if (r < 0 || !sync)
+                return r;
+        r = spool_dir_sync(to);
+        if (r < 0)
+                return r;
+        return spool_dir_sync(from);
+}
+
+int spool_exists(SpoolDir *d, const char *id) {
+        struct stat st;
+
+        if (!queue_id_valid(id))
+                return -EINVAL;
+        if (fstatat(d->new_fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 1;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "shared/buf.h"
+#include "shared/queue-id.h"
+
+/*
+ * The spool: the only code that builds spool paths. Each hand-over
+ * directory ("queue") has tmp/ and new/. A writer creates tmp/ID.STAGE,
+ * writes, fsyncs, renames to new/ID and fsyncs new/ (docs/spool-format.md
+ * has the state table). All access is relative to directory fds with
+ * O_NOFOLLOW: the stages do not trust each other's directories.
+ */
+#define SPOOL_INCOMING "incoming"
+#define SPOOL_SIGNED "signed"
+#define SPOOL_QUARANTINE "quarantine"
+#define SPOOL_DIR_MODE 0750
+#define SPOOL_FILE_MODE 0640
+
+typedef struct SpoolDir {
+        int fd;         /* the queue directory itself */
+        int tmp_fd;
+        int new_fd;
+        char *name;
+} SpoolDir;
+
+#define SPOOL_DIR_NULL ((SpoolDir) { .fd = -EBADF, .tmp_fd = -EBADF, .new_fd = -EBADF })
+
+typedef struct SpoolFile {
+        SpoolDir *dir;
+        int fd;
+        char id[QUEUE_ID_LEN + 1];
+        char tmp_name[QUEUE_ID_LEN + 1 + 32];
+} SpoolFile;
+
+#define SPOOL_FILE_NULL ((SpoolFile) { .fd = -EBADF })
+
+typedef enum SpoolPublishFlags {
+        SPOOL_NOREPLACE = 1 << 0,       /* fail with -EEXIST if new/ID exists (fresh IDs) */
+        SPOOL_SYNCED = 1 << 1,          /* the file is already fsynced */
+        SPOOL_NO_DIRSYNC = 1 << 2,      /* caller syncs new/ itself (batches) */
+} SpoolPublishFlags;
+
+int spool_root_open(const char *path, bool create, int *ret_fd);
+int spool_dir_open(int root_fd, const char *name, bool create, SpoolDir *ret);
+void spool_dir_done(SpoolDir *d);
+int spool_dir_sync(SpoolDir *d);
+
+int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
+int spool_file_write(SpoolFile *f, const void *p, size_t n);
+int spool_file_sync(SpoolFile *f);
+int spool_file_publish(SpoolFile *f, unsigned flags);
+int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags);
+void spool_file_abort(SpoolFile *f);
+
+int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n);
+void spool_ids_free(char **ids, size_t n);
+int spool_clean_tmp(SpoolDir *d, const char *stage, unsigned *ret_removed);
+int spool_open_new(SpoolDir *d, const char *id, int *ret_fd);
+int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out);
+int spool_remove_new(SpoolDir *d, const char *id, bool sync);
+int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync);
+int spool_exists(SpoolDir *d, const char *id);
+int read_full_fd(int fd, size_t max, Buf *out);
+int write_full_fd(int fd, const void *p, size_t n);

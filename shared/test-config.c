@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#include "shared/config.h"
+#include "shared/macro.h"
+#include "shared/tests.h"
+
+static int load_text(const char *text, Config *c, char **err) {
+        char path[] = "/tmp/test-config-XXXXXX";
+        int fd = mkstemp(path), r;
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        ASSERT_OK(config_init(c));
+        r = config_load(c, path, err);
+        if (err && *err) {
+                /* replace the random path so the tests can compare */
+                char *p = strstr(*err, path);
+                ASSERT_TRUE(p == *err);
+                memmove(*err, "F", 1);
+                memmove(*err + 1, *err + strlen(path), strlen(*err + strlen(path)) + 1);
+        }
+        unlink(path);
+        return r;
+}
+
+static const struct {
+        const char *text;
+        const char *error;
+} bad[] = {
+        { "[receive]\nlistne = 1.2.3.4:25\n", "F:2: unknown key 'listne' in [receive]" },
+        { "[recieve]\nlisten = 1.2.3.4:25\n", "F:2: unknown section [recieve]" },
+        { "; c\n[receive]\nmax_message_size = 10X\n", "F:3: invalid value '10X' for 'max_message_size' in [receive]" },
+        { "[receive]\nmax_recipients = 5\n", "F:2: value '5' for 'max_recipients' is out of range" },
+        { "[spool]\ndir = relative/path\n", "F:2: invalid value 'relative/path' for 'dir' in [spool]" },
+        { "[deliver]\nmode = carrier-pigeon\n", "F:2: invalid value 'carrier-pigeon' for 'mode' in [deliver]" },
+        { "[deliver]\nretry_min = 5 minutes\n", "F:2: invalid value '5 minutes' for 'retry_min' in [deliver]" },
+        { "dir = /x\n", "F:1: 'dir' is outside any section" },
+        { "[sign]\nthis line has no equals sign\n", "F:2: syntax error (expected 'key = value' or '[section]')" },
+};
+
+int main(void) {
+        Config c;
+        char *err = NULL;
+
+        ASSERT_OK(load_text("# pochtar\n[spool]\ndir = /srv/spool ; inline comment\n"
+                            "[receive]\nlisten = 127.0.0.1:2525, 127.0.0.2:25\nmax_message_size = 20M\n"
+                            "command_timeout = 5m\nidle_exit=30s\n"
+                            "[deliver]\nmode = capture\nretry_max = 2h\n"
+                            "[sign]\noversign_headers = From Subject\n", &c, &err));
+        ASSERT_TRUE(err == NULL);
+        ASSERT_STREQ(c.spool.dir, "/srv/spool");
+        ASSERT_EQ(strv_length(c.receive.listen), 2);
+        ASSERT_STREQ(c.receive.listen[1], "127.0.0.2:25");
+        ASSERT_EQ(c.receive.max_message_size, 20 * 1024 * 1024);
+        ASSERT_EQ(c.receive.command_timeout, 300 * USEC_PER_SEC);
+        ASSERT_EQ(c.receive.idle_exit, 30 * USEC_PER_SEC);
+        ASSERT_EQ(c.receive.max_recipients, 1000);                      /* default kept */
+        ASSERT_EQ(c.deliver.mode, DELIVER_MODE_CAPTURE);
+        ASSERT_EQ(c.deliver.retry_max, 7200 * USEC_PER_SEC);
+        ASSERT_STREQ(c.sign.oversign_headers[1], "Subject");
+        ASSERT_STREQ(c.sign.canonicalization, "relaxed/relaxed");       /* default kept */
+        config_done(&c);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                err = NULL;
+                ASSERT_EQ(load_text(bad[i].text, &c, &err), -EINVAL);
+                ASSERT_STREQ(err, bad[i].error);
+                free(err);
+                config_done(&c);
+        }
+
+        ASSERT_OK(config_init(&c));
+        ASSERT_EQ(config_load(&c, "/nonexistent/pochtar.conf", &err), -ENOENT);
+        config_done(&c);
+        return 0;
+}

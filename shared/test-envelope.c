@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+#include "shared/envelope.h"
+#include "shared/macro.h"
+#include "shared/tests.h"
+
+static void test_roundtrip(void) {
+        Envelope e = {}, p = {};
+        Buf b = BUF_INIT(0);
+        size_t len;
+        unsigned line = 0;
+
+        memcpy(e.id, "0KQ3M5Z7A8B2C4D6", QUEUE_ID_LEN + 1);
+        e.arrival_usec = UINT64_C(1764300000123456);
+        e.client = strdup("127.0.0.1");
+        e.helo = strdup("evil\r\nrcpt x@y");         /* client-controlled */
+        e.sender = strdup("a+b@example.com");
+        e.ret = DSN_RET_HDRS;
+        e.envid = strdup("QQ 314159");
+        e.body = BODY_8BITMIME;
+        e.smtputf8 = true;
+        ASSERT_OK(envelope_add_rcpt(&e, "bob@example.org", "rfc822;bob@example.org",
+                                    DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE));
+        ASSERT_OK(envelope_add_rcpt(&e, "\xd0\xbf@\xd0\xbf.\xd1\x80\xd1\x84", NULL, 0));
+        ASSERT_OK(envelope_format(&e, &b));
+        ASSERT_STREQ((char *) b.data,
+                     "pochtar-queue 1\n"
+                     "id 0KQ3M5Z7A8B2C4D6\n"
+                     "arrival 1764300000123456\n"
+                     "client 127.0.0.1\n"
+                     "helo evil+0D+0Arcpt+20x@y\n"
+                     "sender a+2Bb@example.com\n"
+                     "ret HDRS\n"
+                     "envid QQ+20314159\n"
+                     "body 8BITMIME\n"
+                     "smtputf8 yes\n"
+                     "rcpt bob@example.org notify=SUCCESS,FAILURE orcpt=rfc822;bob@example.org\n"
+                     "rcpt +D0+BF@+D0+BF.+D1+80+D1+84\n"
+                     "\n");
+        ASSERT_OK(buf_append_str(&b, "Subject: x\r\n\r\nbody\r\n"));
+        ASSERT_OK(envelope_parse(b.data, b.len, &p, &len, &line));
+        ASSERT_STREQ((char *) b.data + len, "Subject: x\r\n\r\nbody\r\n");
+        ASSERT_STREQ(p.id, e.id);
+        ASSERT_EQ(p.arrival_usec, e.arrival_usec);
+        ASSERT_STREQ(p.helo, e.helo);
+        ASSERT_STREQ(p.sender, e.sender);
+        ASSERT_STREQ(p.envid, e.envid);
+        ASSERT_EQ(p.ret, DSN_RET_HDRS);
+        ASSERT_EQ(p.body, BODY_8BITMIME);
+        ASSERT_TRUE(p.smtputf8);
+        ASSERT_EQ(p.n_rcpts, 2);
+        ASSERT_STREQ(p.rcpts[0].addr, "bob@example.org");
+        ASSERT_STREQ(p.rcpts[0].orcpt, "rfc822;bob@example.org");
+        ASSERT_EQ(p.rcpts[0].notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE);
+        ASSERT_STREQ(p.rcpts[1].addr, e.rcpts[1].addr);
+        envelope_done(&e);
+        envelope_done(&p);
+        buf_done(&b);
+}
+
+static void test_null_sender_and_dsn_kind(void) {
+        Envelope e = {}, p = {};
+        Buf b = BUF_INIT(0);
+
+        memcpy(e.id, "0000000000000000", QUEUE_ID_LEN + 1);
+        e.sender = strdup("");
+        e.kind = ENVELOPE_KIND_DSN;
+        ASSERT_OK(envelope_add_rcpt(&e, "a@b.c", NULL, 0));
+        ASSERT_OK(envelope_format(&e, &b));
+        ASSERT_OK(envelope_parse(b.data, b.len, &p, NULL, NULL));
+        ASSERT_STREQ(p.sender, "");
+        ASSERT_EQ(p.kind, ENVELOPE_KIND_DSN);
+        envelope_done(&e);
+        envelope_done(&p);
+        buf_done(&b);
+}
+
+static const struct {
+        const char *text;
+        int want;
+        unsigned line;
+} bad[] = {
+        { "", -EBADMSG, 1 },
+        { "pochtar-queue 2\n", -EPROTONOSUPPORT, 1 },
+        { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \nrcpt a@b.c\n", -EBADMSG, 6 },  /* no blank line */
+        { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \n\n", -EBADMSG, 5 },           /* no rcpt */
+        { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \nrcpt a@b.c\nbogus 1\n\n", -EBADMSG, 6 },
+        { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \nrcpt a b.c\n\n", -EBADMSG, 5 },
+        { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender x\nrcpt a@b.c\n\n", -EBADMSG, 4 },  /* unqualified */
+        { "pochtar-queue 1\nid 0000000000000000\nid 0000000000000001\n", -EBADMSG, 3 },             /* duplicate */
+        { "pochtar-queue 1\nid ../../etc/passw\n", -EBADMSG, 2 },
+        { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \nrcpt a@b.c notify=NEVER,SUCCESS\n\n", -EBADMSG, 5 },
+        { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \nrcpt a@b.c\r\n\n", -EBADMSG, 5 },
+        { "pochtar-queue 1\nid 0000000000000000\narrival 99999999999999999999999\n", -EBADMSG, 3 },
+        { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender a+00b@c.d\n", -EBADMSG, 4 },    /* NUL */
+};
+
+int main(void) {
+        test_roundtrip();
+        test_null_sender_and_dsn_kind();
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                Envelope e = {};
+                unsigned line = 0;
+                int r = envelope_parse((const uint8_t *) bad[i].text, strlen(bad[i].text), &e, NULL, &line);
+
+                if (r != bad[i].want || line != bad[i].line) {
+                        fprintf(stderr, "bad case %zu: r=%d line=%u\n", i, r, line);
+                        abort();
+                }
+        }
+        return 0;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include "shared/macro.h"
+#include "shared/spool.h"
+#include "shared/tests.h"
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(p);
+}
+
+int main(void) {
+        char root[] = "/tmp/test-spool-XXXXXX";
+        SpoolDir in = SPOOL_DIR_NULL, out = SPOOL_DIR_NULL;
+        SpoolFile f = SPOOL_FILE_NULL, batch[3];
+        char ids[3][QUEUE_ID_LEN + 1], **list = NULL;
+        size_t n = 0;
+        unsigned removed;
+        int root_fd;
+        Buf b = BUF_INIT(0);
+        struct stat st;
+
+        ASSERT_TRUE(mkdtemp(root));
+        ASSERT_OK(spool_root_open(root, false, &root_fd));
+        ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, true, &in));
+        ASSERT_OK(spool_dir_open(root_fd, SPOOL_SIGNED, true, &out));
+
+        /* tmp is invisible to a scan until published */
+        ASSERT_OK(queue_id_new(ids[0]));
+        ASSERT_OK(spool_file_create(&in, ids[0], "receive", &f));
+        ASSERT_OK(spool_file_write(&f, "hello\n", 6));
+        ASSERT_OK(spool_scan_new(&in, &list, &n));
+        ASSERT_EQ(n, 0);
+        spool_ids_free(list, n);
+        ASSERT_OK(spool_file_publish(&f, SPOOL_NOREPLACE));
+        ASSERT_EQ(f.fd, -EBADF);
+        ASSERT_OK(spool_scan_new(&in, &list, &n));
+        ASSERT_EQ(n, 1);
+        ASSERT_STREQ(list[0], ids[0]);
+        spool_ids_free(list, n);
+        ASSERT_OK(spool_read_new(&in, ids[0], 1024, &b));
+        ASSERT_STREQ((char *) b.data, "hello\n");
+        ASSERT_EQ(spool_read_new(&in, ids[0], 3, &b), -EFBIG);
+        ASSERT_EQ(fstatat(in.tmp_fd, ids[0], &st, 0), -1);       /* nothing left in tmp */
+
+        /* a fresh ID never replaces an existing message */
+        ASSERT_OK(spool_file_create(&in, ids[0], "receive", &f));
+        ASSERT_EQ(spool_file_publish(&f, SPOOL_NOREPLACE), -EEXIST);
+        spool_file_abort(&f);
+        /* a repeated hand-over (crash recovery) does */
+        ASSERT_OK(spool_file_create(&out, ids[0], "sign", &f));
+        ASSERT_OK(spool_file_publish(&f, 0));
+        ASSERT_OK(spool_file_create(&out, ids[0], "sign", &f));
+        ASSERT_OK(spool_file_write(&f, "v2", 2));
+        ASSERT_OK(spool_file_publish(&f, 0));
+        buf_reset(&b);
+        ASSERT_OK(spool_read_new(&out, ids[0], 1024, &b));
+        ASSERT_STREQ((char *) b.data, "v2");
+
+        /* group commit: three files, one directory sync, scan in time order */
+        for (int i = 0; i < 3; i++) {
+                queue_id_format(UINT64_C(1000) + (uint64_t) (2 - i), 0, ids[i]);
+                ASSERT_OK(spool_file_create(&in, ids[i], "receive", &batch[i]));
+                ASSERT_OK(spool_file_write(&batch[i], "x", 1));
+        }
+        ASSERT_OK(spool_publish_batch(batch, 3, SPOOL_NOREPLACE));
+        ASSERT_OK(spool_scan_new(&in, &list, &n));
+        ASSERT_EQ(n, 4);
+        ASSERT_STREQ(list[0], ids[2]);
+        ASSERT_STREQ(list[2], ids[0]);
+        spool_ids_free(list, n);
+
+        /* move between queues; exists; remove */
+        ASSERT_OK(spool_move(&in, &out, ids[1], true));
+        ASSERT_EQ(spool_exists(&in, ids[1]), 0);
+        ASSERT_EQ(spool_exists(&out, ids[1]), 1);
+        ASSERT_OK(spool_remove_new(&out, ids[1], true));
+        ASSERT_EQ(spool_remove_new(&out, ids[1], true), -ENOENT);
+
+        /* start-up clean-up removes only this stage's leftovers */
+        ASSERT_OK(spool_file_create(&in, ids[0], "receive", &f));
+        f.fd = safe_close(f.fd);                                  /* "crash" */
+        ASSERT_OK(spool_file_create(&in, ids[1], "deliver", &f));
+        f.fd = safe_close(f.fd);
+        ASSERT_OK(spool_clean_tmp(&in, "receive", &removed));
+        ASSERT_EQ(removed, 1);
+        ASSERT_OK(spool_clean_tmp(&in, "deliver", &removed));
+        ASSERT_EQ(removed, 1);
+
+        /* hostile names are refused before any syscall */
+        ASSERT_EQ(spool_file_create(&in, "../../etc/passwd", "receive", &f), -EINVAL);
+        ASSERT_EQ(spool_file_create(&in, ids[0], "../x", &f), -EINVAL);
+        ASSERT_EQ(spool_open_new(&in, "..", &root_fd), -EINVAL);
+
+        /* a symlink planted in new/ is not followed */
+        ASSERT_OK(queue_id_new(ids[2]));
+        ASSERT_EQ(symlinkat("/etc/passwd", in.new_fd, ids[2]), 0);
+        ASSERT_EQ(spool_read_new(&in, ids[2], 1 << 20, &b), -ELOOP);
+
+        buf_done(&b);
+        spool_dir_done(&in);
+        spool_dir_done(&out);
+        close(root_fd);
+        ASSERT_OK(nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS));
+        return 0;
+}
