@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * pochtar(8): one admin command, one file per subcommand group
+ * (pochtar-dkim.c, pochtar-queue.c, …). Each entry point gets argv
+ * starting at its own name and returns a sysexits.h code.
+ */
+typedef struct CliCommand {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char **argv);
+} CliCommand;

@@ -1,0 +1,175 @@
+"""Shared helpers for pochtar's integration tests (run with /usr/bin/python3).
+
+Spool files are read and written here independently of the C code, from
+docs/spool-format.md, so a test checks the format rather than trusting it.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+QUEUES = ("incoming", "signed", "quarantine")
+ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{16}$")
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def xtext_encode(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return "".join(chr(c) if 33 <= c <= 126 and c not in (43, 61) else "+%02X" % c for c in b)
+
+
+def xtext_decode(s):
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        if s[i] == "+":
+            out.append(int(s[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out.append(ord(s[i]))
+            i += 1
+    return bytes(out)
+
+
+def new_queue_id(usec=None):
+    usec = int(time.time() * 1e6) if usec is None else usec
+    rnd = int.from_bytes(os.urandom(4), "little") & 0x1FFFFFF
+    t = "".join(CROCKFORD[(usec >> (5 * (10 - i))) & 31] for i in range(11))
+    r = "".join(CROCKFORD[(rnd >> (5 * (4 - i))) & 31] for i in range(5))
+    return t + r
+
+
+def parse_queue_file(data):
+    """Returns (envelope dict, message bytes). rcpts is a list of dicts."""
+    head, sep, message = data.partition(b"\n\n")
+    assert sep, "no blank line ends the envelope"
+    lines = head.decode("ascii").split("\n")
+    assert lines[0] == "pochtar-queue 1", lines[0]
+    env = {"rcpts": []}
+    for line in lines[1:]:
+        key, _, value = line.partition(" ")
+        if key == "rcpt":
+            parts = value.split(" ")
+            r = {"addr": xtext_decode(parts[0]).decode()}
+            for attr in parts[1:]:
+                k, _, v = attr.partition("=")
+                r[k] = v if k == "notify" else xtext_decode(v).decode()
+            env["rcpts"].append(r)
+        elif key in ("client", "helo", "sender", "envid"):
+            env[key] = xtext_decode(value).decode("utf-8", "replace")
+        else:
+            env[key] = value
+    return env, message
+
+
+def format_queue_file(qid, sender, rcpts, message, arrival=None, **extra):
+    arrival = int(time.time() * 1e6) if arrival is None else arrival
+    lines = ["pochtar-queue 1", "id " + qid, "arrival %d" % arrival]
+    for k in ("kind", "client", "helo"):
+        if k in extra:
+            lines.append("%s %s" % (k, xtext_encode(extra[k])))
+    lines.append("sender " + xtext_encode(sender))
+    for k in ("ret", "envid", "body", "smtputf8"):
+        if k in extra:
+            lines.append("%s %s" % (k, extra[k] if k != "envid" else xtext_encode(extra[k])))
+    for r in rcpts:
+        lines.append("rcpt " + xtext_encode(r))
+    return ("\n".join(lines) + "\n\n").encode() + message
+
+
+class Spool:
+    """A private spool tree under a temporary directory."""
+
+    def __init__(self, root=None):
+        self.root = root or tempfile.mkdtemp(prefix="pochtar-test-")
+        for q in QUEUES:
+            for sub in ("tmp", "new"):
+                os.makedirs(os.path.join(self.root, q, sub), exist_ok=True)
+
+    def path(self, queue, sub="new", name=""):
+        return os.path.join(self.root, queue, sub, name)
+
+    def ids(self, queue, sub="new"):
+        return sorted(n for n in os.listdir(self.path(queue, sub)) if ID_RE.match(n))
+
+    def tmp_files(self, queue):
+        return os.listdir(self.path(queue, "tmp"))
+
+    def read(self, queue, qid):
+        with open(self.path(queue, "new", qid), "rb") as f:
+            return parse_queue_file(f.read())
+
+    def inject(self, queue, sender, rcpts, message, qid=None, **extra):
+        """Publishes a queue file the way a stage does (tmp, fsync, rename)."""
+        qid = qid or new_queue_id()
+        tmp = self.path(queue, "tmp", qid + ".test")
+        with open(tmp, "wb") as f:
+            f.write(format_queue_file(qid, sender, rcpts, message, **extra))
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, self.path(queue, "new", qid))
+        return qid
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(directory, text):
+    path = os.path.join(directory, "pochtar.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+class Daemon:
+    """A pochtar binary run in the foreground, its stderr kept for asserts."""
+
+    def __init__(self, argv, env=None, wrapper=()):
+        self.log_path = tempfile.mktemp(prefix="pochtar-log-")
+        self.log = open(self.log_path, "w+b")
+        full_env = dict(os.environ)
+        full_env.pop("JOURNAL_STREAM", None)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(list(wrapper) + list(argv), stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=full_env)
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def skip(reason):
+    print("SKIP: " + reason)
+    raise SystemExit(77)
