@@ -93,6 +93,7 @@ int dkim_canon_header(DkimCanon c, const uint8_t *f, size_t n, bool crlf, Buf *o
                 out->data[out->len++] = '\r';
                 out->data[out->len++] = '\n';
         }
+        out->data[out->len] = 0;        /* Buf contents stay NUL-terminated */
         return 0;
 }
 
