@@ -141,11 +141,26 @@ static void body_simple(const uint8_t *p, size_t n, Emitter *e) {
                 emit(e, CRLF, 2);
 }
 
+/* The next CRLF at or after @from: memchr() for LF is much faster than a
+ * two-byte memmem(); a LF without CR before it is line content. */
+static const uint8_t *find_crlf(const uint8_t *p, size_t from, size_t n) {
+        while (from < n) {
+                const uint8_t *lf = memchr(p + from, '\n', n - from);
+
+                if (!lf)
+                        return NULL;
+                if (lf > p + from && lf[-1] == '\r')
+                        return lf - 1;
+                from = (size_t) (lf - p) + 1;
+        }
+        return NULL;
+}
+
 static void body_relaxed(const uint8_t *p, size_t n, Emitter *e) {
         size_t empty_lines = 0, i = 0;
 
         while (i < n) {
-                const uint8_t *nl = memmem(p + i, n - i, "\r\n", 2);
+                const uint8_t *nl = find_crlf(p, i, n);
                 size_t line_end = nl ? (size_t) (nl - p) : n;
                 size_t next = nl ? line_end + 2 : n;
                 size_t end = line_end, start = i;
