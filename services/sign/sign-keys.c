@@ -167,6 +167,8 @@ static int load_simple(const SignConfig *c, SignKeys *k, char **ret_error) {
         if (!k->domain)
                 return -ENOMEM;
         for (size_t i = 0; i < n_key; i++) {
+                if (c->key[i][0] != '/')
+                        return fail(ret_error, "[sign] key '%s' is not an absolute path", c->key[i]);
                 r = key_add(k, c->domain, c->selector[i], c->key[i], ret_error);
                 if (r < 0)
                         return r;

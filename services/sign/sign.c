@@ -56,8 +56,15 @@ static int on_batch(sd_event_source *s, void *userdata) {
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        int r;
 
-        return spool_watch_rescan(m->watch) < 0 ? 0 : 0;
+        r = spool_watch_rescan(m->watch);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot scan incoming/new, retrying: %m");
+                (void) sd_event_source_set_time_relative(m->retry, RETRY_USEC);
+                (void) sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
+        }
+        return 0;
 }
 
 static int on_id(const char *id, void *userdata) {
@@ -207,8 +214,10 @@ int main(int argc, char **argv) {
         /* After the watch exists: whatever arrived while we were down, or
          * arrives now, is seen at least once. */
         r = spool_watch_rescan(m.watch);
-        if (r < 0)
+        if (r < 0) {
                 log_warning_errno(r, "Start-up scan of incoming/new failed, retrying: %m");
+                (void) sd_event_source_set_enabled(m.retry, SD_EVENT_ONESHOT);
+        }
 
         log_info("Signing with %zu key(s), %s canonicalization, spool %s.", m.worker.keys->n_keys,
                  config.sign.canonicalization, config.spool.dir);

@@ -23,7 +23,8 @@ for canon in signlib.CANONS:
     spool = pochtar.Spool()
     try:
         config = signlib.signer_config(spool, "domain = example.com\nselector = rsa, ed\nkey = %s, %s\n"
-                                       "canonicalization = %s\n" % (rsa, ed, canon))
+                                       "canonicalization = %s\n%s" % (rsa, ed, canon,
+                                       "expire = 7d\n" if canon == "relaxed/relaxed" else ""))
         signed, ids, out = signlib.run_signer(spool, config, [m for _, m in corpus])
         for (name, original), qid in zip(corpus, ids):
             env, msg = signed[qid]
@@ -34,6 +35,9 @@ for canon in signlib.CANONS:
             assert algs == ["ed25519-sha256", "rsa-sha256"], algs
             assert all(signlib.tag(s, "c") == canon for s in sigs)
             assert all(signlib.tag(s, "l") is None for s in sigs), "l= must not be used"
+            for s in sigs:
+                x = signlib.tag(s, "x")
+                assert (int(x) - int(signlib.tag(s, "t")) == 7 * 86400) if canon == "relaxed/relaxed" else x is None
             # From is over-signed: h= names it once more than it occurs.
             assert all(signlib.tag(s, "h").lower().split(":").count("from") == 2 for s in sigs)
             for line in msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
