@@ -142,7 +142,7 @@ int header_from_address(const uint8_t *v, size_t n,
         char plain[SMTP_PATH_MAX + 1], angle[SMTP_PATH_MAX + 1];
         size_t np = 0, na = 0;
         unsigned depth = 0, angles = 0;
-        bool quoted = false, in_angle = false, seen_text = false;
+        bool quoted = false, in_angle = false, plain_full = false;
         const char *addr, *at;
         size_t alen, dlen, llen;
 
@@ -205,15 +205,16 @@ int header_from_address(const uint8_t *v, size_t n,
                         angle[na++] = (char) c;
                 } else {
                         if (np + 1 >= sizeof(plain)) {
-                                if (angles == 0 && !seen_text)
-                                        return -EBADMSG;
-                                continue;       /* a long display name is fine */
+                                plain_full = true;      /* fine for a display name before <…> */
+                                continue;
                         }
                         plain[np++] = (char) c;
                 }
-                seen_text = true;
         }
         if (quoted || in_angle || depth > 0)
+                return -EBADMSG;
+        /* Without <…> the text is the address: never guess from a cut one. */
+        if (angles == 0 && plain_full)
                 return -EBADMSG;
 
         addr = angles ? angle : plain;

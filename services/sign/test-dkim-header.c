@@ -50,6 +50,7 @@ static void test_from(void) {
                 " <joe@пример.рф>",
         };
         char local[SMTP_LOCAL_PART_MAX + 1], domain[SMTP_DOMAIN_MAX + 1];
+        char longer[600];
 
         for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
                 ASSERT_OK(header_from_address((const uint8_t *) ok[i].value, strlen(ok[i].value), local, domain));
@@ -58,6 +59,14 @@ static void test_from(void) {
         }
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 ASSERT_EQ(header_from_address((const uint8_t *) bad[i], strlen(bad[i]), local, domain), -EBADMSG);
+
+        /* An address too long to hold is refused, not cut to a shorter domain... */
+        snprintf(longer, sizeof(longer), " a@example.com.%0500d.org", 0);
+        ASSERT_EQ(header_from_address((const uint8_t *) longer, strlen(longer), local, domain), -EBADMSG);
+        /* ...while a long display name before <…> is fine. */
+        snprintf(longer, sizeof(longer), " %0500d <a@example.com>", 0);
+        ASSERT_OK(header_from_address((const uint8_t *) longer, strlen(longer), local, domain));
+        ASSERT_STREQ(domain, "example.com");
 }
 
 static void test_names_and_field(void) {
