@@ -188,6 +188,9 @@ int main(int argc, char **argv) {
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = sd_event_default(&m.event);
+        /* WATCHDOG=1 pings when the unit sets WatchdogSec=; a no-op otherwise. */
+        if (r >= 0)
+                r = sd_event_set_watchdog(m.event, true);
         if (r >= 0)
                 r = sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)
