@@ -6,6 +6,8 @@
 - the article's KeyTable and SigningTable, and a key made by
   opendkim-genkey, work unchanged, and python3-dkim verifies the result
   against the TXT record opendkim-genkey wrote;
+- OpenDKIM in verify mode (keys from TestPublicKeys) accepts every
+  signature pochtar makes, and rejects a tampered copy;
 - `pochtar dkim record` prints the same public key as that record."""
 import os
 import re
@@ -34,9 +36,29 @@ try:
     record = "".join(re.findall(r'"([^"]*)"', txt)).encode()
     dns = signlib.Dns()
     dns.add("mail", "example.com", record)
+    with open(os.path.join(work, "pubkeys"), "w") as f:
+        f.write("mail._domainkey.example.com %s\n" % record.decode())
+    verify_conf = os.path.join(work, "verify.conf")
+    with open(verify_conf, "w") as f:
+        f.write("Mode v\nTestPublicKeys %s/pubkeys\nSyslog no\n" % work)
+
+    def opendkim_verifies(message):
+        path = os.path.join(work, "signed")
+        with open(path, "wb") as f:
+            # the final CRLF opendkim -t insists on changes no body hash (see below)
+            f.write(message if message.endswith(b"\r\n") else message + b"\r\n")
+        res = subprocess.run(["/usr/sbin/opendkim", "-x", verify_conf, "-t", path],
+                             capture_output=True, timeout=60)
+        text = (res.stdout + res.stderr).decode("utf-8", "replace")
+        assert "verification (s=mail" in text, (text, message[:200])
+        return "succeeded" in text
+
+    def odd_header_space(message):
+        head = message.split(b"\r\n\r\n", 1)[0]
+        return bool(re.search(rb"(^|\r\n)[^ \t:]+:(?! [^ \t])", head))
 
     corpus = signlib.corpus()
-    compared = 0
+    compared = skipped = 0
     for canon in signlib.CANONS:
         spool = pochtar.Spool()
         try:
@@ -68,6 +90,17 @@ try:
                     "%s %s: bh= differs: pochtar %s, opendkim %s" % (name, canon, signlib.tag(ours[0], "bh"),
                                                                      theirs.group(1).decode())
                 compared += 1
+                # OpenDKIM gets header values as a milter does, with the white
+                # space after the colon removed and one space put back, so
+                # under simple header canonicalization it cannot verify a
+                # field like "Subject:\tx" (python3-dkim, on the raw bytes,
+                # does: test-sign-corpus). Those messages are left out here.
+                if canon.startswith("simple/") and odd_header_space(original):
+                    skipped += 1
+                    continue
+                assert opendkim_verifies(msg), "%s %s: OpenDKIM rejects pochtar's signature" % (name, canon)
+                head, _, body = msg.partition(b"\r\n\r\n")
+                assert not opendkim_verifies(head + b"\r\n\r\n" + body + b"tampered\r\n"), (name, canon)
         finally:
             spool.cleanup()
 
@@ -78,6 +111,8 @@ try:
         p_ours = re.search(r"p=([A-Za-z0-9+/=]+)", ours).group(1)
         p_theirs = re.search(r"p=([A-Za-z0-9+/=]+)", record.decode()).group(1)
         assert p_ours == p_theirs, (p_ours, p_theirs)
-    print("bh= identical to OpenDKIM's for %d message/canonicalization pairs" % compared)
+    assert skipped <= 2 * len(signlib.CANONS), skipped
+    print("bh= identical to OpenDKIM's for %d message/canonicalization pairs; OpenDKIM verified all but %d"
+          % (compared, skipped))
 finally:
     shutil.rmtree(work, ignore_errors=True)
