@@ -10,7 +10,11 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pochtar  # noqa: E402
 
-from cryptography.hazmat.primitives import serialization  # noqa: E402
+try:
+    import dkim  # noqa: F401
+    from cryptography.hazmat.primitives import serialization
+except ImportError as e:
+    pochtar.skip("python3-dkim / python3-cryptography missing: %s" % e)
 
 SIGN = os.environ.get("POCHTAR_SIGN")
 CLI = os.environ.get("POCHTAR_CLI")
