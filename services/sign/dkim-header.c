@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The header side of signing: split the header section, find the author
+ * domain, choose h= and write the DKIM-Signature field. Everything here
+ * takes (ptr, len) of untrusted message bytes and is bounded by the caps
+ * in dkim-header.h and shared/limits.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "services/sign/dkim-header.h"
+#include "shared/macro.h"
+
+void header_section_done(HeaderSection *h) {
+        free(h->fields);
+        *h = (HeaderSection) {};
+}
+
+static bool is_wsp(uint8_t c) {
+        return c == ' ' || c == '\t';
+}
+
+static bool name_valid(const uint8_t *p, size_t n) {
+        /* RFC 5322 §2.2: ftext is printable US-ASCII except colon. */
+        if (n == 0 || n > HEADER_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (p[i] < 33 || p[i] > 126)
+                        return false;
+        return true;
+}
+
+int header_section_parse(const uint8_t *msg, size_t n, HeaderSection *ret) {
+        _cleanup_free_ HeaderField *fields = NULL;
+        size_t n_fields = 0, i = 0, body = n;
+
+        while (i < n) {
+                const uint8_t *nl;
+                size_t line_end, next;
+
+                if (n - i >= 2 && msg[i] == '\r' && msg[i + 1] == '\n') {
+                        body = i + 2;
+                        break;
+                }
+                nl = memmem(msg + i, n - i, "\r\n", 2);
+                line_end = nl ? (size_t) (nl - msg) : n;
+                next = nl ? line_end + 2 : n;
+                if (next > HEADER_SECTION_MAX)
+                        return -EMSGSIZE;
+
+                if (is_wsp(msg[i])) {
+                        HeaderField *f;
+
+                        if (n_fields == 0)
+                                return -EBADMSG;
+                        f = &fields[n_fields - 1];
+                        f->len = line_end - f->offset;
+                        if (f->len - f->name_len > HEADER_VALUE_MAX)
+                                return -EMSGSIZE;
+                } else {
+                        const uint8_t *colon = memchr(msg + i, ':', line_end - i);
+                        size_t name_len;
+
+                        if (!colon)
+                                return -EBADMSG;
+                        name_len = (size_t) (colon - (msg + i));
+                        while (name_len > 0 && is_wsp(msg[i + name_len - 1]))
+                                name_len--;
+                        if (!name_valid(msg + i, name_len))
+                                return name_len > HEADER_NAME_MAX ? -EMSGSIZE : -EBADMSG;
+                        if (line_end - i - name_len > HEADER_VALUE_MAX)
+                                return -EMSGSIZE;
+                        if (n_fields == DKIM_HEADER_FIELDS_MAX)
+                                return -EMSGSIZE;
+                        if (!fields) {
+                                fields = calloc(DKIM_HEADER_FIELDS_MAX, sizeof(HeaderField));
+                                if (!fields)
+                                        return -ENOMEM;
+                        }
+                        fields[n_fields++] = (HeaderField) {
+                                .offset = i,
+                                .len = line_end - i,
+                                .name_len = name_len,
+                        };
+                }
+                i = next;
+        }
+
+        *ret = (HeaderSection) {
+                .fields = TAKE_PTR(fields),
+                .n_fields = n_fields,
+                .body_offset = body,
+        };
+        return 0;
+}
+
+static bool field_is(const HeaderField *f, const uint8_t *msg, const char *name) {
+        return ascii_strncaseeq((const char *) msg + f->offset, f->name_len, name);
+}
+
+int header_section_find_one(const HeaderSection *h, const uint8_t *msg, const char *name, size_t *ret_index) {
+        size_t found = SIZE_MAX;
+
+        for (size_t i = 0; i < h->n_fields; i++)
+                if (field_is(&h->fields[i], msg, name)) {
+                        if (found != SIZE_MAX)
+                                return -ENOTUNIQ;
+                        found = i;
+                }
+        if (found == SIZE_MAX)
+                return -ENOENT;
+        *ret_index = found;
+        return 0;
+}
+
+static bool domain_valid(const char *d, size_t n) {
+        size_t label = 0;
+
+        if (n == 0 || n > SMTP_DOMAIN_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = d[i];
+
+                if (c == '.') {
+                        if (label == 0 || d[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && label > 0)))
+                        return false;
+                if (++label > 63)
+                        return false;
+        }
+        return label > 0 && d[n - 1] != '-';
+}
+
+int header_from_address(const uint8_t *v, size_t n,
+                        char local[static SMTP_LOCAL_PART_MAX + 1],
+                        char domain[static SMTP_DOMAIN_MAX + 1]) {
+        char plain[SMTP_PATH_MAX + 1], angle[SMTP_PATH_MAX + 1];
+        size_t np = 0, na = 0;
+        unsigned depth = 0, angles = 0;
+        bool quoted = false, in_angle = false, plain_full = false;
+        const char *addr, *at;
+        size_t alen, dlen, llen;
+
+        /* One pass over the value: comments dropped, quoted strings kept
+         * whole, the text inside <…> collected apart from the rest. */
+        for (size_t i = 0; i < n; i++) {
+                uint8_t c = v[i];
+                bool keep;
+
+                if (quoted) {
+                        if (c == '\\' && i + 1 < n) {
+                                if (in_angle && na + 2 < sizeof(angle)) {
+                                        angle[na++] = (char) c;
+                                        angle[na++] = (char) v[i + 1];
+                                } else if (!in_angle && np + 2 < sizeof(plain)) {
+                                        plain[np++] = (char) c;
+                                        plain[np++] = (char) v[i + 1];
+                                }
+                                i++;
+                                continue;
+                        }
+                        if (c == '"')
+                                quoted = false;
+                        keep = true;
+                } else if (depth > 0) {
+                        if (c == '\\')
+                                i++;
+                        else if (c == '(')
+                                depth++;
+                        else if (c == ')')
+                                depth--;
+                        continue;
+                } else if (c == '(') {
+                        depth++;
+                        continue;
+                } else if (c == '"') {
+                        quoted = true;
+                        keep = true;
+                } else if (c == '<') {
+                        if (in_angle || angles > 0)
+                                return -EBADMSG;
+                        in_angle = true;
+                        angles++;
+                        continue;
+                } else if (c == '>') {
+                        if (!in_angle)
+                                return -EBADMSG;
+                        in_angle = false;
+                        continue;
+                } else if (c == ',' && !in_angle) {
+                        return -EBADMSG;        /* several authors: no single d= aligns */
+                } else
+                        keep = !(is_wsp(c) || c == '\r' || c == '\n');
+
+                if (!keep)
+                        continue;
+                if (in_angle) {
+                        if (na + 1 >= sizeof(angle))
+                                return -EBADMSG;
+                        angle[na++] = (char) c;
+                } else {
+                        if (np + 1 >= sizeof(plain)) {
+                                plain_full = true;      /* fine for a display name before <…> */
+                                continue;
+                        }
+                        plain[np++] = (char) c;
+                }
+        }
+        if (quoted || in_angle || depth > 0)
+                return -EBADMSG;
+        /* Without <…> the text is the address: never guess from a cut one. */
+        if (angles == 0 && plain_full)
+                return -EBADMSG;
+
+        addr = angles ? angle : plain;
+        alen = angles ? na : np;
+        at = memrchr(addr, '@', alen);
+        if (!at)
+                return -EBADMSG;
+        llen = (size_t) (at - addr);
+        dlen = alen - llen - 1;
+        if (llen == 0 || llen > SMTP_LOCAL_PART_MAX || dlen == 0 || dlen > SMTP_DOMAIN_MAX)
+                return -EBADMSG;
+        for (size_t i = 0; i < dlen; i++) {
+                char c = at[1 + i];
+
+                domain[i] = c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
+        }
+        domain[dlen] = 0;
+        if (!domain_valid(domain, dlen))
+                return -EBADMSG;
+        memcpy(local, addr, llen);
+        local[llen] = 0;
+        return 0;
+}
+
+/*
+ * RFC 6376 §5.4.1's list, plus the fields that carry the content's
+ * meaning and that OpenDKIM signs by default (Message-ID, MIME and
+ * Content-* fields, Sender), so that a relay cannot swap them.
+ */
+static const char * const signed_headers[] = {
+        "From", "Reply-To", "Subject", "Date", "To", "Cc",
+        "Resent-Date", "Resent-From", "Resent-To", "Resent-Cc",
+        "In-Reply-To", "References",
+        "List-Id", "List-Help", "List-Unsubscribe", "List-Subscribe",
+        "List-Post", "List-Owner", "List-Archive",
+        "Message-ID", "Sender", "MIME-Version", "Content-Type",
+        "Content-Transfer-Encoding", "Content-Disposition",
+};
+
+int dkim_signed_names(const HeaderSection *h, const uint8_t *msg, char * const *oversign,
+                      const char **ret_names, size_t *ret_n) {
+        size_t n = 0;
+
+        for (size_t s = 0; s < ELEMENTSOF(signed_headers); s++)
+                for (size_t i = 0; i < h->n_fields; i++)
+                        if (field_is(&h->fields[i], msg, signed_headers[s])) {
+                                if (n == DKIM_SIGNED_NAMES_MAX)
+                                        return -E2BIG;
+                                ret_names[n++] = signed_headers[s];
+                        }
+        for (size_t o = 0; oversign && oversign[o]; o++) {
+                if (n == DKIM_SIGNED_NAMES_MAX)
+                        return -E2BIG;
+                ret_names[n++] = oversign[o];
+        }
+        *ret_n = n;
+        return 0;
+}
+
+int dkim_canon_signed_headers(DkimCanon canon, const HeaderSection *h, const uint8_t *msg,
+                              const char * const *names, size_t n_names, Buf *out) {
+        bool used[DKIM_HEADER_FIELDS_MAX] = {};
+        int r;
+
+        for (size_t k = 0; k < n_names; k++)
+                for (size_t i = h->n_fields; i > 0; i--) {
+                        const HeaderField *f = &h->fields[i - 1];
+
+                        if (used[i - 1] || !field_is(f, msg, names[k]))
+                                continue;
+                        used[i - 1] = true;
+                        r = dkim_canon_header(canon, msg + f->offset, f->len, true, out);
+                        if (r < 0)
+                                return r;
+                        break;
+                }
+        return 0;
+}
+
+/* Folded lines stay under the RFC 5322 §2.1.1 78-octet recommendation. */
+#define FOLD_AT 76
+
+typedef struct Folder {
+        Buf *out;
+        size_t col;
+} Folder;
+
+/* Appends one token, folding before it when the line would grow too long. */
+static int fold_token(Folder *f, const char *sep, const char *tok, size_t n) {
+        int r;
+
+        if (f->col + strlen(sep) + n > FOLD_AT && f->col > 8) {
+                r = buf_append(f->out, "\r\n\t", 3);
+                f->col = 8;
+        } else {
+                r = buf_append_str(f->out, sep);
+                f->col += strlen(sep);
+        }
+        if (r >= 0)
+                r = buf_append(f->out, tok, n);
+        f->col += n;
+        return r;
+}
+
+int dkim_signature_format(const DkimSigParams *p, Buf *out) {
+        Folder f = { .out = out };
+        char tok[SMTP_DOMAIN_MAX + 64];
+        int r, k;
+
+        r = buf_append_str(out, "DKIM-Signature: v=1;");
+        f.col = STRLEN("DKIM-Signature: v=1;");
+#define TOKEN(...)                                                              \
+        do {                                                                    \
+                k = snprintf(tok, sizeof(tok), __VA_ARGS__);                    \
+                if (k < 0 || (size_t) k >= sizeof(tok))                         \
+                        return -EINVAL;                                         \
+                if (r >= 0)                                                     \
+                        r = fold_token(&f, " ", tok, (size_t) k);               \
+        } while (0)
+        TOKEN("a=%s;", p->alg);
+        TOKEN("c=%s;", p->canon);
+        TOKEN("d=%s;", p->domain);
+        TOKEN("s=%s;", p->selector);
+        TOKEN("t=%" PRIu64 ";", p->timestamp);
+        if (p->expire > 0)
+                TOKEN("x=%" PRIu64 ";", p->expire);
+#undef TOKEN
+        for (size_t i = 0; i < p->n_names && r >= 0; i++) {
+                size_t len = strlen(p->names[i]);
+                char name[HEADER_NAME_MAX + 8];
+
+                if (len > HEADER_NAME_MAX)
+                        return -EINVAL;
+                k = snprintf(name, sizeof(name), "%s%s%s", i == 0 ? "h=" : "", p->names[i],
+                             i + 1 == p->n_names ? ";" : ":");
+                r = fold_token(&f, i == 0 ? " " : "", name, (size_t) k);
+        }
+        if (r >= 0) {
+                k = snprintf(tok, sizeof(tok), "bh=%s;", p->bh);
+                if (k < 0 || (size_t) k >= sizeof(tok))
+                        return -EINVAL;
+                r = fold_token(&f, " ", tok, (size_t) k);
+        }
+        /* b= starts its own line so its value can fill whole lines. */
+        if (r >= 0)
+                r = buf_append_str(out, "\r\n\tb=");
+        return r;
+}
+
+int dkim_signature_append_b(Buf *out, const char *b64) {
+        size_t n = strlen(b64), col = 10;
+        int r = 0;
+
+        /* Folding inside b= is FWS, which verifiers drop (§3.5). */
+        while (n > 0 && r >= 0) {
+                size_t take = n < FOLD_AT - col ? n : FOLD_AT - col;
+
+                r = buf_append(out, b64, take);
+                b64 += take;
+                n -= take;
+                if (n > 0 && r >= 0)
+                        r = buf_append(out, "\r\n\t", 3);
+                col = 8;
+        }
+        if (r >= 0)
+                r = buf_append(out, "\r\n", 2);
+        return r;
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-message work of pochtar-sign. The queue file is read once into
+ * one buffer; the signed copy is written as three slices of it (envelope,
+ * new DKIM-Signature fields, original message), so a large body is never
+ * copied in user space, only hashed.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "services/sign/dkim-header.h"
+#include "services/sign/sign-worker.h"
+#include "shared/envelope.h"
+#include "shared/limits.h"
+#include "shared/log-ids.h"
+#include "shared/log.h"
+
+typedef enum SignOutcome {
+        OUTCOME_SIGNED,
+        OUTCOME_UNSIGNED,
+        OUTCOME_QUARANTINED,
+        OUTCOME_GONE,
+} SignOutcome;
+
+typedef struct SignItem {
+        SpoolFile file;
+        SignOutcome outcome;
+        char detail[512];
+} SignItem;
+
+int sign_worker_init(SignWorker *w, const Config *c, SpoolDir *incoming, SpoolDir *signed_dir,
+                     SpoolDir *quarantine) {
+        int r;
+
+        *w = (SignWorker) {
+                .config = c,
+                .incoming = incoming,
+                .signed_dir = signed_dir,
+                .quarantine = quarantine,
+                /* receive bounds the message; the envelope adds at most ENVELOPE_MAX. */
+                .max_file = c->receive.max_message_size + ENVELOPE_MAX,
+                .canon = BUF_INIT(2 * HEADER_SECTION_MAX),
+                .sigs = BUF_INIT(64 * 1024),
+                .scratch = BUF_INIT(64 * 1024),
+        };
+        w->file = BUF_INIT(w->max_file + 1);
+        r = dkim_canon_parse(c->sign.canonicalization, &w->header_canon, &w->body_canon);
+        if (r < 0)
+                return r;
+        return dkim_hash_new(&w->hash);
+}
+
+void sign_worker_done(SignWorker *w) {
+        sign_keys_free(w->keys);
+        dkim_hash_free(w->hash);
+        buf_done(&w->file);
+        buf_done(&w->canon);
+        buf_done(&w->sigs);
+        buf_done(&w->scratch);
+}
+
+void sign_worker_set_keys(SignWorker *w, SignKeys *keys) {
+        sign_keys_free(w->keys);
+        w->keys = keys;
+}
+
+/* Writes quarantine/new/ID.reason, then moves the message beside it. */
+static int quarantine_message(SignWorker *w, const char *id, const char *reason) {
+        _cleanup_close_ int fd = -EBADF;
+        char name[QUEUE_ID_LEN + 8];
+        int r;
+
+        (void) snprintf(name, sizeof(name), "%s.reason", id);
+        fd = openat(w->quarantine->new_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                    SPOOL_FILE_MODE);
+        if (fd < 0)
+                return log_msg_errno(LOG_ERR, -errno, &(LogFields) { .queue_id = id },
+                                     "Cannot write quarantine reason: %m");
+        r = write_full_fd(fd, reason, strlen(reason));
+        if (r >= 0)
+                r = write_full_fd(fd, "\n", 1);
+        if (r >= 0)
+                r = RET_NERRNO(fdatasync(fd));
+        if (r >= 0)
+                r = spool_move(w->incoming, w->quarantine, id, true);
+        if (r < 0)
+                return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id },
+                                     "Cannot quarantine message: %m");
+        w->n_quarantined++;
+        log_msg(LOG_WARNING, &(LogFields) { .message_id = LOG_ID_QUARANTINED, .queue_id = id,
+                                            .status = "quarantined" },
+                "quarantined: %s", reason);
+        return 0;
+}
+
+static void hash_emit(const uint8_t *p, size_t n, void *userdata) {
+        dkim_hash_update(userdata, p, n);
+}
+
+/* Appends one DKIM-Signature field per chosen key to w->sigs. */
+static int sign_message(SignWorker *w, const uint8_t *msg, size_t n, const HeaderSection *h,
+                        const SignChoice *choices, size_t n_choices, char *detail, size_t detail_size) {
+        const char *names[DKIM_SIGNED_NAMES_MAX];
+        uint8_t bh[DKIM_HASH_LEN], digest[DKIM_HASH_LEN], sig[DKIM_SIG_MAX];
+        char canon[32], bh64[64];
+        size_t n_names, sig_len, used = 0;
+        uint64_t now = (uint64_t) time(NULL);
+        int r;
+
+        r = dkim_signed_names(h, msg, w->config->sign.oversign_headers, names, &n_names);
+        if (r < 0)
+                return r;
+
+        /* One body hash serves every signature: they share c=. */
+        r = dkim_hash_begin(w->hash);
+        if (r < 0)
+                return r;
+        dkim_canon_body(w->body_canon, msg + h->body_offset, n - h->body_offset, hash_emit, w->hash);
+        r = dkim_hash_end(w->hash, bh);
+        if (r < 0)
+                return r;
+        buf_reset(&w->scratch);
+        r = base64_append(&w->scratch, bh, sizeof(bh));
+        if (r < 0)
+                return r;
+        memcpy(bh64, w->scratch.data, w->scratch.len + 1);
+
+        buf_reset(&w->canon);
+        r = dkim_canon_signed_headers(w->header_canon, h, msg, names, n_names, &w->canon);
+        if (r < 0)
+                return r;
+        (void) snprintf(canon, sizeof(canon), "%s/%s", dkim_canon_to_string(w->header_canon),
+                        dkim_canon_to_string(w->body_canon));
+
+        buf_reset(&w->sigs);
+        for (size_t i = 0; i < n_choices; i++) {
+                size_t start = w->sigs.len;
+                DkimSigParams p = {
+                        .alg = dkim_alg_to_string(dkim_key_alg(choices[i].key)),
+                        .canon = canon,
+                        .domain = choices[i].domain,
+                        .selector = choices[i].selector,
+                        .timestamp = now,
+                        .expire = w->config->sign.expire > 0 ? now + w->config->sign.expire / USEC_PER_SEC : 0,
+                        .names = names,
+                        .n_names = n_names,
+                        .bh = bh64,
+                };
+
+                r = dkim_signature_format(&p, &w->sigs);
+                if (r < 0)
+                        return r;
+                /* §3.7: the header data, then this field with an empty b= and no CRLF. */
+                buf_reset(&w->scratch);
+                r = dkim_canon_header(w->header_canon, w->sigs.data + start, w->sigs.len - start, false,
+                                      &w->scratch);
+                if (r < 0)
+                        return r;
+                r = dkim_hash_begin(w->hash);
+                if (r < 0)
+                        return r;
+                dkim_hash_update(w->hash, w->canon.data, w->canon.len);
+                dkim_hash_update(w->hash, w->scratch.data, w->scratch.len);
+                r = dkim_hash_end(w->hash, digest);
+                if (r >= 0)
+                        r = dkim_key_sign(choices[i].key, digest, sig, &sig_len);
+                if (r < 0)
+                        return r;
+                buf_reset(&w->scratch);
+                r = base64_append(&w->scratch, sig, sig_len);
+                if (r >= 0)
+                        r = dkim_signature_append_b(&w->sigs, (const char *) w->scratch.data);
+                if (r < 0)
+                        return r;
+                used += (size_t) snprintf(detail + used, detail_size - used, "%sd=%s s=%s a=%s",
+                                          i > 0 ? ", " : "", p.domain, p.selector, p.alg);
+                if (used >= detail_size)
+                        used = detail_size - 1;
+        }
+        return 0;
+}
+
+static const char *policy_verb(SignPolicy p) {
+        return p == SIGN_POLICY_QUARANTINE ? "quarantine" : "pass";
+}
+
+/*
+ * Decides what becomes of one message. On OUTCOME_SIGNED/UNSIGNED the
+ * signed copy is written to signed/tmp and waits for the batch publish;
+ * quarantine happens here. Negative: a transient failure, message left.
+ */
+static int process_one(SignWorker *w, const char *id, SignItem *item) {
+        _cleanup_(header_section_done) HeaderSection h = {};
+        _cleanup_(envelope_done) Envelope env = {};
+        char local[SMTP_LOCAL_PART_MAX + 1], domain[SMTP_DOMAIN_MAX + 1], reason[320];
+        SignChoice choices[SIGN_SIGS_MAX];
+        size_t env_len, n_choices = 0, from;
+        const uint8_t *msg;
+        SignPolicy policy;
+        const char *policy_key;
+        unsigned line = 0;
+        size_t n;
+        int r;
+
+        buf_reset(&w->file);
+        r = spool_read_new(w->incoming, id, w->max_file, &w->file);
+        if (r == -ENOENT) {
+                item->outcome = OUTCOME_GONE;
+                return 0;
+        }
+        if (r == -EFBIG || r == -EBADMSG) {
+                item->outcome = OUTCOME_QUARANTINED;
+                return quarantine_message(w, id, r == -EFBIG ? "queue file larger than max_message_size"
+                                                             : "not a regular file");
+        }
+        if (r < 0)
+                return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id }, "Cannot read message: %m");
+
+        r = envelope_parse(w->file.data, w->file.len, &env, &env_len, &line);
+        if (r < 0) {
+                (void) snprintf(reason, sizeof(reason), r == -EPROTONOSUPPORT ?
+                                "unknown queue file version" : "malformed envelope at line %u", line);
+                item->outcome = OUTCOME_QUARANTINED;
+                return quarantine_message(w, id, reason);
+        }
+        msg = w->file.data + env_len;
+        n = w->file.len - env_len;
+
+        r = header_section_parse(msg, n, &h);
+        if (r < 0) {
+                item->outcome = OUTCOME_QUARANTINED;
+                return quarantine_message(w, id, r == -EMSGSIZE ? "header section over the size limits"
+                                                                : "malformed header section");
+        }
+
+        r = header_section_find_one(&h, msg, "From", &from);
+        if (r >= 0) {
+                const HeaderField *f = &h.fields[from];
+                const uint8_t *colon = memchr(msg + f->offset, ':', f->len);
+
+                r = header_from_address(colon + 1, f->len - (size_t) (colon + 1 - (msg + f->offset)),
+                                        local, domain);
+                if (r < 0)
+                        (void) snprintf(reason, sizeof(reason), "From: holds no single valid author address");
+        } else
+                (void) snprintf(reason, sizeof(reason), r == -ENOENT ? "no From: header" : "more than one From: header");
+        if (r < 0) {
+                policy = w->config->sign.on_bad_from;
+                policy_key = "on_bad_from";
+        } else {
+                n_choices = sign_keys_select(w->keys, local, domain, choices);
+                if (n_choices == 0)
+                        (void) snprintf(reason, sizeof(reason), "no key for From: domain %s", domain);
+                policy = w->config->sign.on_no_key;
+                policy_key = "on_no_key";
+        }
+
+        if (n_choices == 0 && policy == SIGN_POLICY_QUARANTINE) {
+                item->outcome = OUTCOME_QUARANTINED;
+                return quarantine_message(w, id, reason);
+        }
+        if (n_choices > 0) {
+                r = sign_message(w, msg, n, &h, choices, n_choices, item->detail, sizeof(item->detail));
+                if (r == -E2BIG) {
+                        item->outcome = OUTCOME_QUARANTINED;
+                        return quarantine_message(w, id, "too many header fields to sign");
+                }
+                if (r < 0)
+                        return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id }, "Cannot sign: %m");
+                item->outcome = OUTCOME_SIGNED;
+        } else {
+                buf_reset(&w->sigs);
+                (void) snprintf(item->detail, sizeof(item->detail), "%s (%s = %s)", reason, policy_key,
+                                policy_verb(policy));
+                item->outcome = OUTCOME_UNSIGNED;
+        }
+
+        r = spool_file_create(w->signed_dir, id, "sign", &item->file);
+        if (r >= 0)
+                r = spool_file_write(&item->file, w->file.data, env_len);
+        if (r >= 0)
+                r = spool_file_write(&item->file, w->sigs.data, w->sigs.len);
+        if (r >= 0)
+                r = spool_file_write(&item->file, msg, n);
+        if (r < 0) {
+                spool_file_abort(&item->file);
+                return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id },
+                                     "Cannot write signed copy: %m");
+        }
+        return 0;
+}
+
+static void log_outcome(SignWorker *w, const char *id, const SignItem *item) {
+        if (item->outcome == OUTCOME_SIGNED) {
+                w->n_signed++;
+                log_msg(LOG_INFO, &(LogFields) { .message_id = LOG_ID_SIGNED, .queue_id = id, .status = "signed" },
+                        "signed: %s", item->detail);
+        } else {
+                w->n_unsigned++;
+                log_msg(LOG_NOTICE, &(LogFields) { .message_id = LOG_ID_UNSIGNED, .queue_id = id,
+                                                   .status = "unsigned" },
+                        "passed on unsigned: %s", item->detail);
+        }
+}
+
+int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
+        SignItem items[SIGN_BATCH_MAX];
+        SpoolFile files[SIGN_BATCH_MAX];
+        size_t idx[SIGN_BATCH_MAX], k = 0;
+        int r = 0, q;
+
+        if (n > SIGN_BATCH_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < n; i++) {
+                items[i] = (SignItem) { .file = SPOOL_FILE_NULL, .outcome = OUTCOME_GONE };
+                q = process_one(w, ids[i], &items[i]);
+                if (q < 0) {
+                        r = q;
+                        continue;
+                }
+                if (items[i].outcome == OUTCOME_SIGNED || items[i].outcome == OUTCOME_UNSIGNED) {
+                        files[k] = items[i].file;
+                        idx[k++] = i;
+                }
+        }
+        if (k == 0)
+                return r;
+
+        /* Group commit: one fsync of signed/new for the whole batch. */
+        q = spool_publish_batch(files, k, 0);
+        if (q < 0) {
+                log_error_errno(q, "Cannot publish %zu signed message(s): %m", k);
+                r = q;
+        }
+        for (size_t j = 0; j < k; j++) {
+                const char *id = ids[idx[j]];
+
+                if (files[j].fd >= 0) {         /* not published: stays in incoming, retried */
+                        spool_file_abort(&files[j]);
+                        continue;
+                }
+                q = spool_remove_new(w->incoming, id, false);
+                if (q < 0 && q != -ENOENT)
+                        log_msg_errno(LOG_WARNING, q, &(LogFields) { .queue_id = id },
+                                      "Signed copy published, but cannot remove the input: %m");
+                log_outcome(w, id, &items[idx[j]]);
+        }
+        /* Make the removals durable, so a crash now does not re-sign
+         * messages deliver may already have sent. */
+        q = spool_dir_sync(w->incoming);
+        if (q < 0) {
+                log_error_errno(q, "Cannot sync incoming/new: %m");
+                r = r < 0 ? r : q;
+        }
+        return r;
+}
