@@ -233,8 +233,8 @@ class SystemTest:
         c.run(["systemd-sysusers"])
         c.run(["systemd-tmpfiles", "--create"])
         if self.stages_built():
-            c.sh("cd %s && pochtar dkim keygen --domain example.com --selector mail"
-                 % self.dkim_dir)
+            c.run(["pochtar", "dkim", "keygen", "--domain", "example.com",
+                   "--selector", "mail", "--directory", self.dkim_dir])
             c.run(["test", "-s", self.key])
             with open(c.path(self.conf), "w") as f:
                 f.write(CONFIG.format(key=self.key))
