@@ -137,6 +137,12 @@ class SystemTest:
                 raise AssertionError("timed out after %ds waiting for %s" % (timeout, what))
             time.sleep(0.1)
 
+    def journal_tail(self, lines=25):
+        """What pochtar's units logged last: printed under a failed step."""
+        r = self.c.run(["journalctl", "--no-pager", "-n", str(lines), "-o", "short-monotonic",
+                        "-u", "pochtar-*"], check=False)
+        return r.stdout.strip()
+
     def unit_setting(self, unit, regex):
         with open(self.c.path("/lib/systemd/system/" + unit)) as f:
             return re.search("^" + regex, f.read(), re.M).group(1)
@@ -369,7 +375,9 @@ class SystemTest:
         ids = self.queue_ids("receive")
         assert len(ids) == 1, "receive logged queue IDs %s, expected one" % ids
         qid = ids[0]
-        msg = self.sink_messages()[0]
+        msgs = self.sink_messages()
+        assert msgs, "no message at the sink (step 2)"
+        msg = msgs[0]
         assert qid.encode() in msg, "queue ID %s not in the delivered message's Received:" % qid
 
         def units():
@@ -535,6 +543,8 @@ def main():
                 print("not ok %d - %s" % (n, name))
                 for line in ("".join(traceback.format_exception_only(type(e), e))).splitlines():
                     print("# " + line)
+                for line in t.journal_tail().splitlines():
+                    print("#   " + line)
                 sys.stdout.flush()
     finally:
         c.stop()
