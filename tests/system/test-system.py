@@ -263,8 +263,14 @@ class SystemTest:
             f.write("\n".join(lines) + "\n")
         c.host_helper(["dnsmasq", "--keep-in-foreground", "--log-facility=-",
                        "--conf-file=" + conf, "--pid-file="], "dnsmasq.log")
+        # The MX offers STARTTLS (self-signed, as most MX hosts are to a
+        # "may" client): deliver's GnuTLS runs under the real sandbox.
+        cert, key = os.path.join(c.run_dir, "mx.pem"), os.path.join(c.run_dir, "mx.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=mx.other.org", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
         c.host_helper(["/usr/bin/python3", os.path.join(container.HERE, "sink.py"),
-                       MX_ADDR, "25", self.sink_dir], "sink.log")
+                       MX_ADDR, "25", self.sink_dir, cert, key], "sink.log")
         probe = "import socket; socket.create_connection(('%s', 25), 1).close()" % MX_ADDR
         self.wait(lambda: c.host_in_netns(["/usr/bin/python3", "-c", probe],
                                           capture_output=True).returncode == 0,
@@ -359,7 +365,7 @@ class SystemTest:
         self.chain_up = True
 
     def step_snippet(self):
-        """2. the article's smtplib snippet: one message, DKIM verifies"""
+        """2. the article's smtplib snippet: one message over STARTTLS, DKIM verifies"""
         self.need_chain()
         self.c.run(["/usr/bin/python3", "-c", SNIPPET])
         self.wait(lambda: len(self.sink_files()) >= 1, 30, "the message at the sink")
@@ -368,6 +374,8 @@ class SystemTest:
         assert len(msgs) == 1, "sink holds %d messages, expected 1" % len(msgs)
         assert b"Subject: Hello from Earth" in msgs[0]
         assert self.dkim_verify(msgs[0]), "python3-dkim does not verify the signature"
+        with open(os.path.join(self.sink_dir, self.sink_files()[0][:-4] + ".env")) as f:
+            assert f.read().split("\n")[2] == "tls", "delivered without STARTTLS"
 
     def step_journal(self):
         """3. journalctl POCHTAR_QUEUE_ID=<id> shows receive, sign, deliver"""
