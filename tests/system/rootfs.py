@@ -32,19 +32,23 @@ PACKAGES = [
 
 
 def apt_mirror():
-    """The first Debian mirror in this machine's apt sources."""
+    """The Debian mirror this machine's apt uses for bookworm: the first
+    `deb URI` line (sources.list) or `URIs:` field (deb822 .sources) of a
+    file that names the suite, skipping the security archive."""
     files = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")) \
         + sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))
     for path in files:
         try:
-            text = open(path).read()
+            with open(path) as f:
+                text = f.read()
         except OSError:
+            continue
+        if SUITE not in text:
             continue
         for m in re.finditer(r"^(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s*)(\S+)", text, re.M):
             uri = m.group(1)
-            if "security" not in uri and ("debian" in uri):
-                if re.search(r"^\s*Suites:.*\b%s\b" % SUITE, text, re.M) or SUITE in text:
-                    return uri.rstrip("/")
+            if "debian" in uri and "security" not in uri:
+                return uri.rstrip("/")
     return "http://deb.debian.org/debian"
 
 

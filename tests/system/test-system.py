@@ -123,9 +123,8 @@ class Skip(Exception):
 
 
 class SystemTest:
-    def __init__(self, c, build_dir):
+    def __init__(self, c):
         self.c = c
-        self.build_dir = build_dir
         self.sink_dir = os.path.join(c.run_dir, "sink")
         self.dkim_txt = None
         self.chain_up = False
@@ -551,7 +550,7 @@ def main():
     try:
         state = c.start()
         print("# booted in %.1fs (%s)" % (time.monotonic() - t0, state), flush=True)
-        t = SystemTest(c, build_dir)
+        t = SystemTest(c)
         t.install()
         t.start_network()
         steps = [t.step_units_score, t.step_spool_permissions, t.step_units_verify,
