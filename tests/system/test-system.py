@@ -439,7 +439,10 @@ class SystemTest:
         try:
             self.wait(lambda: len(self.subjects("restart-deliver")) >= 20, 60,
                       "the first deliveries")
+            old_pid = self.main_pid("pochtar-deliver.service")
             self.c.systemctl("restart", "pochtar-deliver.service")
+            assert self.main_pid("pochtar-deliver.service") != old_pid, "deliver did not restart"
+            in_flight = 200 - len(set(self.subjects("restart-deliver")))
             rc = sender.wait(timeout=120)
             assert rc == 0, "the client failed: " + sender.stdout.read().decode()
         finally:
@@ -450,7 +453,8 @@ class SystemTest:
                   "all 200 messages at the sink")
         subs = self.subjects("restart-deliver")
         dups = len(subs) - len(set(subs))
-        print("# 200 delivered across a deliver restart, %d duplicates" % dups)
+        print("# 200 delivered across a deliver restart (%d still to go when it restarted), "
+              "%d duplicates" % (in_flight, dups))
         # Only what was in flight at the restart may arrive twice.
         assert dups <= 20, "%d duplicates" % dups
 
