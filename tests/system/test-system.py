@@ -33,6 +33,7 @@ MX_ADDR = "203.0.113.25"
 STAGES = ("pochtar-receive", "pochtar-sign", "pochtar-deliver")
 SERVICES = [s + ".service" for s in STAGES]
 SCORE_MAX = 1.5
+TEST_WATCHDOG = 3
 
 CONFIG = """\
 [receive]
@@ -254,6 +255,13 @@ class SystemTest:
         """docs/install.md inside the container; meson install already ran
         in boot.sh."""
         c = self.c
+        # Not an install step: a shorter watchdog than the units' 30 s, so
+        # a stage that does not feed it is killed within this test's
+        # minute rather than after it (step 8 then sees the restart).
+        for svc in SERVICES:
+            os.makedirs(c.path("/etc/systemd/system/%s.d" % svc), exist_ok=True)
+            with open(c.path("/etc/systemd/system/%s.d/test-watchdog.conf" % svc), "w") as f:
+                f.write("[Service]\nWatchdogSec=%ds\n" % TEST_WATCHDOG)
         c.run(["systemctl", "daemon-reload"])
         c.run(["systemd-sysusers"])
         c.run(["systemd-tmpfiles", "--create"])
@@ -382,6 +390,7 @@ class SystemTest:
         assert not failed, "failed units: " + failed
         assert c.systemctl("is-enabled", "pochtar.target", check=False).stdout.strip() == "enabled"
         self.chain_up = True
+        self.chain_started = time.monotonic()
 
     def step_snippet(self):
         """2. the article's smtplib snippet: one message over STARTTLS, DKIM verifies"""
@@ -523,6 +532,16 @@ class SystemTest:
             assert r.returncode != 0, "receive could: " + script
 
 
+    def step_no_restarts(self):
+        """8. no stage restarted on its own: no crash, the watchdog was fed"""
+        self.need_chain()
+        assert time.monotonic() - self.chain_started > 2 * TEST_WATCHDOG, "ran too short"
+        for svc in SERVICES:
+            n = self.c.systemctl("show", "-P", "NRestarts", svc).stdout.strip()
+            result = self.c.systemctl("show", "-P", "Result", svc).stdout.strip()
+            assert n == "0" and result == "success", "%s: %s restarts, result %s" % (svc, n, result)
+
+
 def dkim_record(key_path):
     """The DKIM TXT record for a private key, computed independently of
     pochtar (openssl), as a DNS operator would publish it."""
@@ -559,7 +578,7 @@ def main():
         t.start_network()
         steps = [t.step_units_score, t.step_spool_permissions, t.step_units_verify,
                  t.step_enable, t.step_snippet, t.step_journal, t.step_sign_stopped,
-                 t.step_deliver_restart, t.step_idle_exit, t.step_sandbox]
+                 t.step_deliver_restart, t.step_idle_exit, t.step_sandbox, t.step_no_restarts]
         print("1..%d" % len(steps), flush=True)
         for n, step in enumerate(steps, 1):
             name = step.__doc__.strip()
