@@ -1,0 +1,606 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""pochtar under the real systemd: install, run, restart, sandbox.
+
+Boots a Debian 12 container (container.py, boot.sh) whose network
+namespace also holds dnsmasq (the DNS of example.com and other.org) and an
+SMTP sink on 203.0.113.25, the MX of other.org. pochtar is installed the
+way docs/install.md says: meson install, systemd-sysusers,
+systemd-tmpfiles --create, pochtar dkim keygen, pochtar.conf, then
+systemctl enable --now pochtar.target. Output is TAP, one line per step
+of issue 5's list; steps that need the stage binaries are skipped, and
+say so, when the build has none.
+
+Environment: POCHTAR_BUILD_DIR (the meson build to install). Run as root;
+exits 77 when the host lacks what it needs.
+"""
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import container  # noqa: E402
+import rootfs  # noqa: E402
+
+SPOOL = "/var/spool/pochtar"
+MX_ADDR = "203.0.113.25"
+STAGES = ("pochtar-receive", "pochtar-sign", "pochtar-deliver")
+SERVICES = [s + ".service" for s in STAGES]
+SCORE_MAX = 1.5
+TEST_WATCHDOG = 3
+
+CONFIG = """\
+[receive]
+hostname = mail.example.com
+origin_domain = example.com
+idle_exit = 3s
+
+[sign]
+domain = example.com
+selector = mail
+key = {key}
+
+[deliver]
+mode = mx
+helo_name = mail.example.com
+retry_min = 2s
+retry_max = 10s
+"""
+
+# The article's snippet (seed/self-postman-article.md), unchanged but for
+# the addresses: example.com signs, other.org's MX is the sink.
+SNIPPET = '''\
+import smtplib
+
+from email.mime.text import MIMEText
+from email.mime.multipart import MIMEMultipart
+
+text_part = MIMEText('There are test mail text content', 'plain')
+html_part = MIMEText(\'\'\'
+<html>
+  <head></head>
+  <body>
+    <h1>Hello from Earth<h1>
+    <p>There are test mail html content.</p>
+    <p style="color:red">have a good day ;)</p>
+  </body>
+</html>
+\'\'\', 'html')
+
+from_, to_ = 'info@example.com', 'bob@other.org'
+
+msg = MIMEMultipart('alternative')
+
+msg['Subject'] = 'Hello from Earth'
+msg['From'] = from_
+msg['To'] = to_
+
+msg.attach(text_part)
+msg.attach(html_part)
+
+host = 'localhost'
+conn = smtplib.SMTP(host)
+conn.sendmail(from_, [to_], msg.as_string())
+conn.quit()
+'''
+
+# Many messages over a few connections, each with a unique Subject.
+BULK = '''\
+import smtplib, sys
+tag, n, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+per = (n + conns - 1) // conns
+i = 0
+while i < n:
+    c = smtplib.SMTP('127.0.0.1', 25)
+    for _ in range(per):
+        if i >= n:
+            break
+        msg = ('From: info@example.com\\r\\nTo: bob@other.org\\r\\n'
+               'Subject: %s-%d\\r\\n\\r\\nmessage %d of %d\\r\\n' % (tag, i, i, n))
+        c.sendmail('info@example.com', ['bob@other.org'], msg)
+        i += 1
+    c.quit()
+'''
+
+
+# python3-dkim over every file of a directory; prints the failures.
+VERIFY = '''\
+import dkim, os, sys
+d = sys.argv[1]
+bad = [n for n in sorted(os.listdir(d)) if not dkim.verify(open(os.path.join(d, n), 'rb').read())]
+print(' '.join(str(int(n)) for n in bad))
+sys.exit(1 if bad else 0)
+'''
+
+
+class Skip(Exception):
+    pass
+
+
+class SystemTest:
+    def __init__(self, c):
+        self.c = c
+        self.sink_dir = os.path.join(c.run_dir, "sink")
+        self.dkim_txt = None
+        self.chain_up = False
+        self.verify_runs = 0
+        # Where this build put the configuration and the keys (a /usr/local
+        # prefix puts them under /usr/local/etc): as the units say.
+        self.conf = self.unit_setting("pochtar-sign.service", r"ExecStart=\S+ --config (\S+)")
+        self.dkim_dir = self.unit_setting("pochtar-sign.service", r"LoadCredential=dkim:(\S+)")
+        self.key = self.dkim_dir + "/mail.private"
+
+    # --- helpers ----------------------------------------------------------
+
+    def wait(self, predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out after %ds waiting for %s" % (timeout, what))
+            time.sleep(0.1)
+
+    def journal_tail(self, lines=25):
+        """What pochtar's units logged last: printed under a failed step."""
+        r = self.c.run(["journalctl", "--no-pager", "-n", str(lines), "-o", "short-monotonic",
+                        "-u", "pochtar-*"], check=False)
+        return r.stdout.strip()
+
+    def unit_setting(self, unit, regex):
+        with open(self.c.path("/lib/systemd/system/" + unit)) as f:
+            return re.search("^" + regex, f.read(), re.M).group(1)
+
+    def exec_paths(self):
+        """The stage binaries the installed units start."""
+        return {svc: self.unit_setting(svc, r"ExecStart=(\S+)") for svc in SERVICES}
+
+    def stages_built(self):
+        return all(os.access(self.c.path(p), os.X_OK) for p in self.exec_paths().values())
+
+    def need_stages(self):
+        if not self.stages_built():
+            missing = [p for p in self.exec_paths().values() if not os.path.exists(self.c.path(p))]
+            raise Skip("stage binaries not in this build: " + " ".join(missing))
+
+    def need_chain(self):
+        self.need_stages()
+        if not self.chain_up:
+            raise Skip("the chain did not start (step 1)")
+
+    def as_user(self, user, script, check=None):
+        r = self.c.run(["setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups",
+                        "sh", "-c", "umask 027; cd %s; %s" % (SPOOL, script)], check=False)
+        if check is not None and (r.returncode == 0) != check:
+            raise AssertionError("as %s: `%s` %s (exit %d) %s" % (
+                user, script, "failed" if check else "was allowed", r.returncode, r.stderr.strip()))
+        return r
+
+    def in_service(self, svc, user, script):
+        """script as the service's user inside the service's own mount and
+        network namespaces: what the running stage itself can reach."""
+        pid = self.main_pid(svc)
+        return self.c.run(["nsenter", "-t", str(pid), "-m", "-n", "--",
+                           "setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups",
+                           "sh", "-c", script], check=False)
+
+    def main_pid(self, svc):
+        pid = int(self.c.systemctl("show", "-P", "MainPID", svc).stdout.strip() or 0)
+        if pid <= 0:
+            raise AssertionError(svc + " has no main process")
+        return pid
+
+    def sink_files(self):
+        try:
+            return sorted(n for n in os.listdir(self.sink_dir) if n.endswith(".eml"))
+        except FileNotFoundError:
+            return []
+
+    def sink_messages(self):
+        out = []
+        for n in self.sink_files():
+            with open(os.path.join(self.sink_dir, n), "rb") as f:
+                out.append(f.read())
+        return out
+
+    def subjects(self, tag):
+        subs = []
+        for m in self.sink_messages():
+            s = re.search(rb"^Subject: (%s-\d+)\r?$" % re.escape(tag.encode()), m, re.M)
+            if s:
+                subs.append(s.group(1).decode())
+        return subs
+
+    def dkim_failures(self, messages):
+        """Indexes of the messages python3-dkim does not verify, checked
+        inside the container: the key comes from the DNS (dnsmasq), as a
+        receiving MX would fetch it."""
+        self.verify_runs += 1
+        d = "/tmp/dkim-verify-%d" % self.verify_runs
+        os.makedirs(self.c.path(d))
+        for i, m in enumerate(messages):
+            with open(self.c.path("%s/%06d" % (d, i)), "wb") as f:
+                f.write(m)
+        r = self.c.run(["/usr/bin/python3", "-c", VERIFY, d], check=False)
+        assert r.returncode in (0, 1), "the verifier failed: " + r.stderr
+        return [int(n) for n in r.stdout.split()]
+
+    def send_bulk(self, tag, n, conns=1, background=False):
+        argv = ["/usr/bin/python3", "-c", BULK, tag, str(n), str(conns)]
+        if background:
+            return subprocess.Popen(self.c.nsenter() + argv, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT)
+        self.c.run(argv, timeout=120)
+
+    def queue_ids(self, stage):
+        r = self.c.run(["journalctl", "-o", "json", "--no-pager", "POCHTAR_STAGE=" + stage],
+                       check=False)
+        ids = []
+        for line in r.stdout.splitlines():
+            qid = json.loads(line).get("POCHTAR_QUEUE_ID")
+            if qid and qid not in ids:
+                ids.append(qid)
+        return ids
+
+    # --- installation (docs/install.md) -----------------------------------
+
+    def install(self):
+        """docs/install.md inside the container; meson install already ran
+        in boot.sh."""
+        c = self.c
+        # Not an install step: a shorter watchdog than the units' 30 s, so
+        # a stage that does not feed it is killed within this test's
+        # minute rather than after it (step 8 then sees the restart).
+        for svc in SERVICES:
+            os.makedirs(c.path("/etc/systemd/system/%s.d" % svc), exist_ok=True)
+            with open(c.path("/etc/systemd/system/%s.d/test-watchdog.conf" % svc), "w") as f:
+                f.write("[Service]\nWatchdogSec=%ds\n" % TEST_WATCHDOG)
+        c.run(["systemctl", "daemon-reload"])
+        c.run(["systemd-sysusers"])
+        c.run(["systemd-tmpfiles", "--create"])
+        if self.stages_built():
+            c.run(["pochtar", "dkim", "keygen", "--domain", "example.com",
+                   "--selector", "mail", "--directory", self.dkim_dir])
+            c.run(["test", "-s", self.key])
+            with open(c.path(self.conf), "w") as f:
+                f.write(CONFIG.format(key=self.key))
+            self.dkim_txt = dkim_record(c.path(self.key))
+
+    def start_network(self):
+        """dnsmasq and the sink, in the container's network namespace."""
+        c = self.c
+        c.host_in_netns(["ip", "addr", "add", MX_ADDR + "/32", "dev", "lo"], check=True)
+        conf = os.path.join(c.run_dir, "dnsmasq.conf")
+        lines = ["no-resolv", "no-hosts", "listen-address=127.0.0.1", "bind-interfaces",
+                 "user=root", "mx-host=other.org,mx.other.org,10",
+                 "host-record=mx.other.org,%s" % MX_ADDR,
+                 "host-record=mail.example.com,127.0.1.1"]
+        if self.dkim_txt:
+            chunks = [self.dkim_txt[i:i + 250] for i in range(0, len(self.dkim_txt), 250)]
+            lines.append("txt-record=mail._domainkey.example.com," +
+                         ",".join('"%s"' % ch for ch in chunks))
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        c.host_helper(["dnsmasq", "--keep-in-foreground", "--log-facility=-",
+                       "--conf-file=" + conf, "--pid-file="], "dnsmasq.log")
+        # The MX offers STARTTLS (self-signed, as most MX hosts are to a
+        # "may" client): deliver's GnuTLS runs under the real sandbox.
+        cert, key = os.path.join(c.run_dir, "mx.pem"), os.path.join(c.run_dir, "mx.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=mx.other.org", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        c.host_helper(["/usr/bin/python3", os.path.join(container.HERE, "sink.py"),
+                       MX_ADDR, "25", self.sink_dir, cert, key], "sink.log")
+        probe = "import socket; socket.create_connection(('%s', 25), 1).close()" % MX_ADDR
+        self.wait(lambda: c.host_in_netns(["/usr/bin/python3", "-c", probe],
+                                          capture_output=True).returncode == 0,
+                  10, "the sink to listen")
+
+    # --- the steps --------------------------------------------------------
+
+    def step_units_score(self):
+        """every service rated <= 1.5 by systemd-analyze security (in the container)"""
+        scores = {}
+        for svc in SERVICES:
+            r = self.c.run(["systemd-analyze", "security", "--no-pager", svc])
+            m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
+            scores[svc] = float(m.group(1))
+        print("# scores: " + ", ".join("%s %.1f" % kv for kv in scores.items()))
+        bad = {k: v for k, v in scores.items() if v > SCORE_MAX}
+        assert not bad, "rated above %.1f: %s" % (SCORE_MAX, bad)
+
+    def step_units_verify(self):
+        """systemd-analyze verify of the installed units"""
+        self.need_stages()
+        units = ["/lib/systemd/system/" + u for u in
+                 SERVICES + ["pochtar-receive.socket", "pochtar.target"]]
+        r = self.c.run(["systemd-analyze", "verify", "--man=no"] + units, check=False)
+        out = (r.stdout + r.stderr).strip()
+        assert r.returncode == 0 and not out, out
+
+    def step_spool_permissions(self):
+        """spool: each stage user can write only what it must"""
+        rx, sg, dl = STAGES
+        ok, no = True, False
+        probe = "0PROBE0000000000"
+        checks = [
+            (rx, "echo m > incoming/tmp/%s.receive && mv incoming/tmp/%s.receive incoming/new/%s"
+             % (probe, probe, probe), ok),
+            (rx, "stat -c '%%a %%G' incoming/new/%s | grep -qx '640 pochtar-incoming'" % probe, ok),
+            (rx, ": > signed/tmp/x", no), (rx, ": > signed/new/x", no),
+            (rx, ": > quarantine/new/x", no), (rx, "ls deliver", no), (rx, ": > capture/x", no),
+            (dl, "echo b > incoming/tmp/B%s.deliver && mv incoming/tmp/B%s.deliver incoming/new/B%s"
+             % (probe[1:], probe[1:], probe[1:]), ok),
+            # sticky: a writer cannot remove another writer's file
+            (dl, "rm -f incoming/new/%s" % probe, no),
+            (rx, "rm -f incoming/new/B%s" % probe[1:], no),
+            (sg, "cat incoming/new/%s" % probe, ok),
+            (sg, "echo s > signed/tmp/%s.sign && mv signed/tmp/%s.sign signed/new/%s"
+             % (probe, probe, probe), ok),
+            (sg, "rm incoming/new/%s incoming/new/B%s" % (probe, probe[1:]), ok),
+            (sg, ": > quarantine/tmp/q.sign", ok),
+            (sg, "ls deliver", no), (sg, ": > capture/x", no),
+            (sg, "cat %s/probe.private" % self.dkim_dir, no),
+            (dl, "mv signed/new/%s deliver/%s && cat deliver/%s" % (probe, probe, probe), ok),
+            (dl, ": > quarantine/tmp/q.deliver && : > capture/x", ok),
+            (rx, "cat deliver/%s" % probe, no),
+        ]
+        self.c.sh("umask 077; echo secret > %s/probe.private" % self.dkim_dir)
+        try:
+            for user, script, expect in checks:
+                self.as_user(user, script, check=expect)
+        finally:
+            self.c.sh("rm -f %s/probe.private %s/deliver/%s %s/quarantine/tmp/q.* %s/capture/x"
+                      % (self.dkim_dir, SPOOL, probe, SPOOL, SPOOL))
+
+    def step_enable(self):
+        """1. systemctl enable --now pochtar.target: all active, none failed"""
+        self.need_stages()
+        c = self.c
+        c.systemctl("enable", "--now", "pochtar.target")
+        units = ["pochtar.target", "pochtar-receive.socket", "pochtar-sign.service",
+                 "pochtar-deliver.service"]
+
+        def all_active():
+            return c.systemctl("is-active", *units, check=False).returncode == 0
+        try:
+            self.wait(all_active, 20, "pochtar's units to be active")
+            # Still up a moment later, and never restarted: a stage in a
+            # crash loop (or killed by its watchdog) passes is-active at times.
+            time.sleep(2)
+            assert all_active(), "a unit left the active state"
+            for svc in ("pochtar-sign.service", "pochtar-deliver.service"):
+                n = c.systemctl("show", "-P", "NRestarts", svc).stdout.strip()
+                assert n == "0", "%s restarted %s times" % (svc, n)
+        finally:
+            failed = c.systemctl("list-units", "--failed", "--plain", "--no-legend",
+                                 check=False).stdout.strip()
+            if failed:
+                print("# failed units:\n# " + failed.replace("\n", "\n# "))
+                for svc in SERVICES:
+                    print("# " + c.run(["journalctl", "--no-pager", "-n", "15", "-u", svc],
+                                       check=False).stdout.replace("\n", "\n# "))
+        assert not failed, "failed units: " + failed
+        assert c.systemctl("is-enabled", "pochtar.target", check=False).stdout.strip() == "enabled"
+        self.chain_up = True
+        self.chain_started = time.monotonic()
+
+    def step_snippet(self):
+        """2. the article's smtplib snippet: one message over STARTTLS, DKIM verifies"""
+        self.need_chain()
+        self.c.run(["/usr/bin/python3", "-c", SNIPPET])
+        self.wait(lambda: len(self.sink_files()) >= 1, 30, "the message at the sink")
+        time.sleep(0.5)        # a second copy would arrive now
+        msgs = self.sink_messages()
+        assert len(msgs) == 1, "sink holds %d messages, expected 1" % len(msgs)
+        assert b"Subject: Hello from Earth" in msgs[0]
+        assert not self.dkim_failures(msgs), "python3-dkim does not verify the signature"
+        with open(os.path.join(self.sink_dir, self.sink_files()[0][:-4] + ".env")) as f:
+            assert f.read().split("\n")[2] == "tls", "delivered without STARTTLS"
+
+    def step_journal(self):
+        """3. journalctl POCHTAR_QUEUE_ID=<id> shows receive, sign, deliver"""
+        self.need_chain()
+        ids = self.queue_ids("receive")
+        assert len(ids) == 1, "receive logged queue IDs %s, expected one" % ids
+        qid = ids[0]
+        msgs = self.sink_messages()
+        assert msgs, "no message at the sink (step 2)"
+        msg = msgs[0]
+        assert qid.encode() in msg, "queue ID %s not in the delivered message's Received:" % qid
+
+        def units():
+            r = self.c.run(["journalctl", "-o", "json", "--no-pager", "POCHTAR_QUEUE_ID=" + qid])
+            return {json.loads(line).get("_SYSTEMD_UNIT") for line in r.stdout.splitlines()}
+        seen = self.wait(lambda: (lambda u: u if set(SERVICES) <= u else None)(units()),
+                         10, "log lines of all three stages")
+        print("# %s logged by %s" % (qid, " ".join(sorted(u for u in seen if u))))
+
+    def step_sign_stopped(self):
+        """4. sign stopped: 20 messages wait in incoming/, all arrive after start"""
+        self.need_chain()
+        c = self.c
+        before = len(self.sink_files())
+        c.systemctl("stop", "pochtar-sign.service")
+        self.send_bulk("stopped-sign", 20)
+        waiting = c.sh("ls %s/incoming/new | wc -l" % SPOOL).stdout.strip()
+        assert waiting == "20", "incoming/new holds %s files, expected 20" % waiting
+        time.sleep(1)
+        assert len(self.sink_files()) == before, "mail got past a stopped signer"
+        c.systemctl("start", "pochtar-sign.service")
+        self.wait(lambda: len(set(self.subjects("stopped-sign"))) == 20, 60,
+                  "the 20 messages at the sink")
+        assert len(self.subjects("stopped-sign")) == 20, "duplicates delivered"
+        bad = self.dkim_failures(self.sink_messages()[before:])
+        assert not bad, "%d of 20 fail DKIM verification" % len(bad)
+
+    def step_deliver_restart(self):
+        """5. restart deliver while 200 messages flow: all arrive"""
+        self.need_chain()
+        sender = self.send_bulk("restart-deliver", 200, conns=4, background=True)
+        try:
+            self.wait(lambda: len(self.subjects("restart-deliver")) >= 20, 60,
+                      "the first deliveries")
+            old_pid = self.main_pid("pochtar-deliver.service")
+            self.c.systemctl("restart", "pochtar-deliver.service")
+            assert self.main_pid("pochtar-deliver.service") != old_pid, "deliver did not restart"
+            in_flight = 200 - len(set(self.subjects("restart-deliver")))
+            rc = sender.wait(timeout=120)
+            assert rc == 0, "the client failed: " + sender.stdout.read().decode()
+        finally:
+            if sender.poll() is None:
+                sender.kill()
+                sender.wait()
+        self.wait(lambda: len(set(self.subjects("restart-deliver"))) == 200, 120,
+                  "all 200 messages at the sink")
+        subs = self.subjects("restart-deliver")
+        dups = len(subs) - len(set(subs))
+        print("# 200 delivered across a deliver restart (%d still to go when it restarted), "
+              "%d duplicates" % (in_flight, dups))
+        # Only what was in flight at the restart may arrive twice.
+        assert dups <= 20, "%d duplicates" % dups
+
+    def step_idle_exit(self):
+        """6. receive exits when idle; the socket starts it again"""
+        self.need_chain()
+        c = self.c
+
+        def receive_state():
+            return c.systemctl("is-active", "pochtar-receive.service", check=False).stdout.strip()
+        self.wait(lambda: receive_state() == "inactive", 20, "receive to exit when idle")
+        assert c.systemctl("is-active", "pochtar-receive.socket", check=False).stdout.strip() == "active"
+        before = len(self.sink_files())
+        self.send_bulk("after-idle", 1)
+        assert receive_state() == "active", "receive not started by the socket"
+        self.wait(lambda: len(self.sink_files()) == before + 1, 30, "the message at the sink")
+        result = c.systemctl("show", "-P", "Result", "pochtar-receive.service").stdout.strip()
+        assert result == "success", "receive's last exit: " + result
+
+    def step_sandbox(self):
+        """7. sandbox: sign has only lo and sees only its paths; receive cannot write signed/"""
+        self.need_chain()
+        c = self.c
+        # An open session keeps receive running (no idle exit) meanwhile.
+        session = subprocess.Popen(self.c.nsenter() + [
+            "/usr/bin/python3", "-c",
+            "import smtplib, time; c = smtplib.SMTP('127.0.0.1', 25); c.ehlo(); time.sleep(60)"])
+        try:
+            self.wait(lambda: c.systemctl("is-active", "pochtar-receive.service",
+                                          check=False).returncode == 0, 10, "receive to start")
+            self.check_sandbox()
+        finally:
+            session.kill()
+            session.wait()
+
+    def check_sandbox(self):
+        c = self.c
+
+        def netns(svc):
+            pid = self.main_pid(svc)
+            ifaces = [line.split(":")[0].strip() for line in
+                      c.run(["cat", "/proc/%d/net/dev" % pid]).stdout.splitlines()[2:]]
+            return c.run(["readlink", "/proc/%d/ns/net" % pid]).stdout.strip(), ifaces
+        host_ns = c.run(["readlink", "/proc/1/ns/net"]).stdout.strip()
+        for svc in ("pochtar-sign.service", "pochtar-receive.service"):
+            ns, ifaces = netns(svc)
+            assert ns != host_ns, svc + " shares the host's network namespace"
+            assert ifaces == ["lo"], "%s's network namespace has %s" % (svc, ifaces)
+        assert netns("pochtar-deliver.service")[0] == host_ns, "deliver has no network"
+        sg, rx = "pochtar-sign", "pochtar-receive"
+        cred = "/run/credentials/pochtar-sign.service/dkim_mail.private"
+        for script, expect in [
+                ("test -r " + cred, True),
+                ("cat " + self.key, False),                 # only as a credential
+                ("ls " + self.dkim_dir, False),
+                ("ls %s/deliver" % SPOOL, False),             # not even mounted
+                ("ls /var/lib/dpkg", False),
+                ("ls /root", False), ("ls /home", False),
+                ("ls %s/incoming/new %s/signed/new" % (SPOOL, SPOOL), True)]:
+            r = self.in_service("pochtar-sign.service", sg, script)
+            assert (r.returncode == 0) == expect, "sign: `%s` %s: %s" % (
+                script, "failed" if expect else "worked", r.stderr.strip())
+        for script in (": > %s/signed/new/x" % SPOOL, ": > %s/signed/tmp/x.receive" % SPOOL,
+                       ": > %s/quarantine/new/x" % SPOOL):
+            r = self.in_service("pochtar-receive.service", rx, script)
+            assert r.returncode != 0, "receive could: " + script
+
+
+    def step_no_restarts(self):
+        """8. no stage restarted on its own: no crash, the watchdog was fed"""
+        self.need_chain()
+        assert time.monotonic() - self.chain_started > 2 * TEST_WATCHDOG, "ran too short"
+        for svc in SERVICES:
+            n = self.c.systemctl("show", "-P", "NRestarts", svc).stdout.strip()
+            result = self.c.systemctl("show", "-P", "Result", svc).stdout.strip()
+            assert n == "0" and result == "success", "%s: %s restarts, result %s" % (svc, n, result)
+
+
+def dkim_record(key_path):
+    """The DKIM TXT record for a private key, computed independently of
+    pochtar (openssl), as a DNS operator would publish it."""
+    der = subprocess.run(["openssl", "pkey", "-in", key_path, "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    if len(der) == 44:          # Ed25519 SubjectPublicKeyInfo: RFC 8463 wants the raw key
+        return "v=DKIM1; k=ed25519; p=" + base64.b64encode(der[-32:]).decode()
+    return "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+
+
+def main():
+    if os.geteuid() != 0:
+        print("1..0 # SKIP needs root (namespaces, debootstrap)")
+        return 77
+    for tool in ("debootstrap", "unshare", "nsenter", "meson", "dnsmasq", "openssl"):
+        if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
+            print("1..0 # SKIP %s not installed" % tool)
+            return 77
+    build_dir = os.environ.get("POCHTAR_BUILD_DIR")
+    if not build_dir:
+        print("1..0 # SKIP POCHTAR_BUILD_DIR not set")
+        return 77
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))   # meson's timeout: clean up
+
+    t0 = time.monotonic()
+    lower = rootfs.ensure(log=lambda s: print("# " + s, flush=True))
+    c = container.Container(lower, build_dir=build_dir, log=lambda s: print("# " + s))
+    failed = 0
+    try:
+        state = c.start()
+        print("# booted in %.1fs (%s)" % (time.monotonic() - t0, state), flush=True)
+        t = SystemTest(c)
+        t.install()
+        t.start_network()
+        steps = [t.step_units_score, t.step_spool_permissions, t.step_units_verify,
+                 t.step_enable, t.step_snippet, t.step_journal, t.step_sign_stopped,
+                 t.step_deliver_restart, t.step_idle_exit, t.step_sandbox, t.step_no_restarts]
+        print("1..%d" % len(steps), flush=True)
+        for n, step in enumerate(steps, 1):
+            name = step.__doc__.strip()
+            t1 = time.monotonic()
+            try:
+                step()
+                print("ok %d - %s (%.1fs)" % (n, name, time.monotonic() - t1), flush=True)
+            except Skip as e:
+                print("ok %d - %s # SKIP %s" % (n, name, e), flush=True)
+            except Exception as e:
+                failed += 1
+                print("not ok %d - %s" % (n, name))
+                for line in ("".join(traceback.format_exception_only(type(e), e))).splitlines():
+                    print("# " + line)
+                for line in t.journal_tail().splitlines():
+                    print("#   " + line)
+                sys.stdout.flush()
+    finally:
+        c.stop()
+        print("# total %.1fs" % (time.monotonic() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
