@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "config-build.h"
 #include "services/sign/sign-keys.h"
 #include "shared/spool.h"
 
@@ -49,13 +50,30 @@ static int fail(char **ret_error, const char *fmt, ...) {
 
 /* systemd's LoadCredential= puts the key under $CREDENTIALS_DIRECTORY by
  * its credential name; the unit names it after the file's basename. */
+/*
+ * Keys come from systemd's credentials when it passes them. The unit loads
+ * the whole key directory (LoadCredential=dkim:/etc/pochtar/dkim), which
+ * systemd names "dkim_" + the path below it with '/' turned into '_'; a
+ * single-file credential is named by the key's basename.
+ */
 static char *key_path_resolve(const char *path) {
+        static const char dkim_dir[] = SYSCONFDIR "/pochtar/dkim/";
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
         const char *base = strrchr(path, '/');
         char *s;
 
         base = base ? base + 1 : path;
         if (dir && *dir && *base) {
+                if (strncmp(path, dkim_dir, strlen(dkim_dir)) == 0) {
+                        if (asprintf(&s, "%s/dkim_%s", dir, path + strlen(dkim_dir)) < 0)
+                                return NULL;
+                        for (char *p = s + strlen(dir) + 1; *p; p++)
+                                if (*p == '/')
+                                        *p = '_';
+                        if (access(s, F_OK) == 0)
+                                return s;
+                        free(s);
+                }
                 if (asprintf(&s, "%s/%s", dir, base) < 0)
                         return NULL;
                 if (access(s, F_OK) == 0)
