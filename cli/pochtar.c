@@ -18,6 +18,7 @@ static int run_version(int argc, char **argv);
 static const CliCommand commands[] = {
         { "help", "show this help", run_help },
         { "version", "print the version", run_version },
+        { "dns", "check DNS records: dns check DOMAIN", run_dns },
 };
 
 static int run_help(int argc, char **argv) {

@@ -11,3 +11,5 @@ typedef struct CliCommand {
         const char *summary;
         int (*run)(int argc, char **argv);
 } CliCommand;
+
+int run_dns(int argc, char **argv);
