@@ -18,6 +18,11 @@ static int run_version(int argc, char **argv);
 static const CliCommand commands[] = {
         { "help", "show this help", run_help },
         { "version", "print the version", run_version },
+        { "queue", "list every message in the spool", run_queue },
+        { "delete", "delete messages: delete ID...", run_delete },
+        { "hold", "hold messages: hold ID...", run_hold },
+        { "release", "release held messages: release ID...", run_release },
+        { "flush", "retry deferred mail now: flush [ID]", run_flush },
         { "dns", "check DNS records: dns check DOMAIN", run_dns },
 };
 
