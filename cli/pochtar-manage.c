@@ -39,7 +39,7 @@ static const struct {
                 "Moves each held message back to the queue it was held from." },
         [VERB_FLUSH] = { "flush", "[ID|all]",
                 "Asks pochtar-deliver to retry deferred mail now: every deferred message, or\n"
-                "only ID. The request waits in the spool if deliver is not running." },
+                "only ID. A request made while deliver is stopped waits in the spool." },
 };
 
 static void help(ManageVerb v) {
@@ -63,7 +63,7 @@ static void describe_location(int root, const char *id, char *buf, size_t size) 
                                                    : "this command does not act on");
 }
 
-static int act(ManageVerb v, int root, const char *id) {
+static int act(ManageVerb v, int root, const char *spool, const char *id) {
         LogFields f = { .message_id = LOG_ID_REMOVED, .queue_id = id };
         QueueWhere w;
         unsigned mask;
@@ -106,6 +106,10 @@ static int act(ManageVerb v, int root, const char *id) {
                 return 0;
         case VERB_FLUSH:
                 r = queue_flush_request(root, id);
+                if (r == -ENOENT)
+                        return log_error_errno(r, "No %s/control/flush/: pochtar-deliver makes it when it "
+                                               "starts; is pochtar-deliver installed and started?",
+                                               spool);
                 if (r < 0)
                         return log_error_errno(r, "Failed to request a flush of %s: %m", id);
                 if (!streq(id, "all") && queue_locate(root, id, &w) >= 0 && w != WHERE_DELIVER)
@@ -152,9 +156,9 @@ static int run_verb(ManageVerb v, int argc, char **argv) {
         if (cli_spool_open(&config, &root) < 0)
                 return EX_NOINPUT;
         if (v == VERB_FLUSH && optind == argc)
-                return act(v, root, "all") < 0 ? EX_IOERR : EX_OK;
+                return act(v, root, config.spool.dir, "all") < 0 ? EX_IOERR : EX_OK;
         for (int i = optind; i < argc; i++)
-                if (act(v, root, argv[i]) < 0)
+                if (act(v, root, config.spool.dir, argv[i]) < 0)
                         failed++;
         return failed ? 1 : EX_OK;
 }

@@ -23,6 +23,7 @@ static const CliCommand commands[] = {
         { "hold", "hold messages: hold ID...", run_hold },
         { "release", "release held messages: release ID...", run_release },
         { "flush", "retry deferred mail now: flush [ID]", run_flush },
+        { "status", "units, queue sizes, outbound port 25", run_status },
         { "dns", "check DNS records: dns check DOMAIN", run_dns },
 };
 

@@ -145,20 +145,13 @@ int queue_delete(int root_fd, const char *id, unsigned *ret_mask) {
 }
 
 int queue_flush_request(int root_fd, const char *name) {
-        _cleanup_close_ int control = -EBADF, flush = -EBADF, fd = -EBADF;
+        _cleanup_close_ int flush = -EBADF, fd = -EBADF;
 
         if (!streq(name, "all") && !queue_id_valid(name))
                 return -EINVAL;
-        /* deliver makes control/flush at start; make it here too, so a
-         * request made while deliver is stopped waits for it */
-        if (mkdirat(root_fd, CONTROL_DIR, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        control = openat(root_fd, CONTROL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (control < 0)
-                return -errno;
-        if (mkdirat(control, CONTROL_FLUSH_DIR, 0770) < 0 && errno != EEXIST)
-                return -errno;
-        flush = openat(control, CONTROL_FLUSH_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* control/flush belongs to deliver (it must remove our files), so
+         * it is made by deliver or tmpfiles, never by us as root */
+        flush = openat(root_fd, CONTROL_DIR "/" CONTROL_FLUSH_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (flush < 0)
                 return -errno;
         /* deliver acts on IN_CLOSE_WRITE; the file's content is unused */

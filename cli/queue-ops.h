@@ -20,7 +20,8 @@ int queue_release(int root_fd, const char *id, QueueWhere *ret_to);
  * state files); *ret_mask gets 1 << QueueWhere of each. -ENOENT if none. */
 int queue_delete(int root_fd, const char *id, unsigned *ret_mask);
 /* Asks deliver to retry @name (a queue ID, or "all") now: creates
- * control/flush/NAME, which deliver watches and removes. */
+ * control/flush/NAME, which deliver watches and removes. -ENOENT if
+ * control/flush/ does not exist (deliver makes it at start). */
 int queue_flush_request(int root_fd, const char *name);
 /* Where @id is now: the first queue holding it, or -ENOENT. */
 int queue_locate(int root_fd, const char *id, QueueWhere *ret);

@@ -133,9 +133,12 @@ msgs = listing()
 assert set(msgs) == {incoming, signed, dsn, held, future, wrong_name}, msgs
 
 # ---- flush: the control-file protocol deliver watches
+flush_dir = os.path.join(spool.root, "control", "flush")
+p = pochtar("flush", expect=74)      # no control/flush/ before deliver made it
+assert "control/flush" in p.stderr
+os.makedirs(flush_dir)
 pochtar("flush")
 pochtar("flush", signed)
-flush_dir = os.path.join(spool.root, "control", "flush")
 assert sorted(os.listdir(flush_dir)) == sorted(["all", signed])
 assert os.path.getsize(os.path.join(flush_dir, "all")) == 0
 pochtar("flush", "../../etc/passwd", expect=64)
