@@ -46,6 +46,43 @@ int cli_spool_open(const Config *c, int *ret_fd) {
         return 0;
 }
 
+/* --help, --config and at most this many options of a subcommand's own */
+#define CLI_OPTIONS_MAX 16
+
+int cli_parse_options(int argc, char **argv, const struct option *extra, CliOptionFn fn, void *userdata,
+                      void (*help)(void), const char **ret_config) {
+        struct option options[CLI_OPTIONS_MAX + 3] = {
+                { "help", no_argument, NULL, 'h' },
+                { "config", required_argument, NULL, 'c' },
+        };
+        size_t n = 2;
+        int opt, r;
+
+        for (; extra && extra[n - 2].name; n++) {
+                if (n - 2 == CLI_OPTIONS_MAX)
+                        return EX_SOFTWARE;
+                options[n] = extra[n - 2];
+        }
+        *ret_config = NULL;
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (opt) {
+                case 'h':
+                        help();
+                        return EX_OK;
+                case 'c':
+                        *ret_config = optarg;
+                        break;
+                case '?':
+                        return EX_USAGE;
+                default:
+                        r = fn ? fn(opt, optarg, userdata) : EX_USAGE;
+                        if (r != 0)
+                                return r;
+                }
+        return -1;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
         va_list ap;
 

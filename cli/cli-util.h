@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "shared/config.h"
@@ -24,6 +25,18 @@ int cli_config_load(const char *path, Config *ret);
 
 /* Opens the spool root read-write (it must exist: the CLI never creates it). */
 int cli_spool_open(const Config *c, int *ret_fd);
+
+/* A subcommand's own option: 0 to go on, or an EX_* code to exit with. */
+typedef int (*CliOptionFn)(int opt, const char *arg, void *userdata);
+
+/*
+ * Parses a subcommand's options: --help (prints @help, exit EX_OK),
+ * --config PATH (into *ret_config) and @extra (NULL-terminated, handed to
+ * @fn). Returns -1 to go on, with optind at the first operand, or the
+ * exit code.
+ */
+int cli_parse_options(int argc, char **argv, const struct option *extra, CliOptionFn fn, void *userdata,
+                      void (*help)(void), const char **ret_config);
 
 /* A usage error: prints "pochtar CMD: text" and returns EX_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

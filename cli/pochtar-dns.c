@@ -694,41 +694,47 @@ static void help(void) {
                "  -h, --help         show this help\n", cli_default_config());
 }
 
+typedef struct DnsArgs {
+        const char *ip;
+        char **selectors;
+} DnsArgs;
+
+static int parse_option(int opt, const char *arg, void *userdata) {
+        DnsArgs *a = userdata;
+
+        switch (opt) {
+        case 'i':
+                a->ip = arg;
+                return 0;
+        case 's':
+                if (strlen(arg) > SMTP_LOCAL_PART_MAX || domain_valid(arg, strlen(arg), 0) < 0)
+                        return cli_usage_error("dns", "invalid selector '%s'", arg);
+                if (strv_extend(&a->selectors, arg) < 0)
+                        return log_oom(), EX_OSERR;
+                return 0;
+        default:
+                return EX_USAGE;
+        }
+}
+
 int run_dns(int argc, char **argv) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "config", required_argument, NULL, 'c' },
                 { "ip", required_argument, NULL, 'i' },
                 { "selector", required_argument, NULL, 's' },
                 {}
         };
         _cleanup_(config_done) Config config = {};
         _cleanup_(strv_freep) char **selectors = NULL;
-        const char *config_path = NULL, *ip = NULL;
+        const char *config_path, *ip;
+        DnsArgs a = {};
         DnsCheck c = {};
-        int opt, r;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (opt) {
-                case 'h':
-                        help();
-                        return EX_OK;
-                case 'c':
-                        config_path = optarg;
-                        break;
-                case 'i':
-                        ip = optarg;
-                        break;
-                case 's':
-                        if (strlen(optarg) > SMTP_LOCAL_PART_MAX || domain_valid(optarg, strlen(optarg), 0) < 0)
-                                return cli_usage_error("dns", "invalid selector '%s'", optarg);
-                        if (strv_extend(&selectors, optarg) < 0)
-                                return log_oom(), EX_OSERR;
-                        break;
-                default:
-                        return EX_USAGE;
-                }
+        r = cli_parse_options(argc, argv, options, parse_option, &a, help, &config_path);
+        selectors = a.selectors;
+        ip = a.ip;
+        if (r >= 0)
+                return r;
         if (optind >= argc || !streq(argv[optind], "check"))
                 return cli_usage_error("dns", "expected 'check DOMAIN'; see 'pochtar dns --help'");
         if (optind + 2 != argc)

@@ -42,7 +42,11 @@ static const struct {
                 "only ID. A request made while deliver is stopped waits in the spool." },
 };
 
-static void help(ManageVerb v) {
+static ManageVerb help_verb;
+
+static void help(void) {
+        ManageVerb v = help_verb;
+
         printf("Usage: pochtar %s %s [--config PATH]\n\n%s\n\n"
                "  --config PATH      pochtar.conf to read (default %s)\n"
                "  -h, --help         show this help\n",
@@ -124,28 +128,15 @@ static int act(ManageVerb v, int root, const char *spool, const char *id) {
 }
 
 static int run_verb(ManageVerb v, int argc, char **argv) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "config", required_argument, NULL, 'c' },
-                {}
-        };
         _cleanup_(config_done) Config config = {};
         _cleanup_close_ int root = -EBADF;
-        const char *config_path = NULL;
-        int opt, failed = 0;
+        const char *config_path;
+        int r, failed = 0;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (opt) {
-                case 'h':
-                        help(v);
-                        return EX_OK;
-                case 'c':
-                        config_path = optarg;
-                        break;
-                default:
-                        return EX_USAGE;
-                }
+        help_verb = v;
+        r = cli_parse_options(argc, argv, NULL, NULL, NULL, help, &config_path);
+        if (r >= 0)
+                return r;
         if (v == VERB_FLUSH ? argc - optind > 1 : optind == argc)
                 return cli_usage_error(verbs[v].name, "expected %s", verbs[v].usage);
         for (int i = optind; i < argc; i++)

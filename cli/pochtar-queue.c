@@ -138,35 +138,26 @@ static void help(void) {
                "  -h, --help         show this help\n", cli_default_config());
 }
 
+static int parse_option(int opt, const char *arg, void *userdata) {
+        *(bool *) userdata = true;      /* --json, the only one */
+        return 0;
+}
+
 int run_queue(int argc, char **argv) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "config", required_argument, NULL, 'c' },
                 { "json", no_argument, NULL, 'j' },
                 {}
         };
         _cleanup_(config_done) Config config = {};
         _cleanup_close_ int root = -EBADF;
-        const char *config_path = NULL;
+        const char *config_path;
         QueueList l = {};
         bool json = false;
-        int opt, r;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (opt) {
-                case 'h':
-                        help();
-                        return EX_OK;
-                case 'c':
-                        config_path = optarg;
-                        break;
-                case 'j':
-                        json = true;
-                        break;
-                default:
-                        return EX_USAGE;
-                }
+        r = cli_parse_options(argc, argv, options, parse_option, &json, help, &config_path);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error("queue", "unexpected argument '%s'", argv[optind]);
         if (cli_config_load(config_path, &config) < 0)

@@ -160,43 +160,46 @@ static void help(void) {
                PROBE_DOMAIN_DEFAULT, PROBE_TIMEOUT_DEFAULT / USEC_PER_SEC, cli_default_config());
 }
 
+typedef struct StatusArgs {
+        const char *probe;
+        usec_t timeout;
+        bool no_probe;
+} StatusArgs;
+
+static int parse_option(int opt, const char *arg, void *userdata) {
+        StatusArgs *a = userdata;
+
+        switch (opt) {
+        case 'p':
+                a->probe = arg;
+                return 0;
+        case 'n':
+                a->no_probe = true;
+                return 0;
+        case 't':
+                if (config_parse_usec(arg, &a->timeout, NULL) < 0 || a->timeout == 0)
+                        return cli_usage_error("status", "invalid --timeout '%s'", arg);
+                return 0;
+        default:
+                return EX_USAGE;
+        }
+}
+
 int run_status(int argc, char **argv) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "config", required_argument, NULL, 'c' },
                 { "probe-domain", required_argument, NULL, 'p' },
                 { "no-probe", no_argument, NULL, 'n' },
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
         _cleanup_(config_done) Config config = {};
-        const char *config_path = NULL, *probe = PROBE_DOMAIN_DEFAULT;
-        usec_t timeout = PROBE_TIMEOUT_DEFAULT;
-        bool do_probe = true;
-        int opt, failed = 0;
+        StatusArgs a = { .probe = PROBE_DOMAIN_DEFAULT, .timeout = PROBE_TIMEOUT_DEFAULT };
+        const char *config_path;
+        int r, failed = 0;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (opt) {
-                case 'h':
-                        help();
-                        return EX_OK;
-                case 'c':
-                        config_path = optarg;
-                        break;
-                case 'p':
-                        probe = optarg;
-                        break;
-                case 'n':
-                        do_probe = false;
-                        break;
-                case 't':
-                        if (config_parse_usec(optarg, &timeout, NULL) < 0 || timeout == 0)
-                                return cli_usage_error("status", "invalid --timeout '%s'", optarg);
-                        break;
-                default:
-                        return EX_USAGE;
-                }
+        r = cli_parse_options(argc, argv, options, parse_option, &a, help, &config_path);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
         if (cli_config_load(config_path, &config) < 0)
@@ -204,7 +207,7 @@ int run_status(int argc, char **argv) {
 
         failed += show_units();
         failed += show_queues(&config) < 0;
-        if (do_probe)
-                failed += show_probe(&config, probe, timeout) < 0;
+        if (!a.no_probe)
+                failed += show_probe(&config, a.probe, a.timeout) < 0;
         return failed ? 1 : EX_OK;
 }

@@ -24,6 +24,7 @@ static const CliCommand commands[] = {
         { "release", "release held messages: release ID...", run_release },
         { "flush", "retry deferred mail now: flush [ID]", run_flush },
         { "status", "units, queue sizes, outbound port 25", run_status },
+        { "metrics", "counters and queue gauges for Prometheus", run_metrics },
         { "dns", "check DNS records: dns check DOMAIN", run_dns },
 };
 

@@ -19,3 +19,4 @@ int run_hold(int argc, char **argv);
 int run_release(int argc, char **argv);
 int run_flush(int argc, char **argv);
 int run_status(int argc, char **argv);
+int run_metrics(int argc, char **argv);
