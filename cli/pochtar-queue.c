@@ -52,6 +52,34 @@ static uint64_t entry_arrival(const QueueEntry *e) {
         return e->error == 0 ? e->env.arrival_usec : queue_id_usec(e->id);
 }
 
+/* deliver's record of recipient @i, if the message is in deliver's queue
+ * and its state file parsed */
+static const RcptStatus *rcpt_status(const QueueEntry *e, size_t i) {
+        if (e->where != WHERE_DELIVER || !e->has_state || e->status_error || i >= e->status.n_rcpts)
+                return NULL;
+        return &e->status.rcpts[i];
+}
+
+static const char *status_error_string(int error) {
+        return error == -EPROTONOSUPPORT ? "unknown version" : error == -EBADMSG ? "malformed" : strerror(-error);
+}
+
+static void print_deliver_summary(const QueueEntry *e) {
+        char when[sizeof("2026-11-28 02:53:07 UTC")];
+
+        if (!e->has_state)
+                printf("%18snot yet attempted\n", "");
+        else if (e->error)
+                printf("%18sdeliver state kept, not shown: the envelope is damaged\n", "");
+        else if (e->status_error)
+                printf("%18sdeliver state damaged: %s\n", "", status_error_string(e->status_error));
+        else {
+                format_time(e->status.next_usec, when);
+                printf("%18s%u attempt%s, next %s%s\n", "", e->status.attempts, e->status.attempts == 1 ? "" : "s",
+                       e->status.next_usec ? when : "now", e->status.warned ? ", delay warning sent" : "");
+        }
+}
+
 static void print_text(const QueueList *l) {
         uint64_t total = 0;
 
@@ -77,20 +105,37 @@ static void print_text(const QueueList *l) {
                         for (size_t j = 0; j < e->env.n_rcpts; j++) {
                                 _cleanup_free_ char *rcpt = escape_printable_dup(
                                         e->env.rcpts[j].addr, strlen(e->env.rcpts[j].addr), SHOW_ADDRESS_MAX);
+                                const RcptStatus *rs = rcpt_status(e, j);
 
-                                printf("%18s<%s>\n", "", strempty(rcpt));
+                                printf("%18s<%s>", "", strempty(rcpt));
+                                if (rs && rs->kind != RCPT_STATUS_PENDING)
+                                        printf("  %s%s%s%s%s", rcpt_status_to_string(rs->kind), *rs->code ? " " : "",
+                                               rs->code, rs->diagnostic ? ": " : "", strempty(rs->diagnostic));
+                                putchar('\n');
                         }
                 }
                 if (e->reason)
                         printf("%18sreason: %s\n", "", e->reason);
                 if (e->where == WHERE_DELIVER)
-                        printf("%18s%s\n", "", e->has_state ? "attempted; per-recipient state kept by deliver"
-                                                            : "not yet attempted");
+                        print_deliver_summary(e);
         }
         if (l->n == 0)
                 printf("Mail queue is empty\n");
         else
                 printf("-- %" PRIu64 " KiB in %zu message%s\n", (total + 1023) / 1024, l->n, l->n == 1 ? "" : "s");
+}
+
+static void print_json_deliver(const QueueEntry *e) {
+        bool ok = e->has_state && !e->error && !e->status_error;
+        char iso[sizeof("2026-11-28T02:53:07Z")];
+
+        printf(", \"attempted\": %s, \"attempts\": %u, ", e->has_state ? "true" : "false",
+               ok ? e->status.attempts : 0);
+        format_iso(e->status.next_usec, iso);
+        json_print_member(stdout, "next_retry", ok && e->status.next_usec ? iso : NULL);
+        printf(", ");
+        json_print_member(stdout, "state_error", !e->has_state || !e->status_error ? NULL
+                          : status_error_string(e->status_error));
 }
 
 static void print_json(const QueueList *l) {
@@ -116,11 +161,20 @@ static void print_json(const QueueList *l) {
                 json_print_member(stdout, "sender", e->error ? NULL : e->env.sender);
                 printf(", \"notification\": %s", e->error == 0 && e->env.kind == ENVELOPE_KIND_DSN ? "true" : "false");
                 if (e->where == WHERE_DELIVER)
-                        printf(", \"attempted\": %s", e->has_state ? "true" : "false");
+                        print_json_deliver(e);
                 printf(", \"recipients\": [");
                 for (size_t j = 0; e->error == 0 && j < e->env.n_rcpts; j++) {
+                        const RcptStatus *rs = rcpt_status(e, j);
+
                         printf("%s{", j ? ", " : "");
                         json_print_member(stdout, "address", e->env.rcpts[j].addr);
+                        printf(", ");
+                        json_print_member(stdout, "status", rs ? rcpt_status_to_string(rs->kind)
+                                                   : e->where == WHERE_DELIVER ? "pending" : NULL);
+                        printf(", ");
+                        json_print_member(stdout, "code", rs && *rs->code ? rs->code : NULL);
+                        printf(", ");
+                        json_print_member(stdout, "diagnostic", rs ? rs->diagnostic : NULL);
                         printf("}");
                 }
                 printf("]}");

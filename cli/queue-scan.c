@@ -43,6 +43,7 @@ const char *queue_where_path(QueueWhere w) {
 void queue_list_done(QueueList *l) {
         for (size_t i = 0; i < l->n; i++) {
                 envelope_done(&l->entries[i].env);
+                deliver_status_done(&l->entries[i].status);
                 free(l->entries[i].reason);
         }
         free(l->entries);
@@ -152,6 +153,22 @@ int queue_where_open(int root_fd, QueueWhere w, bool create, SpoolDir *ret) {
         return queue_path_open(root_fd, wheres[w].path, create, ret);
 }
 
+/* deliver's per-recipient state, read only when the envelope parsed: the
+ * state's indices mean nothing without the envelope's recipients. */
+static void read_status(SpoolDir *state, QueueEntry *e, bool envelopes) {
+        Buf b = BUF_INIT(0);
+        int r;
+
+        e->has_state = spool_exists(state, e->id) > 0;
+        if (!e->has_state || !envelopes || e->error)
+                return;
+        r = spool_read_new(state, e->id, DELIVER_STATUS_MAX, &b);
+        if (r >= 0)
+                r = deliver_status_parse(b.data, b.len, e->env.n_rcpts, &e->status);
+        e->status_error = r == -EFBIG ? -EBADMSG : r < 0 ? r : 0;
+        buf_done(&b);
+}
+
 static int scan_one(int root_fd, QueueWhere w, bool envelopes, QueueList *l) {
         SpoolDir d = SPOOL_DIR_NULL, state = SPOOL_DIR_NULL;
         char **ids = NULL;
@@ -183,7 +200,7 @@ static int scan_one(int root_fd, QueueWhere w, bool envelopes, QueueList *l) {
                 if (w == WHERE_QUARANTINE)
                         read_reason(d.new_fd, e->id, e);
                 if (w == WHERE_DELIVER && state.new_fd >= 0)
-                        e->has_state = spool_exists(&state, e->id) > 0;
+                        read_status(&state, e, envelopes);
         }
         spool_ids_free(ids, n);
         spool_dir_done(&d);

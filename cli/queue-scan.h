@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli/deliver-status.h"
 #include "shared/envelope.h"
 #include "shared/queue-id.h"
 #include "shared/spool.h"
@@ -48,6 +49,8 @@ typedef struct QueueEntry {
         unsigned error_line;            /* for -EBADMSG */
         char *reason;                   /* quarantine: the stage's reason, censored */
         bool has_state;                 /* deliver: a per-recipient state file exists */
+        DeliverStatus status;           /* … and what it says, if it parsed */
+        int status_error;               /* 0, or why it did not */
 } QueueEntry;
 
 typedef struct QueueList {

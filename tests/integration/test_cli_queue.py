@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from pochtar import Spool, format_queue_file, new_queue_id, skip, write_config  # noqa: E402
@@ -36,9 +37,18 @@ BODY = b"From: a@example.com\r\nSubject: test\r\n\r\nhello\r\n"
 incoming = spool.inject("incoming", "info@example.com", ["bob@example.org", "carol@example.net"], BODY)
 signed = spool.inject("signed", "info@example.com", ["dave@example.org"], BODY * 10)
 dsn = spool.inject("signed", "", ["info@example.com"], BODY, kind="dsn")
-deferred = spool.inject("deliver/queue", "info@example.com", ["erin@example.org"], BODY)
+deferred = spool.inject("deliver/queue", "info@example.com",
+                        ["erin@example.org", "ivan@example.net", "judy@example.com"], BODY)
+NEXT = 1795835000000000
 with open(spool.path("deliver/state", "new", deferred), "w") as f:
-    f.write("pochtar-deliver-state 1\nattempts 2\nnext 0\nwarned no\n")
+    # docs/spool-format.md, "State file format (version 1)"
+    f.write("pochtar-deliver-state 1\nattempts 2\nnext %d\nwarned yes\n"
+            "rcpt 0 sent 2.0.0 250+202.0.0+20Ok:+20queued\n"
+            "rcpt 2 deferred 4.2.0 451+204.2.0+20greylisted+0A\n" % NEXT)
+fresh = spool.inject("deliver/queue", "info@example.com", ["kim@example.org"], BODY)
+damaged = spool.inject("deliver/queue", "info@example.com", ["lee@example.org"], BODY)
+with open(spool.path("deliver/state", "new", damaged), "w") as f:
+    f.write("pochtar-deliver-state 1\nattempts 1\nrcpt 5 sent 2.0.0 -\n")     # index past the envelope
 quarantined = spool.inject("quarantine", "info@example.com", ["frank@example.org"], BODY)
 with open(spool.path("quarantine", "new", quarantined + ".reason"), "w") as f:
     f.write("sign: no key for example.com\x1b[31m\n")        # censored on output
@@ -61,6 +71,7 @@ with open(spool.path("incoming", "tmp", new_queue_id() + ".receive"), "w") as f:
 # ---- queue --json: every message, where it is, parsed from its envelope
 msgs = listing()
 expected = {incoming: "incoming", signed: "signed", dsn: "signed", deferred: "deliver",
+            fresh: "deliver", damaged: "deliver",
             quarantined: "quarantine", held: "hold", broken: "incoming", future: "signed",
             wrong_name: "signed"}
 assert {k: m["queue"] for k, m in msgs.items()} == expected, msgs
@@ -73,7 +84,15 @@ assert m["arrival_usec"] == int(env["arrival"]), (m, env)
 assert m["error"] is None and m["held_from"] is None
 assert msgs[signed]["size"] == os.path.getsize(spool.path("signed", "new", signed))
 assert msgs[dsn]["sender"] == "" and msgs[dsn]["notification"] is True
-assert msgs[deferred]["attempted"] is True
+d = msgs[deferred]
+assert d["attempted"] is True and d["attempts"] == 2 and d["state_error"] is None, d
+assert d["next_retry"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(NEXT // 10**6)), d
+assert [(r["status"], r["code"], r["diagnostic"]) for r in d["recipients"]] == [
+    ("sent", "2.0.0", "250 2.0.0 Ok: queued"), ("pending", None, None),
+    ("deferred", "4.2.0", "451 4.2.0 greylisted?")], d      # the newline censored
+assert msgs[fresh]["attempted"] is False and msgs[fresh]["recipients"][0]["status"] == "pending"
+assert msgs[damaged]["state_error"] == "malformed", msgs[damaged]
+assert msgs[incoming]["recipients"][0]["status"] is None
 assert msgs[quarantined]["reason"] == "sign: no key for example.com?[31m", msgs[quarantined]
 assert msgs[held]["held_from"] == "signed"
 assert msgs[broken]["error"] == "malformed envelope (line 3)", msgs[broken]
@@ -90,8 +109,12 @@ for qid in expected:
     assert qid in text, qid
 assert "<bob@example.org>" in text and "reason: sign: no key for example.com?[31m" in text
 assert "hold(signed)" in text and "malformed envelope (line 3)" in text
+assert "<erin@example.org>  sent 2.0.0: 250 2.0.0 Ok: queued" in text
+assert "<judy@example.com>  deferred 4.2.0: 451 4.2.0 greylisted?" in text
+assert "2 attempts, next %s, delay warning sent" % time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(NEXT // 10**6)) in text
+assert "not yet attempted" in text and "deliver state damaged: malformed" in text
 assert "\x1b" not in text
-assert text.strip().endswith("in 9 messages"), text
+assert text.strip().endswith("in 11 messages"), text
 
 # ---- hold and release: back where it came from, byte for byte
 before = open(spool.path("incoming", "new", incoming), "rb").read()
@@ -130,7 +153,7 @@ assert "no such message" in p.stderr
 assert os.path.exists(spool.path("incoming", "new", "README"))
 assert len(spool.tmp_files("incoming")) == 1
 msgs = listing()
-assert set(msgs) == {incoming, signed, dsn, held, future, wrong_name}, msgs
+assert set(msgs) == {incoming, signed, dsn, held, future, wrong_name, fresh, damaged}, msgs
 
 # ---- flush: the control-file protocol deliver watches
 flush_dir = os.path.join(spool.root, "control", "flush")
