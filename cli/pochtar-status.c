@@ -161,7 +161,7 @@ static void help(void) {
 }
 
 typedef struct StatusArgs {
-        const char *probe;
+        const char *probe;              /* NULL: the default, unless deliver does not use MX */
         usec_t timeout;
         bool no_probe;
 } StatusArgs;
@@ -171,6 +171,8 @@ static int parse_option(int opt, const char *arg, void *userdata) {
 
         switch (opt) {
         case 'p':
+                if (!*arg)
+                        return cli_usage_error("status", "empty --probe-domain");
                 a->probe = arg;
                 return 0;
         case 'n':
@@ -193,7 +195,7 @@ int run_status(int argc, char **argv) {
                 {}
         };
         _cleanup_(config_done) Config config = {};
-        StatusArgs a = { .probe = PROBE_DOMAIN_DEFAULT, .timeout = PROBE_TIMEOUT_DEFAULT };
+        StatusArgs a = { .timeout = PROBE_TIMEOUT_DEFAULT };
         const char *config_path;
         int r, failed = 0;
 
@@ -207,7 +209,11 @@ int run_status(int argc, char **argv) {
 
         failed += show_units();
         failed += show_queues(&config) < 0;
-        if (!a.no_probe)
-                failed += show_probe(&config, a.probe, a.timeout) < 0;
+        /* in relay or capture mode nothing goes to remote MXs: their port 25
+         * only matters if the admin asks */
+        if (!a.probe && config.deliver.mode != DELIVER_MODE_MX && !a.no_probe)
+                printf("\nOutbound port 25: not probed, [deliver] mode is not mx (use --probe-domain to probe)\n");
+        else if (!a.no_probe)
+                failed += show_probe(&config, a.probe ?: PROBE_DOMAIN_DEFAULT, a.timeout) < 0;
         return failed ? 1 : EX_OK;
 }

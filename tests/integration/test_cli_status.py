@@ -97,6 +97,14 @@ try:
     p = status("--no-probe")
     assert p.returncode == 0 and "port 25" not in p.stdout, p.stdout
 
+    # relay mode: no default probe (it would say nothing about the relay)
+    with open(conf, "a") as f:
+        f.write("[deliver]\nmode = relay\nrelayhost = [smtp.example.net]:587\n")
+    p = status()
+    assert p.returncode == 0 and "not probed, [deliver] mode is not mx" in p.stdout, p.stdout
+    p = status("--probe-domain", "probe.example.net")
+    assert p.returncode == 0 and "reachable: mx.probe.example.net" in p.stdout, p.stdout
+
     p = subprocess.run([POCHTAR, "status", "--help"], capture_output=True, text=True)
     assert p.returncode == 0 and "--probe-domain" in p.stdout
 finally:
