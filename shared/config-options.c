@@ -33,8 +33,8 @@ const ConfigOption config_options[] = {
         OPT(receive, idle_exit, "idle_exit", config_parse_usec, NULL),
 
         OPT(sign, domain, "domain", config_parse_string, NULL),
-        OPT(sign, selector, "selector", config_parse_string, NULL),
-        OPT(sign, key, "key", config_parse_path, NULL),
+        OPT(sign, selector, "selector", config_parse_strv, NULL),
+        OPT(sign, key, "key", config_parse_strv, NULL),
         OPT(sign, key_table, "key_table", config_parse_string, NULL),
         OPT(sign, signing_table, "signing_table", config_parse_string, NULL),
         OPT(sign, canonicalization, "canonicalization", config_parse_string, NULL),

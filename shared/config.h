@@ -41,8 +41,8 @@ typedef enum SignPolicy {
 
 typedef struct SignConfig {
         char *domain;
-        char *selector;
-        char *key;
+        char **selector;                /* one per key, paired by position */
+        char **key;                     /* one RSA and/or one Ed25519 key */
         char *key_table;
         char *signing_table;
         char *canonicalization;         /* "relaxed/relaxed" */
