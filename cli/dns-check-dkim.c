@@ -57,8 +57,10 @@ int dns_check_signers(DnsCheck *c, char **selectors) {
         const SignConfig *s = &c->config->sign;
         int r;
 
-        if (s->domain && s->selector) {
-                r = signer_add(c, s->domain, s->selector, s->key);
+        /* selector and key are lists paired by position (an RSA and an
+         * Ed25519 key for one domain) */
+        for (size_t i = 0; s->domain && i < strv_length(s->selector); i++) {
+                r = signer_add(c, s->domain, s->selector[i], i < strv_length(s->key) ? s->key[i] : NULL);
                 if (r < 0)
                         return r;
         }

@@ -239,7 +239,15 @@ proc = run(z)
 assert proc.returncode == 0, proc.stdout
 assert lines(proc.stdout, "info", "mta-sts") and lines(proc.stdout, "info", "tls-rpt"), proc.stdout
 
-# 18. --help
+# 18. the simple form with two keys: [sign] selector and key are lists paired by position
+cfg = write_config(work, "[spool]\ndir = %s\n[sign]\ndomain = example.com\nselector = mail, ed\n"
+                   "key = %s, %s\n[deliver]\nhelo_name = mail.example.com\n" % (work, KEY, ED_KEY))
+proc = run(good_zone(), cfg)
+assert proc.returncode == 0, proc.stdout
+assert "mail._domainkey.example.com: p= matches %s (rsa" % KEY in proc.stdout, proc.stdout
+assert "ed._domainkey.example.com: p= matches %s (ed25519" % ED_KEY in proc.stdout, proc.stdout
+
+# 19. --help
 proc = subprocess.run([POCHTAR, "dns", "--help"], capture_output=True, text=True)
 assert proc.returncode == 0 and "--selector" in proc.stdout
 
