@@ -13,7 +13,7 @@
 #include "shared/macro.h"
 #include "shared/spool.h"
 
-void dkim_keytable_free(KeyTableEntry *e, size_t n) {
+void dkim_keytable_free(DkimKeyEntry *e, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(e[i].domain);
                 free(e[i].selector);
@@ -28,8 +28,8 @@ static const char *span_skip(const char *p, const char *end, const char *set, in
         return p;
 }
 
-int dkim_keytable_parse(const char *p, size_t n, KeyTableEntry **ret, size_t *ret_n) {
-        KeyTableEntry *entries = NULL;
+int dkim_keytable_parse(const char *p, size_t n, DkimKeyEntry **ret, size_t *ret_n) {
+        DkimKeyEntry *entries = NULL;
         const char *end = p + n;
         size_t k = 0;
 
@@ -49,11 +49,11 @@ int dkim_keytable_parse(const char *p, size_t n, KeyTableEntry **ret, size_t *re
                         continue;
                 if (k == KEYTABLE_ENTRIES_MAX)
                         break;
-                KeyTableEntry *t = reallocarray(entries, k + 1, sizeof(KeyTableEntry));
+                DkimKeyEntry *t = reallocarray(entries, k + 1, sizeof(DkimKeyEntry));
                 if (!t)
                         goto oom;
                 entries = t;
-                entries[k] = (KeyTableEntry) {
+                entries[k] = (DkimKeyEntry) {
                         .domain = strndup(value, (size_t) (c1 - value)),
                         .selector = strndup(c1 + 1, (size_t) (c2 - c1 - 1)),
                         .key = strndup(c2 + 1, (size_t) (vend - c2 - 1)),
@@ -70,7 +70,7 @@ oom:
         return -ENOMEM;
 }
 
-int dkim_keytable_load(const char *path, KeyTableEntry **ret, size_t *ret_n) {
+int dkim_keytable_load(const char *path, DkimKeyEntry **ret, size_t *ret_n) {
         _cleanup_close_ int fd = -EBADF;
         Buf b = BUF_INIT(KEYTABLE_SIZE_MAX + 1);
         int r;

@@ -12,13 +12,13 @@
 #define KEYTABLE_ENTRIES_MAX 1024
 #define KEYTABLE_SIZE_MAX (1024 * 1024)
 
-typedef struct KeyTableEntry {
+typedef struct DkimKeyEntry {
         char *domain;
         char *selector;
         char *key;
-} KeyTableEntry;
+} DkimKeyEntry;
 
-int dkim_keytable_parse(const char *p, size_t n, KeyTableEntry **ret, size_t *ret_n);
+int dkim_keytable_parse(const char *p, size_t n, DkimKeyEntry **ret, size_t *ret_n);
 /* @path may carry OpenDKIM's "file:" prefix. */
-int dkim_keytable_load(const char *path, KeyTableEntry **ret, size_t *ret_n);
-void dkim_keytable_free(KeyTableEntry *e, size_t n);
+int dkim_keytable_load(const char *path, DkimKeyEntry **ret, size_t *ret_n);
+void dkim_keytable_free(DkimKeyEntry *e, size_t n);

@@ -65,15 +65,16 @@ int dns_check_signers(DnsCheck *c, char **selectors) {
                         return r;
         }
         if (s->key_table) {
-                KeyTableEntry *e = NULL;
+                DkimKeyEntry *e = NULL;
                 size_t n = 0;
 
                 r = dkim_keytable_load(s->key_table, &e, &n);
                 if (r < 0)
                         check_report(c, VERDICT_WARN, "dkim", "cannot read key table %s: %s", s->key_table, strerror(-r));
+                /* OpenDKIM: a domain of "%" signs as the From: domain */
                 for (size_t i = 0; i < n && r >= 0; i++)
-                        if (check_name_eq(e[i].domain, c->domain))
-                                r = signer_add(c, e[i].domain, e[i].selector, e[i].key);
+                        if (check_name_eq(e[i].domain, c->domain) || streq(e[i].domain, "%"))
+                                r = signer_add(c, c->domain, e[i].selector, e[i].key);
                 dkim_keytable_free(e, n);
                 if (r == -ENOMEM)
                         return r;

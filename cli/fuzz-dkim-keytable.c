@@ -8,7 +8,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        KeyTableEntry *e;
+        DkimKeyEntry *e;
         size_t n;
 
         if (size > 65535)

@@ -13,7 +13,7 @@ int main(void) {
                 "k2 example.org:s2:/k/2.private # note\r\n"
                 "k3 example.net::/no-selector\n"
                 "k4\texample.net:ed:/k/ed.private";
-        KeyTableEntry *e;
+        DkimKeyEntry *e;
         size_t n;
 
         ASSERT_OK(dkim_keytable_parse(table, strlen(table), &e, &n));

@@ -52,6 +52,7 @@ with open(keytable, "w") as f:
     f.write("# OpenDKIM key table\n")
     f.write("ed._domainkey.example.com example.com:ed:%s\n" % ED_KEY)
     f.write("x._domainkey.example.net example.net:x:/nonexistent\n")
+    f.write("any %:pct:" + ED_KEY + "\n")       # OpenDKIM: "%" is the From: domain
 
 
 def config(domain="example.com", helo="mail.example.com", with_keytable=True):
@@ -77,6 +78,7 @@ def good_zone():
             "_spf.example.net": [["v=spf1 ip4:203.0.113.0/28 ~all"]],
             "mail._domainkey.example.com": [["v=DKIM1; k=rsa; "] + chunks("p=" + P)],
             "ed._domainkey.example.com": [["v=DKIM1; k=ed25519; p=" + ED_P]],
+            "pct._domainkey.example.com": [["v=DKIM1; k=ed25519; p=" + ED_P]],
             "_dmarc.example.com": [["v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com"]],
             "_mta-sts.example.com": [["v=STSv1; id=20260101T000000"]],
             "_smtp._tls.example.com": [["v=TLSRPTv1; rua=mailto:tlsrpt@example.com"]],
@@ -144,6 +146,7 @@ for check in ("mx", "spf", "dkim", "dmarc", "alignment", "ptr", "helo", "mta-sts
 assert "FAIL" not in proc.stdout
 assert "p= matches %s (rsa, 2048 bits, 3 strings" % KEY in proc.stdout, proc.stdout
 assert "ed._domainkey.example.com: p= matches %s (ed25519" % ED_KEY in proc.stdout
+assert "pct._domainkey.example.com: p= matches %s (ed25519" % ED_KEY in proc.stdout
 assert "matched \"include:_spf.example.net\"" in proc.stdout
 
 # 2. SPF missing
