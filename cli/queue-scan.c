@@ -50,15 +50,24 @@ void queue_list_done(QueueList *l) {
         *l = (QueueList) {};
 }
 
-/* Reads up to @max bytes from the start of @fd. */
-static int read_prefix(int fd, size_t max, Buf *out) {
+/* Envelopes are a few hundred bytes; read in steps of this much until the
+ * blank line that ends one, instead of up to ENVELOPE_MAX of every message. */
+#define ENVELOPE_READ_STEP 16384
+
+/* Reads from the start of @fd up to @max bytes, or with @stop_at_blank_line
+ * only until the envelope's terminating "\n\n" has been read. */
+static int read_prefix(int fd, size_t max, bool stop_at_blank_line, Buf *out) {
         int r = buf_reserve(out, max + 1);
 
         if (r < 0)
                 return r;
         while (out->len < max) {
-                ssize_t k = read(fd, out->data + out->len, max - out->len);
+                size_t want = max - out->len, seen = out->len;
+                ssize_t k;
 
+                if (stop_at_blank_line && want > ENVELOPE_READ_STEP)
+                        want = ENVELOPE_READ_STEP;
+                k = read(fd, out->data + out->len, want);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -67,6 +76,10 @@ static int read_prefix(int fd, size_t max, Buf *out) {
                 if (k == 0)
                         break;
                 out->len += (size_t) k;
+                /* look from one byte back: the "\n\n" may straddle two reads */
+                seen = seen ? seen - 1 : 0;
+                if (stop_at_blank_line && memmem(out->data + seen, out->len - seen, "\n\n", 2))
+                        break;
         }
         out->data[out->len] = 0;
         return 0;
@@ -79,7 +92,7 @@ static void read_reason(int new_fd, const char *id, QueueEntry *e) {
 
         (void) snprintf(name, sizeof(name), "%s.reason", id);
         fd = openat(new_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0 || read_prefix(fd, QUARANTINE_REASON_MAX, &b) < 0) {
+        if (fd < 0 || read_prefix(fd, QUARANTINE_REASON_MAX, false, &b) < 0) {
                 buf_done(&b);
                 return;
         }
@@ -113,7 +126,7 @@ static void read_entry(SpoolDir *d, QueueEntry *e, bool envelopes) {
         e->mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000 + (uint64_t) st.st_mtim.tv_nsec / 1000;
         if (!envelopes)
                 return;
-        r = read_prefix(fd, ENVELOPE_MAX, &b);
+        r = read_prefix(fd, ENVELOPE_MAX, true, &b);
         if (r >= 0)
                 r = envelope_parse(b.data, b.len, &e->env, &len, &e->error_line);
         if (r >= 0 && !streq(e->env.id, e->id)) {
