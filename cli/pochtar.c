@@ -19,6 +19,14 @@ static const CliCommand commands[] = {
         { "help", "show this help", run_help },
         { "version", "print the version", run_version },
         { "dkim", "DKIM keys: keygen, record", run_dkim },
+        { "queue", "list every message in the spool", run_queue },
+        { "delete", "delete messages: delete ID...", run_delete },
+        { "hold", "hold messages: hold ID...", run_hold },
+        { "release", "release held messages: release ID...", run_release },
+        { "flush", "retry deferred mail now: flush [ID]", run_flush },
+        { "status", "units, queue sizes, outbound port 25", run_status },
+        { "metrics", "counters and queue gauges for Prometheus", run_metrics },
+        { "dns", "check DNS records: dns check DOMAIN", run_dns },
 };
 
 static int run_help(int argc, char **argv) {

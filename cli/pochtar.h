@@ -13,3 +13,11 @@ typedef struct CliCommand {
 } CliCommand;
 
 int run_dkim(int argc, char **argv);         /* pochtar-dkim.c */
+int run_dns(int argc, char **argv);
+int run_queue(int argc, char **argv);
+int run_delete(int argc, char **argv);
+int run_hold(int argc, char **argv);
+int run_release(int argc, char **argv);
+int run_flush(int argc, char **argv);
+int run_status(int argc, char **argv);
+int run_metrics(int argc, char **argv);

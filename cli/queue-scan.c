@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lists the spool for the admin. Every file is opened relative to its
+ * directory fd with O_NOFOLLOW (spool.c), read only as far as the envelope
+ * can reach, and parsed by envelope_parse(); whatever fails is recorded in
+ * the entry, so one damaged file never hides the others.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "cli/queue-scan.h"
+#include "shared/escape.h"
+#include "shared/limits.h"
+#include "shared/macro.h"
+#include "shared/spool.h"
+
+static const struct {
+        const char *name;
+        const char *path;
+        const char *held_from;
+} wheres[_WHERE_MAX] = {
+        [WHERE_INCOMING] = { "incoming", SPOOL_INCOMING, NULL },
+        [WHERE_SIGNED] = { "signed", SPOOL_SIGNED, NULL },
+        [WHERE_DELIVER] = { "deliver", DELIVER_DIR "/" DELIVER_QUEUE_DIR, NULL },
+        [WHERE_HOLD_INCOMING] = { "hold", HOLD_DIR "/" SPOOL_INCOMING, SPOOL_INCOMING },
+        [WHERE_HOLD_SIGNED] = { "hold", HOLD_DIR "/" SPOOL_SIGNED, SPOOL_SIGNED },
+        [WHERE_QUARANTINE] = { "quarantine", SPOOL_QUARANTINE, NULL },
+};
+
+const char *queue_where_to_string(QueueWhere w) {
+        return wheres[w].name;
+}
+
+const char *queue_where_held_from(QueueWhere w) {
+        return wheres[w].held_from;
+}
+
+const char *queue_where_path(QueueWhere w) {
+        return wheres[w].path;
+}
+
+void queue_list_done(QueueList *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                envelope_done(&l->entries[i].env);
+                deliver_status_done(&l->entries[i].status);
+                free(l->entries[i].reason);
+        }
+        free(l->entries);
+        *l = (QueueList) {};
+}
+
+/* Envelopes are a few hundred bytes; read in steps of this much until the
+ * blank line that ends one, instead of up to ENVELOPE_MAX of every message. */
+#define ENVELOPE_READ_STEP 16384
+
+/* Reads from the start of @fd up to @max bytes, or with @stop_at_blank_line
+ * only until the envelope's terminating "\n\n" has been read. */
+static int read_prefix(int fd, size_t max, bool stop_at_blank_line, Buf *out) {
+        int r = buf_reserve(out, max + 1);
+
+        if (r < 0)
+                return r;
+        while (out->len < max) {
+                size_t want = max - out->len, seen = out->len;
+                ssize_t k;
+
+                if (stop_at_blank_line && want > ENVELOPE_READ_STEP)
+                        want = ENVELOPE_READ_STEP;
+                k = read(fd, out->data + out->len, want);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                out->len += (size_t) k;
+                /* look from one byte back: the "\n\n" may straddle two reads */
+                seen = seen ? seen - 1 : 0;
+                if (stop_at_blank_line && memmem(out->data + seen, out->len - seen, "\n\n", 2))
+                        break;
+        }
+        out->data[out->len] = 0;
+        return 0;
+}
+
+static void read_reason(int new_fd, const char *id, QueueEntry *e) {
+        char name[QUEUE_ID_LEN + sizeof(".reason")];
+        _cleanup_close_ int fd = -EBADF;
+        Buf b = BUF_INIT(0);
+
+        (void) snprintf(name, sizeof(name), "%s.reason", id);
+        fd = openat(new_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || read_prefix(fd, QUARANTINE_REASON_MAX, false, &b) < 0) {
+                buf_done(&b);
+                return;
+        }
+        while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+                b.len--;
+        e->reason = escape_printable_dup(b.data, b.len, QUARANTINE_REASON_MAX);
+        buf_done(&b);
+}
+
+static void read_entry(SpoolDir *d, QueueEntry *e, bool envelopes) {
+        _cleanup_close_ int fd = -EBADF;
+        Buf b = BUF_INIT(0);
+        struct stat st;
+        size_t len;
+        int r;
+
+        r = spool_open_new(d, e->id, &fd);
+        if (r < 0) {
+                e->error = r;
+                return;
+        }
+        if (fstat(fd, &st) < 0) {
+                e->error = -errno;
+                return;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                e->error = -EBADMSG;
+                return;
+        }
+        e->size = (uint64_t) st.st_size;
+        e->mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000 + (uint64_t) st.st_mtim.tv_nsec / 1000;
+        if (!envelopes)
+                return;
+        r = read_prefix(fd, ENVELOPE_MAX, true, &b);
+        if (r >= 0)
+                r = envelope_parse(b.data, b.len, &e->env, &len, &e->error_line);
+        if (r >= 0 && !streq(e->env.id, e->id)) {
+                envelope_done(&e->env);
+                r = -EBADMSG;           /* a file under another message's name */
+                e->error_line = 2;
+        }
+        e->error = r < 0 ? r : 0;
+        buf_done(&b);
+}
+
+/**
+ * queue_path_open() - open the queue at @path ("signed", "hold/signed") under
+ * the spool root, each component with O_NOFOLLOW. With @create, missing
+ * directories are made (mode 0750), as hold/ is on first use.
+ */
+int queue_path_open(int root_fd, const char *path, bool create, SpoolDir *ret) {
+        _cleanup_close_ int parent = -EBADF;
+        const char *slash = strchr(path, '/');
+
+        if (slash) {
+                _cleanup_free_ char *first = strndup(path, (size_t) (slash - path));
+
+                if (!first)
+                        return -ENOMEM;
+                if (create && mkdirat(root_fd, first, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
+                        return -errno;
+                parent = openat(root_fd, first, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (parent < 0)
+                        return -errno;
+                path = slash + 1;
+        }
+        return spool_dir_open(slash ? parent : root_fd, path, create, ret);
+}
+
+int queue_where_open(int root_fd, QueueWhere w, bool create, SpoolDir *ret) {
+        return queue_path_open(root_fd, wheres[w].path, create, ret);
+}
+
+/* deliver's per-recipient state, read only when the envelope parsed: the
+ * state's indices mean nothing without the envelope's recipients. */
+static void read_status(SpoolDir *state, QueueEntry *e, bool envelopes) {
+        Buf b = BUF_INIT(0);
+        int r;
+
+        e->has_state = spool_exists(state, e->id) > 0;
+        if (!e->has_state || !envelopes || e->error)
+                return;
+        r = spool_read_new(state, e->id, DELIVER_STATUS_MAX, &b);
+        if (r >= 0)
+                r = deliver_status_parse(b.data, b.len, e->env.n_rcpts, &e->status);
+        e->status_error = r == -EFBIG ? -EBADMSG : r < 0 ? r : 0;
+        buf_done(&b);
+}
+
+static int scan_one(int root_fd, QueueWhere w, bool envelopes, QueueList *l) {
+        SpoolDir d = SPOOL_DIR_NULL, state = SPOOL_DIR_NULL;
+        char **ids = NULL;
+        size_t n = 0;
+        int r;
+
+        r = queue_where_open(root_fd, w, false, &d);
+        if (r == -ENOENT)
+                return 0;               /* a queue nobody has made yet is empty */
+        if (r < 0)
+                return r;
+        if (w == WHERE_DELIVER)
+                (void) queue_path_open(root_fd, DELIVER_DIR "/" DELIVER_STATE_DIR, false, &state);
+        r = spool_scan_new(&d, &ids, &n);
+        if (r >= 0) {
+                QueueEntry *t = reallocarray(l->entries, l->n + n + 1, sizeof(QueueEntry));
+
+                if (!t)
+                        r = -ENOMEM;
+                else
+                        l->entries = t;
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                QueueEntry *e = &l->entries[l->n++];
+
+                *e = (QueueEntry) { .where = w };
+                memcpy(e->id, ids[i], QUEUE_ID_LEN + 1);
+                read_entry(&d, e, envelopes);
+                if (w == WHERE_QUARANTINE)
+                        read_reason(d.new_fd, e->id, e);
+                if (w == WHERE_DELIVER && state.new_fd >= 0)
+                        read_status(&state, e, envelopes);
+        }
+        spool_ids_free(ids, n);
+        spool_dir_done(&d);
+        spool_dir_done(&state);
+        return r;
+}
+
+int queue_scan(int root_fd, bool envelopes, QueueList *ret) {
+        QueueList l = {};
+        int r;
+
+        for (QueueWhere w = 0; w < _WHERE_MAX; w++) {
+                r = scan_one(root_fd, w, envelopes, &l);
+                if (r < 0) {
+                        queue_list_done(&l);
+                        return r;
+                }
+        }
+        *ret = l;
+        return 0;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/deliver-status.h"
+#include "shared/envelope.h"
+#include "shared/queue-id.h"
+#include "shared/spool.h"
+
+/*
+ * Every message in the spool, wherever it is: incoming/, signed/,
+ * deliver's queue, hold/ and quarantine/. The scanner reads only each
+ * file's envelope (at most ENVELOPE_MAX bytes) and never trusts it: a file
+ * that does not parse is listed with the reason, not skipped and not
+ * fatal. Used by `pochtar queue`, `status` and `metrics`.
+ */
+
+/* Where a message can be, in pipeline order. */
+typedef enum QueueWhere {
+        WHERE_INCOMING,
+        WHERE_SIGNED,
+        WHERE_DELIVER,          /* deliver/queue: claimed by deliver, pending or deferred */
+        WHERE_HOLD_INCOMING,    /* hold/incoming: held by the admin, came from incoming/ */
+        WHERE_HOLD_SIGNED,
+        WHERE_QUARANTINE,
+        _WHERE_MAX,
+} QueueWhere;
+
+/* A held message's own queue, and the queue it returns to on release. */
+#define HOLD_DIR "hold"
+#define DELIVER_DIR "deliver"
+#define DELIVER_QUEUE_DIR "queue"
+#define DELIVER_STATE_DIR "state"
+#define CONTROL_DIR "control"
+#define CONTROL_FLUSH_DIR "flush"
+/* A quarantine reason is one line written by a stage; we show this much. */
+#define QUARANTINE_REASON_MAX 4096
+
+typedef struct QueueEntry {
+        QueueWhere where;
+        char id[QUEUE_ID_LEN + 1];
+        uint64_t size;
+        uint64_t mtime_usec;            /* when it entered this queue */
+        Envelope env;
+        int error;                      /* 0, or why env is empty: -EBADMSG, -EPROTONOSUPPORT, -errno */
+        unsigned error_line;            /* for -EBADMSG */
+        char *reason;                   /* quarantine: the stage's reason, censored */
+        bool has_state;                 /* deliver: a per-recipient state file exists */
+        DeliverStatus status;           /* … and what it says, if it parsed */
+        int status_error;               /* 0, or why it did not */
+} QueueEntry;
+
+typedef struct QueueList {
+        QueueEntry *entries;
+        size_t n;
+} QueueList;
+
+/* The queue's name as the listing and --json show it: "incoming", "hold", … */
+const char *queue_where_to_string(QueueWhere w);
+/* For held messages, the queue release returns them to; else NULL. */
+const char *queue_where_held_from(QueueWhere w);
+/* The directory path under the spool root: "hold/signed", "deliver/queue", … */
+const char *queue_where_path(QueueWhere w);
+
+/* Opens a queue directory by its path under the spool root. */
+int queue_path_open(int root_fd, const char *path, bool create, SpoolDir *ret);
+int queue_where_open(int root_fd, QueueWhere w, bool create, SpoolDir *ret);
+
+/* Scans every queue under @root_fd; with @envelopes false, files are only
+ * stat()ed (status and metrics need counts and ages, not senders). */
+int queue_scan(int root_fd, bool envelopes, QueueList *ret);
+void queue_list_done(QueueList *l);
