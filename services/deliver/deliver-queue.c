@@ -54,11 +54,6 @@ unsigned queue_size(const Queue *q) {
         return q->n_messages;
 }
 
-int queue_incoming_dir(Queue *q, SpoolDir **ret) {
-        *ret = &q->incoming_dir;
-        return 0;
-}
-
 const char *message_body(const Message *m, size_t *ret_len) {
         *ret_len = m->data.len - m->body_offset;
         return (const char *) m->data.data + m->body_offset;

@@ -63,5 +63,4 @@ void queue_attempt_done(Message *m);
 /* Marks every deferred message (or the one named) due now. */
 void queue_flush(Queue *q, const char *id);
 const char *message_body(const Message *m, size_t *ret_len);
-int queue_incoming_dir(Queue *q, SpoolDir **ret);
 unsigned queue_size(const Queue *q);

@@ -110,9 +110,6 @@ static int run(Config *cfg) {
                         return r;
                 t = (Transport) { .attempt = capture_attempt, .userdata = cap };
         } else {
-                SpoolDir *incoming;
-
-                (void) queue_incoming_dir(q, &incoming);
                 r = route_new(e, &cfg->deliver, &route);
                 if (r < 0)
                         return r;
