@@ -97,3 +97,14 @@ class HangingServer:
         self.sock.close()
         for c in self.conns:
             c.close()
+
+
+def cleanup(work, daemons):
+    """Removes the test's directory and the daemons' log files."""
+    import shutil
+    for d in daemons:
+        try:
+            os.unlink(d.log_path)
+        except OSError:
+            pass
+    shutil.rmtree(work, ignore_errors=True)

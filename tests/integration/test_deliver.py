@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 import pochtar  # noqa: E402
-from deliver_sinks import HangingServer, Recorder, self_signed_cert, start_sink  # noqa: E402
+from deliver_sinks import cleanup, HangingServer, Recorder, self_signed_cert, start_sink  # noqa: E402
 
 DELIVER = os.environ.get("POCHTAR_DELIVER")
 if not DELIVER:
@@ -221,6 +221,7 @@ finally:
     if failures or sys.exc_info()[0]:
         print(d.output())
     spool.cleanup()
+    cleanup(work, [d])
 
 if failures:
     print("%d check(s) failed" % len(failures))

@@ -13,7 +13,7 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.40"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import Recorder, self_signed_cert, start_sink  # noqa: E402
+from deliver_sinks import cleanup, Recorder, self_signed_cert, start_sink  # noqa: E402
 
 DELIVER = os.environ.get("POCHTAR_DELIVER")
 if not DELIVER:
@@ -69,4 +69,5 @@ finally:
     if failures:
         for d in daemons:
             print(d.output())
+    cleanup(work, daemons)
 sys.exit(1 if failures else 0)

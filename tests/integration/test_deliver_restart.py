@@ -17,7 +17,7 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import Recorder, start_sink  # noqa: E402
+from deliver_sinks import cleanup, Recorder, start_sink  # noqa: E402
 
 DELIVER = os.environ.get("POCHTAR_DELIVER")
 if not DELIVER:
@@ -125,5 +125,6 @@ finally:
     if failures:
         print(daemons[-1].output() if daemons else "")
     spool.cleanup()
+    cleanup(work, daemons)
 
 sys.exit(1 if failures else 0)
