@@ -33,6 +33,9 @@ typedef enum ClientState {
         CS_HELO,
         CS_STARTTLS,
         CS_HANDSHAKE,
+        CS_AUTH,
+        CS_AUTH_USER,
+        CS_AUTH_PASS,
         CS_MAIL,
         CS_RCPT,
         CS_DATA,
@@ -45,7 +48,8 @@ typedef enum ClientState {
 
 static const char * const state_names[] = {
         [CS_CONNECT] = "connect", [CS_GREETING] = "greeting", [CS_EHLO] = "EHLO", [CS_HELO] = "HELO",
-        [CS_STARTTLS] = "STARTTLS", [CS_HANDSHAKE] = "TLS handshake", [CS_MAIL] = "MAIL FROM",
+        [CS_STARTTLS] = "STARTTLS", [CS_HANDSHAKE] = "TLS handshake", [CS_AUTH] = "AUTH", [CS_AUTH_USER] = "AUTH",
+        [CS_AUTH_PASS] = "AUTH", [CS_MAIL] = "MAIL FROM",
         [CS_RCPT] = "RCPT TO", [CS_DATA] = "DATA", [CS_BODY] = "message body", [CS_DOT] = "end of data",
         [CS_RSET] = "RSET", [CS_QUIT] = "QUIT", [CS_DONE] = "done",
 };
@@ -512,6 +516,59 @@ static bool tls_wanted(const Client *c) {
         return !c->tls && !c->plaintext_only && c->p.policy != TLS_POLICY_NONE;
 }
 
+/* Sends a base64 AUTH line; the secret never goes to the debug log. */
+static int send_secret(Client *c, const char *prefix, const void *p, size_t n) {
+        _cleanup_free_ char *b64 = NULL;
+        int r;
+
+        r = tls_base64_encode(p, n, &b64);
+        if (r < 0)
+                return r;
+        r = buf_printf(&c->out, "%s%s\r\n", prefix, b64);
+        explicit_bzero(b64, strlen(b64));
+        return r;
+}
+
+/* RFC 4954 with PLAIN (RFC 4616) or LOGIN; only ever inside TLS. */
+static void start_auth(Client *c) {
+        const char *u = c->p.auth_user, *pw = c->p.auth_password;
+        int r;
+
+        if (!c->tls) {
+                client_host_refused(c, NULL, "4.7.0", "refusing to send the relay password without TLS");
+                return;
+        }
+        if (c->caps.auth_plain) {
+                size_t nu = strlen(u), np = strlen(pw), n = nu + np + 2;
+                _cleanup_free_ char *msg = malloc(n);
+
+                if (!msg) {
+                        client_lost(c, "out of memory");
+                        return;
+                }
+                msg[0] = 0;
+                memcpy(msg + 1, u, nu);
+                msg[1 + nu] = 0;
+                memcpy(msg + 2 + nu, pw, np);
+                r = send_secret(c, "AUTH PLAIN ", msg, n);
+                explicit_bzero(msg, n);
+                c->state = CS_AUTH;
+        } else if (c->caps.auth_login) {
+                r = client_send(c, "AUTH LOGIN");
+                c->state = CS_AUTH_USER;
+        } else {
+                client_host_refused(c, NULL, "4.7.0", "the relay offers neither AUTH PLAIN nor AUTH LOGIN");
+                return;
+        }
+        if (r < 0) {
+                client_lost(c, "out of memory");
+                return;
+        }
+        log_debug("%s: > AUTH (credentials not logged)", c->relay);
+        client_arm(c, c->p.command_timeout);
+        client_send_flush(c);
+}
+
 static void after_ehlo(Client *c) {
         if (!c->tls && c->caps.starttls && tls_wanted(c)) {
                 c->state = CS_STARTTLS;
@@ -522,6 +579,10 @@ static void after_ehlo(Client *c) {
         }
         if (!c->tls && c->p.policy >= TLS_POLICY_ENCRYPT) {
                 client_host_refused(c, NULL, "4.7.4", "TLS is required, but was not offered");
+                return;
+        }
+        if (c->p.auth_user) {
+                start_auth(c);
                 return;
         }
         client_session_ready(c);
@@ -568,11 +629,33 @@ static void handle_reply(Client *c, const SmtpReply *r) {
                                 client_arm(c, c->p.command_timeout);
                         return;
                 }
-                if (c->p.policy >= TLS_POLICY_ENCRYPT) {
+                if (c->p.policy >= TLS_POLICY_ENCRYPT || c->p.auth_user) {
                         client_host_refused(c, r, "4.7.5", NULL);
                         return;
                 }
                 client_session_ready(c);
+                return;
+        case CS_AUTH_USER:
+        case CS_AUTH_PASS:
+                if (r->code == 334) {
+                        const char *v = c->state == CS_AUTH_USER ? c->p.auth_user : c->p.auth_password;
+
+                        if (send_secret(c, "", v, strlen(v)) < 0) {
+                                client_lost(c, "out of memory");
+                                return;
+                        }
+                        c->state = c->state == CS_AUTH_USER ? CS_AUTH_PASS : CS_AUTH;
+                        break;
+                }
+                __attribute__((fallthrough));
+        case CS_AUTH:
+                if (r->code == 235) {
+                        client_session_ready(c);
+                        return;
+                }
+                /* as Postfix's smtp_sasl_auth_soft_bounce: a refused login
+                 * defers, so a password fixed later still delivers */
+                client_host_refused(c, r, "4.7.0", NULL);
                 return;
         case CS_MAIL:
                 if (cls != 2) {

@@ -33,6 +33,8 @@ typedef struct ClientParams {
         TlsPolicy policy;
         bool implicit_tls;              /* port 465: TLS from the first byte */
         const char *helo;
+        const char *auth_user;          /* SMTP AUTH (RFC 4954) to a relay, over TLS only; or NULL */
+        const char *auth_password;
         const struct in_addr *bind;     /* NULL: any */
         usec_t connect_timeout;
         usec_t command_timeout;

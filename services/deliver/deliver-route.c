@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,7 @@ struct Route {
         struct in_addr bind;
         bool has_bind;
         char *relay_host;
+        char *relay_password;
         uint16_t relay_port;
         bool relay_literal;
         Destination *dests;
@@ -178,6 +180,47 @@ static int policy_map_load(Route *r, const char *path) {
         return 0;
 }
 
+/* The relay password: relay_password_file, else the systemd credential
+ * "relay-password" (LoadCredential=). First line, without its newline. */
+static int relay_password_load(Route *r) {
+        const char *path = r->cfg->relay_password_file, *creds = getenv("CREDENTIALS_DIRECTORY");
+        _cleanup_free_ char *cpath = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        Buf b = BUF_INIT(0);
+        int k;
+
+        if (!path && creds) {
+                if (asprintf(&cpath, "%s/relay-password", creds) < 0)
+                        return log_oom();
+                path = cpath;
+        }
+        if (!path)
+                return log_error_errno(-EINVAL, "relay_user is set, but neither relay_password_file nor the "
+                                       "credential 'relay-password' is.");
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open relay password file '%s': %m", path);
+        k = read_full_fd(fd, 4095, &b);
+        if (k < 0) {
+                buf_done(&b);
+                return log_error_errno(k, "Failed to read relay password file '%s': %m", path);
+        }
+        for (size_t i = 0; i < b.len; i++)
+                if (b.data[i] == '\n' || b.data[i] == '\r') {
+                        b.len = i;
+                        break;
+                }
+        if (buf_append_byte(&b, 0) < 0) {
+                explicit_bzero(b.data, b.cap);
+                buf_done(&b);
+                return log_oom();
+        }
+        r->relay_password = strdup((const char *) b.data);
+        explicit_bzero(b.data, b.cap);
+        buf_done(&b);
+        return r->relay_password ? 0 : log_oom();
+}
+
 static TlsPolicy policy_for(Route *r, const char *domain) {
         for (size_t i = 0; i < r->n_policies; i++)
                 if (strcasecmp(r->policies[i].domain, domain) == 0)
@@ -218,6 +261,11 @@ int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret) {
                 k = relayhost_parse(cfg->relayhost, &r->relay_host, &r->relay_port, &r->relay_literal);
                 if (k < 0)
                         return log_error_errno(k, "Invalid relayhost '%s': expected [host]:port.", cfg->relayhost);
+                if (cfg->relay_user) {
+                        k = relay_password_load(r);
+                        if (k < 0)
+                                return k;
+                }
         }
         k = mx_resolver_new(e, &r->resolver);
         if (k < 0)
@@ -329,6 +377,8 @@ static void on_resolved(const MxList *list, void *userdata) {
                 .policy = d->policy,
                 .implicit_tls = r->relay_host && r->relay_port == 465,
                 .helo = r->cfg->helo_name,
+                .auth_user = r->relay_password ? r->cfg->relay_user : NULL,
+                .auth_password = r->relay_password,
                 .bind = r->has_bind ? &r->bind : NULL,
                 .connect_timeout = r->cfg->connect_timeout,
                 .command_timeout = r->cfg->command_timeout,
@@ -519,6 +569,11 @@ Route *route_free(Route *r) {
         for (size_t i = 0; i < r->n_policies; i++)
                 free(r->policies[i].domain);
         free(r->policies);
+        if (r->relay_password) {
+                explicit_bzero(r->relay_password, strlen(r->relay_password));
+                free(r->relay_password);
+        }
+        free(r->relay_host);
         tls_context_free(r->tls);
         sd_event_unref(r->event);
         free(r);

@@ -7,6 +7,7 @@
  */
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -176,4 +177,18 @@ int tls_session_describe(TlsSession *s, char *buf, size_t n) {
 
 void tls_session_bye(TlsSession *s) {
         (void) gnutls_bye(s->session, GNUTLS_SHUT_WR);
+}
+
+int tls_base64_encode(const void *p, size_t n, char **ret) {
+        gnutls_datum_t in = { .data = (unsigned char *) p, .size = (unsigned) n }, out = {};
+        char *s;
+
+        if (n > UINT32_MAX / 2 || gnutls_base64_encode2(&in, &out) < 0)
+                return -ENOMEM;
+        s = strndup((const char *) out.data, out.size);
+        gnutls_free(out.data);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
 }

@@ -52,3 +52,5 @@ int tls_session_want(TlsSession *s);
 /* "TLSv1.3 with cipher AES-256-GCM, verified" */
 int tls_session_describe(TlsSession *s, char *buf, size_t n);
 void tls_session_bye(TlsSession *s);
+/* RFC 4648 base64 of p[0..n) as a fresh string (for SMTP AUTH, RFC 4954). */
+int tls_base64_encode(const void *p, size_t n, char **ret);

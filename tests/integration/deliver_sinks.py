@@ -57,8 +57,7 @@ def self_signed_cert(directory, name):
     return cert, key
 
 
-def start_sink(addr, handler, tls=None, implicit_tls=False, port=25, hostname="sink.test", auth=None):
-    kwargs = {}
+def start_sink(addr, handler, tls=None, implicit_tls=False, port=25, hostname="sink.test", **kwargs):
     if tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(*tls)
@@ -108,3 +107,18 @@ def cleanup(work, daemons):
         except OSError:
             pass
     shutil.rmtree(work, ignore_errors=True)
+
+
+class PasswordCheck:
+    """aiosmtpd authenticator: accepts one login/password, records attempts."""
+
+    def __init__(self, login, password):
+        self.login, self.password = login.encode(), password.encode()
+        self.attempts = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+        ok = auth_data.login == self.login and auth_data.password == self.password
+        tls = server.transport is not None and server.transport.get_extra_info("sslcontext") is not None
+        self.attempts.append((mechanism, ok, tls))
+        return AuthResult(success=ok, handled=False)
