@@ -63,13 +63,13 @@ static Message *message_free(Message *m) {
         if (!m)
                 return NULL;
         sd_event_source_disable_unref(m->timer);
-        envelope_done(&m->env);
-        deliver_state_done(&m->state);
         if (m->results) {
                 for (size_t i = 0; i < m->env.n_rcpts; i++)
                         dsn_done(&m->results[i]);
                 free(m->results);
         }
+        envelope_done(&m->env);
+        deliver_state_done(&m->state);
         buf_done(&m->data);
         free(m);
         return NULL;

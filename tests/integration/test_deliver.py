@@ -212,6 +212,9 @@ try:
     check("\x1b" not in log, "no control bytes in the log")
     check("relay=mx.plain.example.org[203.0.113.25]:25" in log and "status=sent (250 2.0.0 Ok: queued)" in log,
           "Postfix-style log line")
+    rc = d.stop()
+    check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
+    check("Sanitizer" not in d.output(), "no sanitizer report")
 finally:
     d.stop()
     hang.stop()

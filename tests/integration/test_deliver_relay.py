@@ -111,6 +111,9 @@ command_timeout = 2s
     d, spool, qid = run(2525, "relay_password_file = " + pwfile)
     pochtar.wait_for(lambda: "deferred" in state(spool, qid), what="deferral without TLS")
     check(auth_clear.attempts == [] and not clear.messages, "no AUTH and no mail over plaintext")
+    rcs = [x.stop() for x in daemons]
+    check(rcs == [0] * len(rcs) and not any("Sanitizer" in x.output() for x in daemons),
+          "clean exits on SIGTERM %s, no sanitizer report" % rcs)
 finally:
     for d in daemons:
         d.stop()

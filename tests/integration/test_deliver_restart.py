@@ -116,6 +116,8 @@ try:
     print("killed after %d deliveries; duplicates after restart: %d" % (at_kill, dups))
     check(dups <= 2, "at most max_per_destination (2) duplicates from the transactions in flight")
     check(spool.ids("signed") == [], "signed/new emptied")
+    rc = d.stop()
+    check(rc == 0 and "Sanitizer" not in d.output(), "clean exit on SIGTERM (%s), no sanitizer report" % rc)
 finally:
     for d in daemons:
         d.stop()
