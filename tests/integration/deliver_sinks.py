@@ -41,7 +41,8 @@ class Recorder:
                 return reply
         with self.lock:
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
-                                  session.ssl is not None, time.monotonic(), list(envelope.mail_options)))
+                                  session.ssl is not None, time.monotonic(), list(envelope.mail_options),
+                                  id(session)))
         return "250 2.0.0 Ok: queued"
 
     def rcpts(self):
