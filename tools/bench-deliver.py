@@ -41,7 +41,7 @@ def run(domain, n, wait_done):
     for i in range(n):
         spool.inject("signed", "app@example.com", ["u%d@%s" % (i, domain)], body)
     t0 = time.monotonic()
-    d = pochtar.Daemon([DELIVER, "--config", conf], env={"POCHTAR_LOG_LEVEL": "warning"})
+    d = pochtar.Daemon([DELIVER, "--config", conf], env={"POCHTAR_LOG_LEVEL": "info"})
     qdir = os.path.join(spool.root, "deliver", "queue", "new")
     time.sleep(0.2)
     pochtar.wait_for(lambda: wait_done(spool, qdir), timeout=600, interval=0.05, what="queue drained")
@@ -54,7 +54,8 @@ def drained(spool, qdir):
 
 
 d, spool, dt = run("plain.example.org", N, drained)
-print("plain  smtp-sink: %d messages in %.2fs = %.0f msg/s" % (N, dt, N / dt))
+sent = d.output().count("status=sent")
+print("plain  smtp-sink: %d messages in %.2fs = %.0f msg/s (%d logged sent)" % (N, dt, N / dt, sent))
 # light load: one message at a time into the running deliver, time to the sink's 250
 lat = []
 for i in range(20):
@@ -64,14 +65,15 @@ for i in range(20):
     lat.append(tlsrec.messages[i][4] - t0)
     time.sleep(0.05)
 lat.sort()
-print("latency signed/new -> 250 (STARTTLS aiosmtpd sink): median %.1f ms, max %.1f ms"
-      % (lat[len(lat) // 2] * 1000, lat[-1] * 1000))
+print("latency signed/new -> 250 (STARTTLS aiosmtpd sink, new connection, DNS, handshake): "
+      "median %.1f ms, max %.1f ms" % (lat[len(lat) // 2] * 1000, lat[-1] * 1000))
 d.stop()
 os.unlink(d.log_path)
 M = min(N, 2000)
 tlsrec.messages.clear()
 d, spool, dt = run("tls.example.org", M, drained)
-print("STARTTLS aiosmtpd sink: %d messages in %.2fs = %.0f msg/s (Python sink is the bottleneck)" % (M, dt, M / dt))
+print("STARTTLS aiosmtpd sink: %d messages in %.2fs = %.0f msg/s, sink got %d, %d over TLS"
+      % (M, dt, M / dt, len(tlsrec.messages), sum(1 for m in tlsrec.messages if m[3])))
 d.stop()
 os.unlink(d.log_path)
 sink.terminate()

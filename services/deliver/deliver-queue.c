@@ -37,6 +37,11 @@ struct Queue {
         Message *messages;
         unsigned n_messages, n_active, n_deferred;
         Message *ready_head, *ready_tail;
+        /* group commit: claims and removals share one fsync per directory
+         * per event-loop round (an idle-priority defer source) */
+        sd_event_source *sync_source;
+        Message *held;                  /* claimed, waiting for the claim's fsync */
+        bool claim_dirty, remove_dirty, state_dirty;
 };
 
 static uint64_t now_usec(void) {
@@ -222,7 +227,7 @@ static int state_save(Queue *q, Message *m) {
  * Loads deliver/queue/new/ID with its state. A file we cannot parse is
  * quarantined; a file that vanished is not an error.
  */
-static int queue_load(Queue *q, const char *id) {
+static int queue_load(Queue *q, const char *id, bool hold) {
         Message *m;
         unsigned line = 0;
         size_t env_len;
@@ -284,8 +289,48 @@ static int queue_load(Queue *q, const char *id) {
                 r = message_schedule(m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to schedule %s: %m", id);
+        } else if (hold) {
+                m->held = true;
+                m->ready_next = q->held;
+                q->held = m;
         } else
                 message_make_ready(m);
+        return 0;
+}
+
+static void queue_request_sync(Queue *q) {
+        (void) sd_event_source_set_enabled(q->sync_source, SD_EVENT_ONESHOT);
+}
+
+/*
+ * Runs after every pending inotify event of this round: one fsync of
+ * deliver/queue/new and signed/new covers every claim since the last
+ * round, one covers every removal. A claimed message is attempted only
+ * after its claim is durable. A removal not yet synced when we crash
+ * brings the message back: a duplicate, as in the window between the
+ * remote 250 and the local record, never a loss.
+ */
+static int on_sync(sd_event_source *s, void *userdata) {
+        Queue *q = userdata;
+        int r = 0, k;
+
+        if (q->claim_dirty || q->remove_dirty)
+                r = spool_dir_sync(&q->queue_dir);
+        if (q->claim_dirty && (k = spool_dir_sync(&q->signed_dir)) < 0 && r >= 0)
+                r = k;
+        if (q->state_dirty && (k = spool_dir_sync(&q->state_dir)) < 0 && r >= 0)
+                r = k;
+        if (r < 0)
+                log_error_errno(r, "Failed to sync deliver's queue directories: %m");
+        q->claim_dirty = q->remove_dirty = q->state_dirty = false;
+        while (q->held) {
+                Message *m = q->held;
+
+                q->held = m->ready_next;
+                m->held = false;
+                message_make_ready(m);
+        }
+        queue_pump(q);
         return 0;
 }
 
@@ -300,23 +345,24 @@ static int on_signed(const char *id, void *userdata) {
         if (r > 0) {
                 /* sign crashed between publishing and removing its input
                  * and published again: we already own this message */
-                r = spool_remove_new(&q->signed_dir, id, true);
+                r = spool_remove_new(&q->signed_dir, id, false);
                 if (r < 0 && r != -ENOENT)
                         return log_error_errno(r, "Failed to drop duplicate %s: %m", id);
-                if (r >= 0)
+                if (r >= 0) {
                         log_msg(LOG_NOTICE, &f, "dropped duplicate hand-over from signed/");
+                        q->claim_dirty = true;
+                        queue_request_sync(q);
+                }
                 return 0;
         }
-        r = spool_move(&q->signed_dir, &q->queue_dir, id, true);
+        r = spool_move(&q->signed_dir, &q->queue_dir, id, false);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return log_error_errno(r, "Failed to claim %s: %m", id);
-        r = queue_load(q, id);
-        if (r < 0)
-                return r;
-        queue_pump(q);
-        return 0;
+        q->claim_dirty = true;
+        queue_request_sync(q);
+        return queue_load(q, id, true);
 }
 
 static void queue_start_attempt(Queue *q, Message *m) {
@@ -506,9 +552,12 @@ void queue_attempt_done(Message *m) {
                 r = notify_sender(q, m, BOUNCE_DELAYED, delayed, n_delayed, now);
 
         if (r >= 0 && n > 0 && !pending) {
-                r = spool_remove_new(&q->queue_dir, m->id, true);
+                r = spool_remove_new(&q->queue_dir, m->id, false);
                 if (r >= 0 || r == -ENOENT) {
-                        (void) spool_remove_new(&q->state_dir, m->id, true);
+                        if (spool_remove_new(&q->state_dir, m->id, false) >= 0)
+                                q->state_dirty = true;
+                        q->remove_dirty = true;
+                        queue_request_sync(q);
                         log_msg(LOG_INFO, &f, "removed");
                         message_unlink(m);
                         q->n_active--;
@@ -540,7 +589,7 @@ void queue_flush(Queue *q, const char *id) {
         for (Message *m = q->messages; m; m = m->next) {
                 if (id && !streq(m->id, id))
                         continue;
-                if (!m->active && !m->ready) {
+                if (!m->active && !m->ready && !m->held) {
                         if (m->timer && sd_event_source_get_enabled(m->timer, NULL) > 0)
                                 q->n_deferred--;
                         message_make_ready(m);
@@ -667,10 +716,17 @@ int queue_start(Queue *q) {
         if (r < 0)
                 return log_error_errno(r, "Failed to scan deliver's queue: %m");
         for (size_t i = 0; i < n && r >= 0; i++)
-                r = queue_load(q, ids[i]);
+                r = queue_load(q, ids[i], false);
         spool_ids_free(ids, n);
         if (r < 0)
                 return r;
+        r = sd_event_add_defer(q->event, &q->sync_source, on_sync, q);
+        if (r >= 0)
+                r = sd_event_source_set_priority(q->sync_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(q->sync_source, SD_EVENT_OFF);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the sync event: %m");
         r = spool_watch_new(q->event, &q->signed_dir, on_signed, q, &q->watch);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signed/new: %m");
@@ -698,8 +754,10 @@ Queue *queue_free(Queue *q) {
                 message_unlink(m);
                 message_free(m);
         }
+        q->held = NULL;         /* those were in q->messages too */
         spool_watch_free(q->watch);
         sd_event_source_disable_unref(q->flush_source);
+        sd_event_source_disable_unref(q->sync_source);
         spool_dir_done(&q->signed_dir);
         spool_dir_done(&q->incoming_dir);
         spool_dir_done(&q->quarantine_dir);

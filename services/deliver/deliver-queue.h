@@ -42,7 +42,7 @@ struct Message {
         unsigned jobs;                  /* transport's outstanding parts of the attempt */
         uint64_t attempt_start;         /* µs, CLOCK_REALTIME */
         sd_event_source *timer;
-        bool ready, active;
+        bool ready, active, held;
         Message *prev, *next;           /* all messages */
         Message *ready_next;
 };
