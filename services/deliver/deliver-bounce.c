@@ -21,6 +21,9 @@ bool bounce_wanted(const Envelope *env, const Recipient *rcpt, BounceKind kind) 
                 return false;
         if (rcpt->notify & DSN_NOTIFY_NEVER)
                 return false;
+        if (kind == BOUNCE_SUCCESS)
+                return (rcpt->notify & DSN_NOTIFY_SUCCESS) != 0;
+        /* RFC 3461 §4.1: without NOTIFY, FAILURE (and, at our choice, DELAY) */
         if (rcpt->notify == 0)
                 return true;
         return (rcpt->notify & (kind == BOUNCE_FAILED ? DSN_NOTIFY_FAILURE : DSN_NOTIFY_DELAY)) != 0;
@@ -61,6 +64,14 @@ static int human_part(const BounceInfo *info, Buf *out) {
                                "I'm sorry to have to inform you that your message could not\r\n"
                                "be delivered to one or more recipients. It's attached below.\r\n\r\n",
                                info->reporting_mta);
+        else if (info->kind == BOUNCE_SUCCESS)
+                r = buf_printf(out,
+                               "This is the mail system at host %s.\r\n\r\n"
+                               "Your message was successfully delivered to the destination(s)\r\n"
+                               "listed below. If the message was delivered to a mailbox you will\r\n"
+                               "receive no further notifications; otherwise you may still\r\n"
+                               "receive notifications of delivery errors from other systems.\r\n\r\n",
+                               info->reporting_mta);
         else
                 r = buf_printf(out,
                                "This is the mail system at host %s.\r\n\r\n"
@@ -76,6 +87,28 @@ static int human_part(const BounceInfo *info, Buf *out) {
                 r = buf_printf(out, "<%s>: %s\r\n", b->rcpt->addr, strempty(b->dsn->diagnostic));
         }
         return r;
+}
+
+static const char *action(BounceKind kind, const Dsn *d) {
+        switch (kind) {
+        case BOUNCE_FAILED:
+                return "failed";
+        case BOUNCE_DELAYED:
+                return "delayed";
+        default:
+                return d->final ? "delivered" : "relayed";
+        }
+}
+
+static const char *subject(BounceKind kind) {
+        switch (kind) {
+        case BOUNCE_FAILED:
+                return "Undelivered Mail Returned to Sender";
+        case BOUNCE_DELAYED:
+                return "Delayed Mail (still being retried)";
+        default:
+                return "Successful Mail Delivery Report";
+        }
 }
 
 static int status_part(const BounceInfo *info, Buf *out) {
@@ -98,8 +131,7 @@ static int status_part(const BounceInfo *info, Buf *out) {
                     strchr(b->rcpt->orcpt, ';'))
                         r = buf_printf(out, "Original-Recipient: %s\r\n", b->rcpt->orcpt);
                 if (r >= 0)
-                        r = buf_printf(out, "Action: %s\r\nStatus: %s\r\n",
-                                       info->kind == BOUNCE_FAILED ? "failed" : "delayed", b->dsn->code);
+                        r = buf_printf(out, "Action: %s\r\nStatus: %s\r\n", action(info->kind, b->dsn), b->dsn->code);
                 if (r >= 0 && b->dsn->relay)
                         r = buf_printf(out, "Remote-MTA: dns; %s\r\n", b->dsn->relay);
                 if (r >= 0 && b->dsn->diagnostic)
@@ -144,8 +176,7 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
                        "Content-Type: text/plain; charset=utf-8\r\n"
                        "\r\n",
                        date, info->reporting_mta, info->env->sender,
-                       info->kind == BOUNCE_FAILED ? "Undelivered Mail Returned to Sender"
-                                                   : "Delayed Mail (still being retried)",
+                       subject(info->kind),
                        info->message_id, info->boundary, info->boundary);
         if (r >= 0)
                 r = human_part(info, out);
@@ -157,6 +188,7 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
         if (r >= 0)
                 r = buf_printf(out, "\r\n--%s\r\nContent-Description: %s\r\nContent-Type: %s\r\n%s\r\n",
                                info->boundary,
+                               info->kind == BOUNCE_SUCCESS ? (headers_only ? "Message Headers" : "Message") :
                                headers_only ? "Undelivered Message Headers" : "Undelivered Message",
                                headers_only ? "text/rfc822-headers" : "message/rfc822",
                                has_8bit(info->message, orig_len) ? "Content-Transfer-Encoding: 8bit\r\n" : "");

@@ -19,6 +19,7 @@
 typedef enum BounceKind {
         BOUNCE_FAILED,
         BOUNCE_DELAYED,
+        BOUNCE_SUCCESS,         /* NOTIFY=SUCCESS: "delivered", or "relayed" to a hop without DSN */
 } BounceKind;
 
 typedef struct BounceRcpt {
@@ -40,7 +41,9 @@ typedef struct BounceInfo {
         const char *message_id;         /* Message-ID of the report, without <> */
 } BounceInfo;
 
-/* true if @env's sender should get a report of @kind for @rcpt. */
+/* true if @env's sender should get a report of @kind for @rcpt (for
+ * BOUNCE_SUCCESS, the caller also checks that the next hop did not take
+ * NOTIFY over). */
 bool bounce_wanted(const Envelope *env, const Recipient *rcpt, BounceKind kind);
 int bounce_compose(const BounceInfo *info, Buf *out);
 /* Composes and publishes; *ret_id is the report's new queue ID. */

@@ -132,6 +132,7 @@ int capture_attempt(Message *m, void *userdata) {
                                        false);
                 free(m->results[i].relay);
                 m->results[i].relay = strdup(relay);
+                m->results[i].final = true;
         }
         queue_attempt_done(m);
         return 0;

@@ -152,6 +152,7 @@ static void set_result(Client *c, size_t idx, DeliveryStatus st, const char *cod
         d->relay = c->relay[0] ? strdup(c->relay) : NULL;
         free(d->tls);
         d->tls = c->tls_desc[0] ? strdup(c->tls_desc) : NULL;
+        d->dsn_passed = c->caps.dsn;
 }
 
 static void set_result_reply(Client *c, size_t idx, const SmtpReply *r) {

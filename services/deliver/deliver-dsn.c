@@ -95,5 +95,7 @@ int dsn_copy(Dsn *dst, const Dsn *src) {
         if (r >= 0)
                 r = dup_opt(&dst->tls, src->tls);
         dst->valid = src->valid;
+        dst->dsn_passed = src->dsn_passed;
+        dst->final = src->final;
         return r;
 }

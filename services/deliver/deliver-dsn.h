@@ -25,6 +25,8 @@ typedef struct Dsn {
         char *relay;                      /* "mx.example.org[203.0.113.25]:25", or NULL */
         char *tls;                        /* "TLSv1.3 ...", or NULL */
         bool remote;                      /* diagnostic is a remote SMTP reply */
+        bool dsn_passed;                  /* sent: the next hop offered DSN and took NOTIFY over */
+        bool final;                       /* sent: delivered into a mailbox (capture), not relayed */
         bool valid;                       /* set in this attempt */
 } Dsn;
 

@@ -449,17 +449,17 @@ static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt
                 .message_id = msgid,
         };
         LogFields f = { .queue_id = m->id };
+        const char *what = kind == BOUNCE_FAILED ? "non-delivery" : kind == BOUNCE_DELAYED ? "delay" : "delivery";
         int r;
 
         (void) snprintf(boundary, sizeof(boundary), "%s.%" PRIu64 "/%s", m->id, now, helo);
-        (void) snprintf(msgid, sizeof(msgid), "%s.%s.%" PRIu64 "@%s", kind == BOUNCE_FAILED ? "bounce" : "delay",
-                        m->id, now, helo);
+        (void) snprintf(msgid, sizeof(msgid), "%s.%s.%" PRIu64 "@%s",
+                        kind == BOUNCE_FAILED ? "bounce" : kind == BOUNCE_DELAYED ? "delay" : "success", m->id, now,
+                        helo);
         r = bounce_publish(&q->incoming_dir, &info, id);
         if (r < 0)
-                return log_msg_errno(LOG_ERR, r, &f, "Failed to write %s notification: %m",
-                                     kind == BOUNCE_FAILED ? "non-delivery" : "delay");
-        log_msg(LOG_INFO, &f, "sender %s notification: %s",
-                kind == BOUNCE_FAILED ? "non-delivery" : "delay", id);
+                return log_msg_errno(LOG_ERR, r, &f, "Failed to write %s notification: %m", what);
+        log_msg(LOG_INFO, &f, "sender %s notification: %s", what, id);
         return 0;
 }
 
@@ -480,15 +480,16 @@ static void record(RcptRecord *rr, RcptState st, const Dsn *d) {
 void queue_attempt_done(Message *m) {
         Queue *q = m->queue;
         LogFields f = { .queue_id = m->id };
-        _cleanup_free_ BounceRcpt *failed = NULL, *delayed = NULL;
-        size_t n_failed = 0, n_delayed = 0, n = m->env.n_rcpts;
+        _cleanup_free_ BounceRcpt *failed = NULL, *delayed = NULL, *success = NULL;
+        size_t n_failed = 0, n_delayed = 0, n_success = 0, n = m->env.n_rcpts;
         bool pending = false;
         uint64_t now = now_usec(), next = 0;
         int r;
 
         failed = calloc(n, sizeof(BounceRcpt));
         delayed = calloc(n, sizeof(BounceRcpt));
-        if (!failed || !delayed) {
+        success = calloc(n, sizeof(BounceRcpt));
+        if (!failed || !delayed || !success) {
                 (void) log_oom();
                 n = 0;  /* keep the old state; retry below */
         }
@@ -507,6 +508,9 @@ void queue_attempt_done(Message *m) {
                 switch (d->status) {
                 case DELIVERY_SENT:
                         record(rr, RCPT_SENT, d);
+                        /* RFC 3461 §5.2.2: a hop without DSN leaves the success notice to us */
+                        if (!d->dsn_passed && bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_SUCCESS))
+                                success[n_success++] = (BounceRcpt) { &m->env.rcpts[i], d };
                         break;
                 case DELIVERY_BOUNCED:
                         record(rr, RCPT_BOUNCED, d);
@@ -544,14 +548,23 @@ void queue_attempt_done(Message *m) {
         }
 
         /* notifications first: once the record says "bounced" we would
-         * never write them again */
-        r = 0;
-        if (n_failed > 0)
-                r = notify_sender(q, m, BOUNCE_FAILED, failed, n_failed, now);
-        if (r >= 0 && n_delayed > 0)
-                r = notify_sender(q, m, BOUNCE_DELAYED, delayed, n_delayed, now);
+         * never write them again. A failure notice that cannot be written
+         * leaves its recipients deferred, so the next attempt bounces
+         * them again; a lost delay or success notice is only logged. */
+        if (n_failed > 0 && notify_sender(q, m, BOUNCE_FAILED, failed, n_failed, now) < 0) {
+                for (size_t i = 0; i < n_failed; i++)
+                        m->state.rcpts[failed[i].rcpt - m->env.rcpts].state = RCPT_DEFERRED;
+                pending = true;
+                if (!next)
+                        next = now + q->retry.min;
+        }
+        if (n_delayed > 0)
+                (void) notify_sender(q, m, BOUNCE_DELAYED, delayed, n_delayed, now);
+        if (n_success > 0)
+                (void) notify_sender(q, m, BOUNCE_SUCCESS, success, n_success, now);
 
-        if (r >= 0 && n > 0 && !pending) {
+        r = 0;
+        if (n > 0 && !pending) {
                 r = spool_remove_new(&q->queue_dir, m->id, false);
                 if (r >= 0 || r == -ENOENT) {
                         if (spool_remove_new(&q->state_dir, m->id, false) >= 0)

@@ -27,6 +27,8 @@ int main(void) {
         ASSERT_TRUE(bounce_wanted(&e, &e.rcpts[0], BOUNCE_DELAYED));
         ASSERT_TRUE(!bounce_wanted(&e, &e.rcpts[1], BOUNCE_FAILED));
         ASSERT_TRUE(!bounce_wanted(&e, &e.rcpts[2], BOUNCE_FAILED));
+        ASSERT_TRUE(bounce_wanted(&e, &e.rcpts[2], BOUNCE_SUCCESS));
+        ASSERT_TRUE(!bounce_wanted(&e, &e.rcpts[0], BOUNCE_SUCCESS));
         e.kind = ENVELOPE_KIND_DSN;
         ASSERT_TRUE(!bounce_wanted(&e, &e.rcpts[0], BOUNCE_FAILED));
         e.kind = ENVELOPE_KIND_MAIL;
@@ -66,6 +68,18 @@ int main(void) {
         ASSERT_TRUE(contains(&b, "Will-Retry-Until: "));
         ASSERT_TRUE(contains(&b, "Content-Type: message/rfc822"));
         ASSERT_TRUE(contains(&b, "secret body"));
+
+        /* success: "delivered" into a mailbox, "relayed" to a hop without DSN */
+        buf_reset(&b);
+        info.kind = BOUNCE_SUCCESS;
+        ASSERT_OK(dsn_set(&d, DELIVERY_SENT, "2.0.0", "250 ok", true));
+        ASSERT_OK(bounce_compose(&info, &b));
+        ASSERT_TRUE(contains(&b, "Subject: Successful Mail Delivery Report\r\n"));
+        ASSERT_TRUE(contains(&b, "Action: relayed\r\nStatus: 2.0.0\r\n"));
+        buf_reset(&b);
+        d.final = true;
+        ASSERT_OK(bounce_compose(&info, &b));
+        ASSERT_TRUE(contains(&b, "Action: delivered\r\n"));
         buf_done(&b);
         dsn_done(&d);
         envelope_done(&e);

@@ -127,6 +127,12 @@ ids["nullmx"] = spool.inject("signed", "app@example.com", ["ivy@nullmx.example.o
 ids["nx"] = spool.inject("signed", "app@example.com", ["jo@nx.example.org"], msg("nx"))
 ids["servfail"] = spool.inject("signed", "app@example.com", ["kim@broken.test"], msg("servfail"))
 ids["null-sender"] = spool.inject("signed", "", ["lee@nx.example.org"], msg("null sender"))
+# NOTIFY=SUCCESS to a hop without DSN (aiosmtpd offers none): we owe a "relayed" notice
+qf = pochtar.format_queue_file(pochtar.new_queue_id(), "notify@example.com", ["mo@plain.example.org"], msg("notify"))
+qf = qf.replace(b"rcpt mo@plain.example.org\n", b"rcpt mo@plain.example.org notify=SUCCESS,FAILURE\n")
+with open(spool.path("signed", "tmp", "notify.test"), "wb") as f:
+    f.write(qf)
+os.rename(spool.path("signed", "tmp", "notify.test"), spool.path("signed", "new", qf.split(b"\n")[1][3:].decode()))
 
 d = pochtar.Daemon([DELIVER, "--config", conf], env={"POCHTAR_LOG_LEVEL": "info"})
 failures = []
@@ -204,6 +210,9 @@ try:
     check(statuses.get("rfc822; ivy@nullmx.example.org", ("",))[:2] == ("failed", "5.1.10"), "null MX → 5.1.10")
     check(statuses.get("rfc822; jo@nx.example.org", ("",))[:2] == ("failed", "5.1.2"), "NXDOMAIN → 5.1.2")
     check("lee@nx.example.org" in log and not by_rcpt.get(""), "no bounce for the null sender")
+    relayed = [email.message_from_bytes(b) for b in by_rcpt.get("notify@example.com", [])]
+    check(len(relayed) == 1 and "Action: relayed\r\nStatus: 2.0.0" in relayed[0].as_string().replace("\n", "\r\n")
+          .replace("\r\r", "\r"), "NOTIFY=SUCCESS via a hop without DSN: one 'relayed' notice")
     # defers
     check("timed out" in state_of(ids["hang"]).replace("+20", " "), "hanging MX: timed out, deferred")
     check(queued(ids["servfail"]) and "4.4.3" in state_of(ids["servfail"]), "SERVFAIL deferred 4.4.3")
