@@ -202,6 +202,14 @@ static void lookup(const char *domain, bool literal, uint16_t port, MxList *out)
         MxOutcome o;
 
         *out = (MxList) { .outcome = MX_RETRY };
+        /* relayhost = [203.0.113.40]:587: an address, no DNS at all */
+        if (literal && inet_pton(AF_INET, domain, &out->hosts[0].addr) == 1) {
+                (void) snprintf(out->hosts[0].name, sizeof(out->hosts[0].name), "%s", domain);
+                out->hosts[0].port = port;
+                out->n = 1;
+                out->outcome = MX_OK;
+                return;
+        }
         buf = malloc(DNS_ANSWER_MAX);
         if (!buf || res_ninit(&rs) < 0)
                 return;
