@@ -69,7 +69,6 @@ struct Client {
         Buf out;
         TlsSession *tls;
         bool plaintext_only;            /* TLS failed under "may": this host in plaintext */
-        bool in_session;                /* a transaction could start */
         bool served;                    /* at least one job was pulled */
         EhloCaps caps;
         char relay[DNS_NAME_MAX + sizeof("[255.255.255.255]:65535")];
@@ -80,7 +79,6 @@ struct Client {
         size_t rcpt_sent, rcpt_replied, accepted;
         bool *rcpt_ok;
         bool pipelined, mail_failed, dot_ignored;
-        Dsn mail_reply;
         size_t body_pos;
         bool line_start;
 };
@@ -121,7 +119,6 @@ static void close_socket(Client *c) {
         c->fd = safe_close(c->fd);
         buf_reset(&c->out);
         reply_parser_reset(&c->parser);
-        c->in_session = false;
         c->tls_desc[0] = 0;
 }
 
@@ -174,7 +171,6 @@ static void job_finish(Client *c) {
 
         free(c->rcpt_ok);
         c->rcpt_ok = NULL;
-        dsn_done(&c->mail_reply);
         c->ops.job_done(c, j, c->userdata);
 }
 
@@ -433,7 +429,6 @@ static void client_start_job(Client *c) {
 }
 
 static void client_session_ready(Client *c) {
-        c->in_session = true;
         client_start_job(c);
 }
 
@@ -661,7 +656,6 @@ static void handle_reply(Client *c, const SmtpReply *r) {
                 return;
         case CS_MAIL:
                 if (cls != 2) {
-                        (void) dsn_done(&c->mail_reply);
                         rcpts_from_reply(c, r, false);
                         c->mail_failed = true;
                         if (!c->pipelined) {
@@ -913,7 +907,6 @@ Client *client_free(Client *c) {
         reply_parser_done(&c->parser);
         buf_done(&c->out);
         dsn_done(&c->failure);
-        dsn_done(&c->mail_reply);
         free(c->rcpt_ok);
         free(c);
         return NULL;

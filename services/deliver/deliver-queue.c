@@ -42,6 +42,7 @@ struct Queue {
         sd_event_source *sync_source;
         Message *held;                  /* claimed, waiting for the claim's fsync */
         bool claim_dirty, remove_dirty, state_dirty;
+        bool pumping;
 };
 
 static uint64_t now_usec(void) {
@@ -400,6 +401,12 @@ static void queue_start_attempt(Queue *q, Message *m) {
 }
 
 static void queue_pump(Queue *q) {
+        /* an attempt may finish inside queue_start_attempt() (capture,
+         * DNS failures) and call us again: the outer loop carries on, so
+         * the stack does not grow with the queue */
+        if (q->pumping)
+                return;
+        q->pumping = true;
         while (q->ready_head && q->n_active < DELIVER_ACTIVE_MAX) {
                 Message *m = q->ready_head;
 
@@ -409,6 +416,7 @@ static void queue_pump(Queue *q) {
                 m->ready = false;
                 queue_start_attempt(q, m);
         }
+        q->pumping = false;
         queue_status(q);
 }
 
