@@ -85,6 +85,7 @@ struct Client {
 
 static void client_connect_next(Client *c);
 static void client_start_job(Client *c);
+static void client_read(Client *c);
 
 static uint64_t now_mono(void) {
         struct timespec ts;
@@ -507,6 +508,10 @@ static void on_handshake(Client *c) {
         }
         client_arm(c, c->p.command_timeout);
         client_send_flush(c);
+        /* the greeting (port 465) may have come with the last handshake
+         * flight and sit in GnuTLS's buffer, where epoll cannot see it */
+        if (c->state != CS_DONE && c->tls && tls_session_pending(c->tls))
+                client_read(c);
 }
 
 static bool tls_wanted(const Client *c) {

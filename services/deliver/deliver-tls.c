@@ -119,6 +119,10 @@ int tls_session_want(TlsSession *s) {
         return gnutls_record_get_direction(s->session) ? TLS_WANT_WRITE : TLS_WANT_READ;
 }
 
+bool tls_session_pending(TlsSession *s) {
+        return gnutls_record_check_pending(s->session) > 0;
+}
+
 int tls_session_handshake(TlsSession *s, const char **ret_error) {
         int r;
 

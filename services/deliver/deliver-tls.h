@@ -49,6 +49,8 @@ int tls_session_handshake(TlsSession *s, const char **ret_error);
 ssize_t tls_session_read(TlsSession *s, void *p, size_t n);
 ssize_t tls_session_write(TlsSession *s, const void *p, size_t n);
 int tls_session_want(TlsSession *s);
+/* Decrypted bytes already buffered inside GnuTLS (epoll cannot see them). */
+bool tls_session_pending(TlsSession *s);
 /* "TLSv1.3 with cipher AES-256-GCM, verified" */
 int tls_session_describe(TlsSession *s, char *buf, size_t n);
 void tls_session_bye(TlsSession *s);
