@@ -42,7 +42,7 @@ class Recorder:
         with self.lock:
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
                                   session.ssl is not None, time.monotonic(), list(envelope.mail_options),
-                                  id(session)))
+                                  id(session), session.peer))
         return "250 2.0.0 Ok: queued"
 
     def rcpts(self):

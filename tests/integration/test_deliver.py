@@ -84,6 +84,7 @@ dir = %s
 [deliver]
 mode = mx
 helo_name = mail.example.com
+bind_address = 203.0.113.30
 tls_policy_map = %s
 retry_min = 2s
 retry_max = 4s
@@ -175,6 +176,7 @@ try:
     check(dkim.verify(got[2], dnsfunc=lambda name, timeout=5: txt), "DKIM signature verifies after delivery")
     check("BODY=8BITMIME" in got[5], "BODY=8BITMIME sent for an 8-bit message")
     check(not got[3], "plain sink: no TLS")
+    check(got[7][0] == "203.0.113.30", "connections come from bind_address (%s)" % (got[7],))
     # TLS
     check(tlsrec.messages[0][3], "STARTTLS used where offered")
     check("TLS connection established to mx.tls.example.org" in log and "untrusted" in log,
