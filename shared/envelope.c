@@ -197,22 +197,6 @@ static int decode_value(const char *p, size_t n, size_t max, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int parse_u64(const char *p, size_t n, uint64_t *ret) {
-        uint64_t v = 0;
-
-        if (n == 0 || n > 20)
-                return -EBADMSG;
-        for (size_t i = 0; i < n; i++) {
-                if (p[i] < '0' || p[i] > '9')
-                        return -EBADMSG;
-                if (v > (UINT64_MAX - (uint64_t) (p[i] - '0')) / 10)
-                        return -EBADMSG;
-                v = v * 10 + (uint64_t) (p[i] - '0');
-        }
-        *ret = v;
-        return 0;
-}
-
 static int parse_rcpt(Envelope *e, const char *p, size_t n) {
         _cleanup_free_ char *addr = NULL, *orcpt = NULL;
         unsigned notify = 0, flags = ADDRESS_UTF8;
@@ -281,7 +265,7 @@ int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, u
                 if (line == 1) {
                         uint64_t ver;
 
-                        if (!KEY(ENVELOPE_MAGIC) || parse_u64(v, vlen, &ver) < 0) {
+                        if (!KEY(ENVELOPE_MAGIC) || parse_u64_span(v, vlen, &ver) < 0) {
                                 r = -EBADMSG;
                                 goto fail;
                         }
@@ -304,7 +288,7 @@ int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, u
                         }
                         have_id = true;
                 } else if (KEY("arrival") && !have_arrival) {
-                        r = parse_u64(v, vlen, &e.arrival_usec);
+                        r = parse_u64_span(v, vlen, &e.arrival_usec);
                         have_arrival = true;
                 } else if (KEY("kind") && e.kind == ENVELOPE_KIND_MAIL) {
                         if (vlen == 3 && memcmp(v, "dsn", 3) == 0)

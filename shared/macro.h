@@ -6,6 +6,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,3 +92,4 @@ static inline int streq_ptr(const char *a, const char *b) {
 /* Case-insensitive ASCII compare of a span against a literal, as SMTP verbs
  * and header names are compared (RFC 5321 §2.4, RFC 5322 §1.2.2). */
 int ascii_strncaseeq(const char *a, size_t n, const char *lit);
+int parse_u64_span(const char *p, size_t n, uint64_t *ret);

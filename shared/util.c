@@ -8,3 +8,20 @@ int ascii_strncaseeq(const char *a, size_t n, const char *lit) {
 
         return n == m && strncasecmp(a, lit, n) == 0;
 }
+
+/* A decimal number in p[0..n), no sign, no overflow; -EBADMSG otherwise. */
+int parse_u64_span(const char *p, size_t n, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (n == 0 || n > 20)
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] < '0' || p[i] > '9')
+                        return -EBADMSG;
+                if (v > (UINT64_MAX - (uint64_t) (p[i] - '0')) / 10)
+                        return -EBADMSG;
+                v = v * 10 + (uint64_t) (p[i] - '0');
+        }
+        *ret = v;
+        return 0;
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RFC 3464 delivery status notifications. The report is a new message:
+ * a human-readable part, the message/delivery-status part with one block
+ * per recipient, and the original (headers only for RET=HDRS, the whole
+ * message otherwise). All text from remote servers arrives here already
+ * censored in Dsn.diagnostic. Addresses come from the validated envelope.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "services/deliver/deliver-bounce.h"
+#include "shared/address.h"
+#include "shared/macro.h"
+
+bool bounce_wanted(const Envelope *env, const Recipient *rcpt, BounceKind kind) {
+        /* RFC 3461 §5.2.1 and RFC 3464 §2.2: never to <>, and never about a
+         * notification, so two mailers cannot bounce at each other */
+        if (env->sender[0] == 0 || env->kind == ENVELOPE_KIND_DSN)
+                return false;
+        if (rcpt->notify & DSN_NOTIFY_NEVER)
+                return false;
+        if (kind == BOUNCE_SUCCESS)
+                return (rcpt->notify & DSN_NOTIFY_SUCCESS) != 0;
+        /* RFC 3461 §4.1: without NOTIFY, FAILURE (and, at our choice, DELAY) */
+        if (rcpt->notify == 0)
+                return true;
+        return (rcpt->notify & (kind == BOUNCE_FAILED ? DSN_NOTIFY_FAILURE : DSN_NOTIFY_DELAY)) != 0;
+}
+
+static int format_date(uint64_t usec, char *buf, size_t n) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        if (!gmtime_r(&t, &tm) || strftime(buf, n, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+                return -EINVAL;
+        return 0;
+}
+
+/* End of the header section: the offset after the blank line, or @n. */
+static size_t header_end(const uint8_t *p, size_t n) {
+        if (n >= 2 && p[0] == '\r' && p[1] == '\n')
+                return 2;
+        for (size_t i = 0; i + 3 < n; i++)
+                if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
+                        return i + 4;
+        return n;
+}
+
+static bool has_8bit(const uint8_t *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (p[i] & 0x80)
+                        return true;
+        return false;
+}
+
+static int human_part(const BounceInfo *info, Buf *out) {
+        int r;
+
+        if (info->kind == BOUNCE_FAILED)
+                r = buf_printf(out,
+                               "This is the mail system at host %s.\r\n\r\n"
+                               "I'm sorry to have to inform you that your message could not\r\n"
+                               "be delivered to one or more recipients. It's attached below.\r\n\r\n",
+                               info->reporting_mta);
+        else if (info->kind == BOUNCE_SUCCESS)
+                r = buf_printf(out,
+                               "This is the mail system at host %s.\r\n\r\n"
+                               "Your message was successfully delivered to the destination(s)\r\n"
+                               "listed below. If the message was delivered to a mailbox you will\r\n"
+                               "receive no further notifications; otherwise you may still\r\n"
+                               "receive notifications of delivery errors from other systems.\r\n\r\n",
+                               info->reporting_mta);
+        else
+                r = buf_printf(out,
+                               "This is the mail system at host %s.\r\n\r\n"
+                               "####################################################################\r\n"
+                               "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n"
+                               "####################################################################\r\n\r\n"
+                               "Your message could not be delivered yet. The mail system will keep\r\n"
+                               "trying to deliver it for a while.\r\n\r\n",
+                               info->reporting_mta);
+        for (size_t i = 0; i < info->n_rcpts && r >= 0; i++) {
+                const BounceRcpt *b = &info->rcpts[i];
+
+                r = buf_printf(out, "<%s>: %s\r\n", b->rcpt->addr, strempty(b->dsn->diagnostic));
+        }
+        return r;
+}
+
+static const char *action(BounceKind kind, const Dsn *d) {
+        switch (kind) {
+        case BOUNCE_FAILED:
+                return "failed";
+        case BOUNCE_DELAYED:
+                return "delayed";
+        default:
+                return d->final ? "delivered" : "relayed";
+        }
+}
+
+static const char *subject(BounceKind kind) {
+        switch (kind) {
+        case BOUNCE_FAILED:
+                return "Undelivered Mail Returned to Sender";
+        case BOUNCE_DELAYED:
+                return "Delayed Mail (still being retried)";
+        default:
+                return "Successful Mail Delivery Report";
+        }
+}
+
+static int status_part(const BounceInfo *info, Buf *out) {
+        char date[64];
+        int r;
+
+        r = buf_printf(out, "Reporting-MTA: dns; %s\r\nX-Pochtar-Queue-ID: %s\r\n", info->reporting_mta,
+                       info->env->id);
+        if (r >= 0 && info->env->envid && address_is_ascii(info->env->envid, strlen(info->env->envid)))
+                r = buf_printf(out, "Original-Envelope-Id: %s\r\n", info->env->envid);
+        if (r >= 0 && format_date(info->env->arrival_usec, date, sizeof(date)) >= 0)
+                r = buf_printf(out, "Arrival-Date: %s\r\n", date);
+        for (size_t i = 0; i < info->n_rcpts && r >= 0; i++) {
+                const BounceRcpt *b = &info->rcpts[i];
+                bool utf8 = !address_is_ascii(b->rcpt->addr, strlen(b->rcpt->addr));
+
+                /* RFC 6533 §3: "utf-8" address type for a non-ASCII address */
+                r = buf_printf(out, "\r\nFinal-Recipient: %s; %s\r\n", utf8 ? "utf-8" : "rfc822", b->rcpt->addr);
+                if (r >= 0 && b->rcpt->orcpt && address_is_ascii(b->rcpt->orcpt, strlen(b->rcpt->orcpt)) &&
+                    strchr(b->rcpt->orcpt, ';'))
+                        r = buf_printf(out, "Original-Recipient: %s\r\n", b->rcpt->orcpt);
+                if (r >= 0)
+                        r = buf_printf(out, "Action: %s\r\nStatus: %s\r\n", action(info->kind, b->dsn), b->dsn->code);
+                if (r >= 0 && b->dsn->relay)
+                        r = buf_printf(out, "Remote-MTA: dns; %s\r\n", b->dsn->relay);
+                if (r >= 0 && b->dsn->diagnostic)
+                        r = buf_printf(out, "Diagnostic-Code: %s; %s\r\n", b->dsn->remote ? "smtp" : "x-pochtar",
+                                       b->dsn->diagnostic);
+                if (r >= 0 && info->kind == BOUNCE_DELAYED &&
+                    format_date(info->retry_until_usec, date, sizeof(date)) >= 0)
+                        r = buf_printf(out, "Will-Retry-Until: %s\r\n", date);
+        }
+        return r;
+}
+
+/**
+ * bounce_compose() - the notification message in wire form (CRLF).
+ * Returns 0 or -ENOMEM/-EMSGSIZE from @out.
+ */
+int bounce_compose(const BounceInfo *info, Buf *out) {
+        size_t hdr = header_end(info->message, info->message_len);
+        bool headers_only = info->env->ret == DSN_RET_HDRS;
+        size_t orig_len = headers_only ? hdr : info->message_len;
+        char date[64];
+        int r;
+
+        r = format_date(info->now_usec, date, sizeof(date));
+        if (r < 0)
+                return r;
+        r = buf_printf(out,
+                       "Date: %s\r\n"
+                       "From: MAILER-DAEMON@%s (Mail Delivery System)\r\n"
+                       "To: <%s>\r\n"
+                       "Subject: %s\r\n"
+                       "Message-ID: <%s>\r\n"
+                       "Auto-Submitted: auto-replied\r\n"
+                       "MIME-Version: 1.0\r\n"
+                       "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+                       "\tboundary=\"%s\"\r\n"
+                       "\r\n"
+                       "This is a MIME-encapsulated message.\r\n"
+                       "\r\n"
+                       "--%s\r\n"
+                       "Content-Description: Notification\r\n"
+                       "Content-Type: text/plain; charset=utf-8\r\n"
+                       "\r\n",
+                       date, info->reporting_mta, info->env->sender,
+                       subject(info->kind),
+                       info->message_id, info->boundary, info->boundary);
+        if (r >= 0)
+                r = human_part(info, out);
+        if (r >= 0)
+                r = buf_printf(out, "\r\n--%s\r\nContent-Description: Delivery report\r\n"
+                               "Content-Type: message/delivery-status\r\n\r\n", info->boundary);
+        if (r >= 0)
+                r = status_part(info, out);
+        if (r >= 0)
+                r = buf_printf(out, "\r\n--%s\r\nContent-Description: %s\r\nContent-Type: %s\r\n%s\r\n",
+                               info->boundary,
+                               info->kind == BOUNCE_SUCCESS ? (headers_only ? "Message Headers" : "Message") :
+                               headers_only ? "Undelivered Message Headers" : "Undelivered Message",
+                               headers_only ? "text/rfc822-headers" : "message/rfc822",
+                               has_8bit(info->message, orig_len) ? "Content-Transfer-Encoding: 8bit\r\n" : "");
+        if (r >= 0)
+                r = buf_append(out, info->message, orig_len);
+        if (r >= 0 && (orig_len < 2 || info->message[orig_len - 2] != '\r' || info->message[orig_len - 1] != '\n'))
+                r = buf_append_str(out, "\r\n");
+        if (r >= 0)
+                r = buf_printf(out, "\r\n--%s--\r\n", info->boundary);
+        return r;
+}
+
+/**
+ * bounce_publish() - compose the report and hand it to incoming/new
+ * under a fresh queue ID, with sender <>, kind dsn and the original
+ * sender as the only recipient. Durable when it returns 0.
+ */
+int bounce_publish(SpoolDir *incoming, BounceInfo *info, char ret_id[static QUEUE_ID_LEN + 1]) {
+        Envelope e = {};
+        SpoolFile f = SPOOL_FILE_NULL;
+        Buf b = BUF_INIT(0);
+        int r;
+
+        r = queue_id_new(e.id);
+        if (r < 0)
+                return r;
+        e.arrival_usec = info->now_usec;
+        e.kind = ENVELOPE_KIND_DSN;
+        e.smtputf8 = info->env->smtputf8;
+        e.body = info->env->body;
+        e.sender = strdup("");
+        if (!e.sender)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = envelope_add_rcpt(&e, info->env->sender, NULL, 0);
+        if (r >= 0)
+                r = envelope_format(&e, &b);
+        if (r >= 0)
+                r = bounce_compose(info, &b);
+        if (r >= 0)
+                r = spool_file_create(incoming, e.id, "deliver", &f);
+        if (r >= 0)
+                r = spool_file_write(&f, b.data, b.len);
+        if (r >= 0)
+                r = spool_file_publish(&f, SPOOL_NOREPLACE);
+        if (r < 0)
+                spool_file_abort(&f);
+        else
+                memcpy(ret_id, e.id, QUEUE_ID_LEN + 1);
+        buf_done(&b);
+        envelope_done(&e);
+        return r;
+}

@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The queue manager. A message goes signed/new/ID → (rename: the claim)
+ * deliver/queue/new/ID; recipients that are done are recorded in
+ * deliver/state/new/ID (tmp, fdatasync, rename, fsync) before the next
+ * attempt; when every recipient is sent or bounced, the queue file and
+ * the state are removed. A restart reloads deliver/queue with its state,
+ * so a recipient that got 250 is never tried again, except in the window
+ * between the remote 250 and our record, and deferred mail keeps its
+ * retry time. Trusts nothing it reads: envelopes and state are parsed
+ * strictly, and a file that fails goes to quarantine.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "services/deliver/deliver-bounce.h"
+#include "services/deliver/deliver-queue.h"
+#include "shared/limits.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "shared/notify.h"
+
+struct Queue {
+        sd_event *event;
+        const Config *cfg;
+        RetryPolicy retry;
+        int root_fd;
+        int flush_fd;
+        SpoolDir signed_dir, incoming_dir, quarantine_dir, queue_dir, state_dir;
+        SpoolWatch *watch;
+        sd_event_source *flush_source;
+        Transport transport;
+        Message *messages;
+        unsigned n_messages, n_active, n_deferred;
+        Message *ready_head, *ready_tail;
+        /* group commit: claims and removals share one fsync per directory
+         * per event-loop round (an idle-priority defer source) */
+        sd_event_source *sync_source;
+        Message *held;                  /* claimed, waiting for the claim's fsync */
+        bool claim_dirty, remove_dirty, state_dirty;
+        bool pumping;
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void queue_status(Queue *q) {
+        notify_status("%u queued, %u active, %u deferred", q->n_messages, q->n_active, q->n_deferred);
+}
+
+unsigned queue_size(const Queue *q) {
+        return q->n_messages;
+}
+
+const char *message_body(const Message *m, size_t *ret_len) {
+        *ret_len = m->data.len - m->body_offset;
+        return (const char *) m->data.data + m->body_offset;
+}
+
+static Message *message_free(Message *m) {
+        if (!m)
+                return NULL;
+        sd_event_source_disable_unref(m->timer);
+        if (m->results) {
+                for (size_t i = 0; i < m->env.n_rcpts; i++)
+                        dsn_done(&m->results[i]);
+                free(m->results);
+        }
+        envelope_done(&m->env);
+        deliver_state_done(&m->state);
+        buf_done(&m->data);
+        free(m);
+        return NULL;
+}
+
+static void message_unlink(Message *m) {
+        Queue *q = m->queue;
+
+        if (m->prev)
+                m->prev->next = m->next;
+        else
+                q->messages = m->next;
+        if (m->next)
+                m->next->prev = m->prev;
+        q->n_messages--;
+}
+
+static Message *queue_find(Queue *q, const char *id) {
+        for (Message *m = q->messages; m; m = m->next)
+                if (streq(m->id, id))
+                        return m;
+        return NULL;
+}
+
+static void queue_pump(Queue *q);
+
+static void message_make_ready(Message *m) {
+        Queue *q = m->queue;
+
+        if (m->ready || m->active)
+                return;
+        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        m->ready = true;
+        m->ready_next = NULL;
+        if (q->ready_tail)
+                q->ready_tail->ready_next = m;
+        else
+                q->ready_head = m;
+        q->ready_tail = m;
+}
+
+static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Message *m = userdata;
+
+        m->queue->n_deferred--;
+        message_make_ready(m);
+        queue_pump(m->queue);
+        return 0;
+}
+
+/* Arms the retry timer at m->state.next_usec (CLOCK_REALTIME). */
+static int message_schedule(Message *m) {
+        Queue *q = m->queue;
+        int r;
+
+        if (!m->timer) {
+                r = sd_event_add_time(q->event, &m->timer, CLOCK_REALTIME, m->state.next_usec,
+                                      USEC_PER_SEC / 10, on_retry_timer, m);
+                if (r < 0)
+                        return r;
+        } else {
+                r = sd_event_source_set_time(m->timer, m->state.next_usec);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return r;
+        q->n_deferred++;
+        return 0;
+}
+
+static int write_reason(Queue *q, const char *id, const char *reason) {
+        _cleanup_close_ int fd = -EBADF;
+        char name[QUEUE_ID_LEN + sizeof(".reason")];
+        int r;
+
+        (void) snprintf(name, sizeof(name), "%s.reason", id);
+        fd = openat(q->quarantine_dir.new_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                    SPOOL_FILE_MODE);
+        if (fd < 0)
+                return -errno;
+        r = write_full_fd(fd, reason, strlen(reason));
+        if (r >= 0)
+                r = write_full_fd(fd, "\n", 1);
+        if (r >= 0)
+                r = RET_NERRNO(fdatasync(fd));
+        return r;
+}
+
+static void quarantine(Queue *q, SpoolDir *from, const char *id, const char *reason) {
+        LogFields f = { .queue_id = id, .status = "quarantined" };
+        int r;
+
+        r = write_reason(q, id, reason);
+        if (r >= 0)
+                r = spool_move(from, &q->quarantine_dir, id, true);
+        if (r < 0)
+                (void) log_msg_errno(LOG_ERR, r, &f, "Failed to quarantine message (%s): %m", reason);
+        else
+                log_msg(LOG_WARNING, &f, "status=quarantined (%s)", reason);
+}
+
+static int message_read(Message *m) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        buf_reset(&m->data);
+        r = spool_open_new(&m->queue->queue_dir, m->id, &fd);
+        if (r < 0)
+                return r;
+        return read_full_fd(fd, ENVELOPE_MAX + (size_t) 1024 * 1024 * 1024, &m->data);
+}
+
+static int state_load(Queue *q, Message *m) {
+        _cleanup_close_ int fd = -EBADF;
+        Buf b = BUF_INIT(DELIVER_STATE_MAX);
+        int r;
+
+        r = spool_open_new(&q->state_dir, m->id, &fd);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0)
+                r = read_full_fd(fd, DELIVER_STATE_MAX, &b);
+        if (r >= 0)
+                r = deliver_state_parse(b.data, b.len, &m->state);
+        buf_done(&b);
+        return r;
+}
+
+static int state_save(Queue *q, Message *m) {
+        SpoolFile f = SPOOL_FILE_NULL;
+        Buf b = BUF_INIT(DELIVER_STATE_MAX);
+        int r;
+
+        r = deliver_state_format(&m->state, &b);
+        if (r >= 0)
+                r = spool_file_create(&q->state_dir, m->id, DELIVER_STAGE, &f);
+        if (r >= 0)
+                r = spool_file_write(&f, b.data, b.len);
+        if (r >= 0)
+                r = spool_file_publish(&f, 0);
+        if (r < 0)
+                spool_file_abort(&f);
+        buf_done(&b);
+        return r;
+}
+
+/*
+ * Loads deliver/queue/new/ID with its state. A file we cannot parse is
+ * quarantined; a file that vanished is not an error.
+ */
+static int queue_load(Queue *q, const char *id, bool hold) {
+        Message *m;
+        unsigned line = 0;
+        size_t env_len;
+        int r;
+
+        if (queue_find(q, id))
+                return 0;
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return log_oom();
+        m->queue = q;
+        m->data = BUF_INIT(0);
+        memcpy(m->id, id, QUEUE_ID_LEN + 1);
+        r = message_read(m);
+        if (r == -ENOENT) {
+                message_free(m);
+                return 0;
+        }
+        if (r >= 0) {
+                r = envelope_parse(m->data.data, m->data.len, &m->env, &env_len, &line);
+                if (r >= 0 && !streq(m->env.id, id))
+                        r = -EBADMSG;
+                if (r < 0) {
+                        char reason[128];
+
+                        (void) snprintf(reason, sizeof(reason), "deliver: bad envelope (line %u): %s", line,
+                                        strerror(-r));
+                        message_free(m);
+                        quarantine(q, &q->queue_dir, id, reason);
+                        return 0;
+                }
+        }
+        if (r >= 0)
+                r = deliver_state_init(&m->state, m->env.n_rcpts);
+        if (r >= 0) {
+                r = state_load(q, m);
+                if (r == -EBADMSG || r == -EPROTONOSUPPORT) {
+                        /* A damaged state would risk a second delivery or
+                         * a lost one; the operator decides. */
+                        message_free(m);
+                        quarantine(q, &q->queue_dir, id, "deliver: damaged state file");
+                        (void) spool_remove_new(&q->state_dir, id, true);
+                        return 0;
+                }
+        }
+        if (r >= 0 && !(m->results = calloc(m->env.n_rcpts, sizeof(Dsn))))
+                r = -ENOMEM;
+        if (r < 0) {
+                message_free(m);
+                return log_error_errno(r, "Failed to load queued message %s: %m", id);
+        }
+        buf_done(&m->data);
+        m->next = q->messages;
+        if (q->messages)
+                q->messages->prev = m;
+        q->messages = m;
+        q->n_messages++;
+        if (m->state.next_usec > now_usec()) {
+                r = message_schedule(m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to schedule %s: %m", id);
+        } else if (hold) {
+                m->held = true;
+                m->ready_next = q->held;
+                q->held = m;
+        } else
+                message_make_ready(m);
+        return 0;
+}
+
+static void queue_request_sync(Queue *q) {
+        (void) sd_event_source_set_enabled(q->sync_source, SD_EVENT_ONESHOT);
+}
+
+/*
+ * Runs after every pending inotify event of this round: one fsync of
+ * deliver/queue/new and signed/new covers every claim since the last
+ * round, one covers every removal. A claimed message is attempted only
+ * after its claim is durable. A removal not yet synced when we crash
+ * brings the message back: a duplicate, as in the window between the
+ * remote 250 and the local record, never a loss.
+ */
+static int on_sync(sd_event_source *s, void *userdata) {
+        Queue *q = userdata;
+        int r = 0, k;
+
+        if (q->claim_dirty || q->remove_dirty)
+                r = spool_dir_sync(&q->queue_dir);
+        if (q->claim_dirty && (k = spool_dir_sync(&q->signed_dir)) < 0 && r >= 0)
+                r = k;
+        if (q->state_dirty && (k = spool_dir_sync(&q->state_dir)) < 0 && r >= 0)
+                r = k;
+        if (r < 0)
+                log_error_errno(r, "Failed to sync deliver's queue directories: %m");
+        q->claim_dirty = q->remove_dirty = q->state_dirty = false;
+        while (q->held) {
+                Message *m = q->held;
+
+                q->held = m->ready_next;
+                m->held = false;
+                message_make_ready(m);
+        }
+        queue_pump(q);
+        return 0;
+}
+
+static int on_signed(const char *id, void *userdata) {
+        Queue *q = userdata;
+        LogFields f = { .queue_id = id };
+        int r;
+
+        r = spool_exists(&q->queue_dir, id);
+        if (r < 0)
+                return log_error_errno(r, "Failed to look up %s: %m", id);
+        if (r > 0) {
+                /* sign crashed between publishing and removing its input
+                 * and published again: we already own this message */
+                r = spool_remove_new(&q->signed_dir, id, false);
+                if (r < 0 && r != -ENOENT)
+                        return log_error_errno(r, "Failed to drop duplicate %s: %m", id);
+                if (r >= 0) {
+                        log_msg(LOG_NOTICE, &f, "dropped duplicate hand-over from signed/");
+                        q->claim_dirty = true;
+                        queue_request_sync(q);
+                }
+                return 0;
+        }
+        r = spool_move(&q->signed_dir, &q->queue_dir, id, false);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "Failed to claim %s: %m", id);
+        q->claim_dirty = true;
+        queue_request_sync(q);
+        return queue_load(q, id, true);
+}
+
+static void queue_start_attempt(Queue *q, Message *m) {
+        LogFields f = { .queue_id = m->id };
+        int r;
+
+        m->active = true;
+        q->n_active++;
+        m->attempt_start = now_usec();
+        r = message_read(m);
+        if (r == -ENOENT) {
+                /* removed behind our back (pochtar delete): forget it */
+                message_unlink(m);
+                q->n_active--;
+                message_free(m);
+                return;
+        }
+        if (r >= 0) {
+                Envelope e = {};
+
+                r = envelope_parse(m->data.data, m->data.len, &e, &m->body_offset, NULL);
+                envelope_done(&e);
+        }
+        if (r >= 0)
+                r = q->transport.attempt(m, q->transport.userdata);
+        if (r < 0) {
+                (void) log_msg_errno(LOG_ERR, r, &f, "Failed to start delivery attempt: %m");
+                /* count as a deferral of every pending recipient */
+                for (size_t i = 0; i < m->env.n_rcpts; i++)
+                        if (m->state.rcpts[i].state == RCPT_PENDING || m->state.rcpts[i].state == RCPT_DEFERRED)
+                                (void) dsn_set(&m->results[i], DELIVERY_DEFERRED, "4.3.0",
+                                               "local error starting the attempt", false);
+                queue_attempt_done(m);
+        }
+}
+
+static void queue_pump(Queue *q) {
+        /* an attempt may finish inside queue_start_attempt() (capture,
+         * DNS failures) and call us again: the outer loop carries on, so
+         * the stack does not grow with the queue */
+        if (q->pumping)
+                return;
+        q->pumping = true;
+        while (q->ready_head && q->n_active < DELIVER_ACTIVE_MAX) {
+                Message *m = q->ready_head;
+
+                q->ready_head = m->ready_next;
+                if (!q->ready_head)
+                        q->ready_tail = NULL;
+                m->ready = false;
+                queue_start_attempt(q, m);
+        }
+        q->pumping = false;
+        queue_status(q);
+}
+
+static void log_result(const Message *m, size_t i, const Dsn *d, uint64_t now) {
+        uint64_t delay = now > m->env.arrival_usec ? now - m->env.arrival_usec : 0;
+        const char *status = delivery_status_to_string(d->status);
+        LogFields f = {
+                .queue_id = m->id,
+                .rcpt = m->env.rcpts[i].addr,
+                .relay = d->relay ? d->relay : "none",
+                .status = status,
+                .dsn = d->code,
+                .tls = d->tls,
+        };
+
+        log_msg(LOG_INFO, &f, "to=<%s>, relay=%s, delay=%" PRIu64 ".%" PRIu64 ", dsn=%s, status=%s (%s)",
+                m->env.rcpts[i].addr, f.relay, delay / USEC_PER_SEC, delay % USEC_PER_SEC / 100000, d->code,
+                status, strempty(d->diagnostic));
+}
+
+static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt *rcpts, size_t n,
+                         uint64_t now) {
+        char boundary[64], msgid[128], id[QUEUE_ID_LEN + 1];
+        size_t body_len;
+        const char *body = message_body(m, &body_len);
+        const char *helo = q->cfg->deliver.helo_name;
+        BounceInfo info = {
+                .kind = kind,
+                .reporting_mta = helo,
+                .env = &m->env,
+                .message = (const uint8_t *) body,
+                .message_len = body_len,
+                .rcpts = rcpts,
+                .n_rcpts = n,
+                .now_usec = now,
+                .retry_until_usec = m->env.arrival_usec + q->retry.lifetime,
+                .boundary = boundary,
+                .message_id = msgid,
+        };
+        LogFields f = { .queue_id = m->id };
+        const char *what = kind == BOUNCE_FAILED ? "non-delivery" : kind == BOUNCE_DELAYED ? "delay" : "delivery";
+        int r;
+
+        (void) snprintf(boundary, sizeof(boundary), "%s.%" PRIu64 "/%s", m->id, now, helo);
+        (void) snprintf(msgid, sizeof(msgid), "%s.%s.%" PRIu64 "@%s",
+                        kind == BOUNCE_FAILED ? "bounce" : kind == BOUNCE_DELAYED ? "delay" : "success", m->id, now,
+                        helo);
+        r = bounce_publish(&q->incoming_dir, &info, id);
+        if (r < 0)
+                return log_msg_errno(LOG_ERR, r, &f, "Failed to write %s notification: %m", what);
+        log_msg(LOG_INFO, &f, "sender %s notification: %s", what, id);
+        return 0;
+}
+
+static void record(RcptRecord *rr, RcptState st, const Dsn *d) {
+        rr->state = st;
+        (void) snprintf(rr->code, sizeof(rr->code), "%s", d->code);
+        free(rr->diagnostic);
+        rr->diagnostic = d->diagnostic ? strdup(d->diagnostic) : NULL;
+}
+
+/**
+ * queue_attempt_done() - the transport finished with @m: every recipient
+ * it was given has a valid result. Records the outcome durably, sends
+ * notifications, and either removes the message or schedules a retry.
+ * On an error writing the record, the message stays queued with its old
+ * state and is retried later (a duplicate is possible, a loss is not).
+ */
+void queue_attempt_done(Message *m) {
+        Queue *q = m->queue;
+        LogFields f = { .queue_id = m->id };
+        _cleanup_free_ BounceRcpt *failed = NULL, *delayed = NULL, *success = NULL;
+        size_t n_failed = 0, n_delayed = 0, n_success = 0, n = m->env.n_rcpts;
+        bool pending = false;
+        uint64_t now = now_usec(), next = 0;
+        int r;
+
+        failed = calloc(n, sizeof(BounceRcpt));
+        delayed = calloc(n, sizeof(BounceRcpt));
+        success = calloc(n, sizeof(BounceRcpt));
+        if (!failed || !delayed || !success) {
+                (void) log_oom();
+                n = 0;  /* keep the old state; retry below */
+        }
+        m->state.attempts++;
+        for (size_t i = 0; i < n; i++) {
+                RcptRecord *rr = &m->state.rcpts[i];
+                Dsn *d = &m->results[i];
+
+                if (rr->state == RCPT_SENT || rr->state == RCPT_BOUNCED)
+                        continue;
+                if (!d->valid) {
+                        pending = true;
+                        continue;
+                }
+                log_result(m, i, d, now);
+                switch (d->status) {
+                case DELIVERY_SENT:
+                        record(rr, RCPT_SENT, d);
+                        /* RFC 3461 §5.2.2: a hop without DSN leaves the success notice to us */
+                        if (!d->dsn_passed && bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_SUCCESS))
+                                success[n_success++] = (BounceRcpt) { &m->env.rcpts[i], d };
+                        break;
+                case DELIVERY_BOUNCED:
+                        record(rr, RCPT_BOUNCED, d);
+                        if (bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_FAILED))
+                                failed[n_failed++] = (BounceRcpt) { &m->env.rcpts[i], d };
+                        break;
+                default:
+                        record(rr, RCPT_DEFERRED, d);
+                        pending = true;
+                }
+        }
+        if (pending && retry_next(&q->retry, m->env.arrival_usec, now, m->state.attempts, &next) == RETRY_EXPIRED) {
+                for (size_t i = 0; i < n; i++) {
+                        RcptRecord *rr = &m->state.rcpts[i];
+                        Dsn *d = &m->results[i];
+                        char diag[SMTP_REPLY_LINE_MAX * 3];
+
+                        if (rr->state != RCPT_DEFERRED && rr->state != RCPT_PENDING)
+                                continue;
+                        (void) snprintf(diag, sizeof(diag), "delivery time expired; last error: %s",
+                                        rr->diagnostic ? rr->diagnostic : "none");
+                        (void) dsn_set(d, DELIVERY_BOUNCED, "5.4.7", diag, false);
+                        log_result(m, i, d, now);
+                        record(rr, RCPT_BOUNCED, d);
+                        if (bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_FAILED))
+                                failed[n_failed++] = (BounceRcpt) { &m->env.rcpts[i], d };
+                }
+                pending = false;
+        } else if (pending && retry_warn_due(&q->retry, m->env.arrival_usec, now, m->state.warned)) {
+                for (size_t i = 0; i < n; i++)
+                        if (m->state.rcpts[i].state == RCPT_DEFERRED && m->results[i].valid &&
+                            bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_DELAYED))
+                                delayed[n_delayed++] = (BounceRcpt) { &m->env.rcpts[i], &m->results[i] };
+                m->state.warned = true;
+        }
+
+        /* notifications first: once the record says "bounced" we would
+         * never write them again. A failure notice that cannot be written
+         * leaves its recipients deferred, so the next attempt bounces
+         * them again; a lost delay or success notice is only logged. */
+        if (n_failed > 0 && notify_sender(q, m, BOUNCE_FAILED, failed, n_failed, now) < 0) {
+                for (size_t i = 0; i < n_failed; i++)
+                        m->state.rcpts[failed[i].rcpt - m->env.rcpts].state = RCPT_DEFERRED;
+                pending = true;
+                if (!next)
+                        next = now + q->retry.min;
+        }
+        if (n_delayed > 0)
+                (void) notify_sender(q, m, BOUNCE_DELAYED, delayed, n_delayed, now);
+        if (n_success > 0)
+                (void) notify_sender(q, m, BOUNCE_SUCCESS, success, n_success, now);
+
+        r = 0;
+        if (n > 0 && !pending) {
+                r = spool_remove_new(&q->queue_dir, m->id, false);
+                if (r >= 0 || r == -ENOENT) {
+                        if (spool_remove_new(&q->state_dir, m->id, false) >= 0)
+                                q->state_dirty = true;
+                        q->remove_dirty = true;
+                        queue_request_sync(q);
+                        log_msg(LOG_INFO, &f, "removed");
+                        message_unlink(m);
+                        q->n_active--;
+                        message_free(m);
+                        queue_pump(q);
+                        return;
+                }
+        }
+        if (r >= 0) {
+                m->state.next_usec = next ? next : now + retry_delay(&q->retry, m->state.attempts);
+                r = state_save(q, m);
+        }
+        if (r < 0) {
+                (void) log_msg_errno(LOG_ERR, r, &f, "Failed to record delivery state, will retry: %m");
+                m->state.next_usec = now + q->retry.min;
+        }
+        for (size_t i = 0; i < m->env.n_rcpts; i++)
+                dsn_done(&m->results[i]);
+        buf_done(&m->data);
+        m->active = false;
+        q->n_active--;
+        r = message_schedule(m);
+        if (r < 0)
+                (void) log_msg_errno(LOG_ERR, r, &f, "Failed to schedule retry: %m");
+        queue_pump(q);
+}
+
+void queue_flush(Queue *q, const char *id) {
+        for (Message *m = q->messages; m; m = m->next) {
+                if (id && !streq(m->id, id))
+                        continue;
+                if (!m->active && !m->ready && !m->held) {
+                        if (m->timer && sd_event_source_get_enabled(m->timer, NULL) > 0)
+                                q->n_deferred--;
+                        message_make_ready(m);
+                }
+        }
+        queue_pump(q);
+}
+
+static void flush_request(Queue *q, const char *name) {
+        bool all = streq(name, "all");
+
+        if (!all && !queue_id_valid(name))
+                return;
+        if (unlinkat(q->flush_fd, name, 0) < 0 && errno == ENOENT)
+                return; /* handled already (scan and event for the same file) */
+        log_info("flush requested: %s", name);
+        queue_flush(q, all ? NULL : name);
+}
+
+static int on_flush(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Queue *q = userdata;
+
+        if (ev->len > 0)
+                flush_request(q, ev->name);
+        return 0;
+}
+
+static int flush_scan(Queue *q) {
+        _cleanup_close_ int fd = -EBADF;
+        struct dirent *de;
+        DIR *d;
+
+        fd = openat(q->flush_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        fd = -EBADF;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        flush_request(q, de->d_name);
+        closedir(d);
+        return 0;
+}
+
+static int open_dirs(Queue *q) {
+        _cleanup_close_ int deliver_fd = -EBADF, control_fd = -EBADF;
+        int r;
+
+        r = spool_root_open(q->cfg->spool.dir, false, &q->root_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open spool '%s': %m", q->cfg->spool.dir);
+        r = spool_dir_open(q->root_fd, SPOOL_SIGNED, true, &q->signed_dir);
+        if (r >= 0)
+                r = spool_dir_open(q->root_fd, SPOOL_INCOMING, true, &q->incoming_dir);
+        if (r >= 0)
+                r = spool_dir_open(q->root_fd, SPOOL_QUARANTINE, true, &q->quarantine_dir);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open spool queues in '%s': %m", q->cfg->spool.dir);
+        if (mkdirat(q->root_fd, DELIVER_DIR, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Failed to create %s/: %m", DELIVER_DIR);
+        deliver_fd = openat(q->root_fd, DELIVER_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (deliver_fd < 0)
+                return log_error_errno(-errno, "Failed to open %s/: %m", DELIVER_DIR);
+        r = spool_dir_open(deliver_fd, DELIVER_QUEUE, true, &q->queue_dir);
+        if (r >= 0)
+                r = spool_dir_open(deliver_fd, DELIVER_STATE, true, &q->state_dir);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open deliver's queue directories: %m");
+        if (mkdirat(q->root_fd, CONTROL_DIR, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Failed to create %s/: %m", CONTROL_DIR);
+        control_fd = openat(q->root_fd, CONTROL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (control_fd < 0)
+                return log_error_errno(-errno, "Failed to open %s/: %m", CONTROL_DIR);
+        if (mkdirat(control_fd, CONTROL_FLUSH, 0770) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Failed to create %s/%s/: %m", CONTROL_DIR, CONTROL_FLUSH);
+        q->flush_fd = openat(control_fd, CONTROL_FLUSH, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (q->flush_fd < 0)
+                return log_error_errno(-errno, "Failed to open %s/%s/: %m", CONTROL_DIR, CONTROL_FLUSH);
+        return 0;
+}
+
+int queue_new(sd_event *e, const Config *cfg, Queue **ret) {
+        _cleanup_(queue_freep) Queue *q = NULL;
+        int r;
+
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return log_oom();
+        q->event = sd_event_ref(e);
+        q->cfg = cfg;
+        q->root_fd = q->flush_fd = -EBADF;
+        q->signed_dir = q->incoming_dir = q->quarantine_dir = q->queue_dir = q->state_dir = SPOOL_DIR_NULL;
+        q->retry = (RetryPolicy) {
+                .min = cfg->deliver.retry_min,
+                .max = cfg->deliver.retry_max,
+                .lifetime = cfg->deliver.max_queue_lifetime,
+                .warning = cfg->deliver.delay_warning,
+        };
+        r = open_dirs(q);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(q);
+        return 0;
+}
+
+void queue_set_transport(Queue *q, const Transport *t) {
+        q->transport = *t;
+}
+
+int queue_start(Queue *q) {
+        char **ids = NULL;
+        size_t n = 0;
+        unsigned removed = 0;
+        int r;
+
+        r = spool_clean_tmp(&q->state_dir, DELIVER_STAGE, &removed);
+        if (r >= 0)
+                r = spool_clean_tmp(&q->incoming_dir, DELIVER_STAGE, &removed);
+        if (r < 0)
+                log_warning_errno(r, "Failed to clean leftover temporary files, ignoring: %m");
+        r = spool_scan_new(&q->queue_dir, &ids, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to scan deliver's queue: %m");
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = queue_load(q, ids[i], false);
+        spool_ids_free(ids, n);
+        if (r < 0)
+                return r;
+        r = sd_event_add_defer(q->event, &q->sync_source, on_sync, q);
+        if (r >= 0)
+                r = sd_event_source_set_priority(q->sync_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(q->sync_source, SD_EVENT_OFF);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the sync event: %m");
+        r = spool_watch_new(q->event, &q->signed_dir, on_signed, q, &q->watch);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signed/new: %m");
+        r = sd_event_add_inotify_fd(q->event, &q->flush_source, q->flush_fd,
+                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR, on_flush, q);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch %s/%s: %m", CONTROL_DIR, CONTROL_FLUSH);
+        r = spool_watch_rescan(q->watch);
+        if (r < 0)
+                return r;
+        r = flush_scan(q);
+        if (r < 0)
+                log_warning_errno(r, "Failed to scan flush requests, ignoring: %m");
+        log_info("queue loaded: %u messages", q->n_messages);
+        queue_pump(q);
+        return 0;
+}
+
+Queue *queue_free(Queue *q) {
+        if (!q)
+                return NULL;
+        while (q->messages) {
+                Message *m = q->messages;
+
+                message_unlink(m);
+                message_free(m);
+        }
+        q->held = NULL;         /* those were in q->messages too */
+        spool_watch_free(q->watch);
+        sd_event_source_disable_unref(q->flush_source);
+        sd_event_source_disable_unref(q->sync_source);
+        spool_dir_done(&q->signed_dir);
+        spool_dir_done(&q->incoming_dir);
+        spool_dir_done(&q->quarantine_dir);
+        spool_dir_done(&q->queue_dir);
+        spool_dir_done(&q->state_dir);
+        safe_close(q->flush_fd);
+        safe_close(q->root_fd);
+        sd_event_unref(q->event);
+        free(q);
+        return NULL;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#include "services/deliver/deliver-bounce.h"
+#include "shared/macro.h"
+#include "shared/tests.h"
+
+static bool contains(const Buf *b, const char *s) {
+        return memmem(b->data, b->len, s, strlen(s)) != NULL;
+}
+
+int main(void) {
+        Envelope e = { .id = "0KQ3M5Z7A8B2C4D6", .arrival_usec = 1764300000000000, .ret = DSN_RET_HDRS };
+        const char *msg = "From: a@example.com\r\nSubject: x\r\n\r\nsecret body\r\n";
+        Dsn d = {};
+        BounceRcpt br;
+        BounceInfo info;
+        Buf b = BUF_INIT(0);
+
+        e.sender = strdup("a@example.com");
+        ASSERT_OK(envelope_add_rcpt(&e, "bob@example.org", "rfc822;bob@example.org", 0));
+        ASSERT_OK(envelope_add_rcpt(&e, "carol@example.org", NULL, DSN_NOTIFY_NEVER));
+        ASSERT_OK(envelope_add_rcpt(&e, "dave@example.org", NULL, DSN_NOTIFY_SUCCESS));
+        ASSERT_OK(dsn_set(&d, DELIVERY_BOUNCED, "5.1.1", "550 5.1.1 unknown user", true));
+        d.relay = strdup("mx.example.org[203.0.113.25]:25");
+
+        /* NOTIFY honoured; never to <> or about a notification */
+        ASSERT_TRUE(bounce_wanted(&e, &e.rcpts[0], BOUNCE_FAILED));
+        ASSERT_TRUE(bounce_wanted(&e, &e.rcpts[0], BOUNCE_DELAYED));
+        ASSERT_TRUE(!bounce_wanted(&e, &e.rcpts[1], BOUNCE_FAILED));
+        ASSERT_TRUE(!bounce_wanted(&e, &e.rcpts[2], BOUNCE_FAILED));
+        ASSERT_TRUE(bounce_wanted(&e, &e.rcpts[2], BOUNCE_SUCCESS));
+        ASSERT_TRUE(!bounce_wanted(&e, &e.rcpts[0], BOUNCE_SUCCESS));
+        e.kind = ENVELOPE_KIND_DSN;
+        ASSERT_TRUE(!bounce_wanted(&e, &e.rcpts[0], BOUNCE_FAILED));
+        e.kind = ENVELOPE_KIND_MAIL;
+
+        br = (BounceRcpt) { &e.rcpts[0], &d };
+        info = (BounceInfo) {
+                .kind = BOUNCE_FAILED, .reporting_mta = "mail.example.com", .env = &e,
+                .message = (const uint8_t *) msg, .message_len = strlen(msg), .rcpts = &br, .n_rcpts = 1,
+                .now_usec = 1764300600000000, .boundary = "B1", .message_id = "id@mail.example.com",
+        };
+        ASSERT_OK(bounce_compose(&info, &b));
+        ASSERT_TRUE(contains(&b, "Content-Type: multipart/report; report-type=delivery-status;"));
+        ASSERT_TRUE(contains(&b, "\r\n--B1\r\nContent-Description: Delivery report\r\n"
+                                 "Content-Type: message/delivery-status\r\n\r\n"));
+        ASSERT_TRUE(contains(&b, "Reporting-MTA: dns; mail.example.com\r\n"));
+        ASSERT_TRUE(contains(&b, "Final-Recipient: rfc822; bob@example.org\r\n"));
+        ASSERT_TRUE(contains(&b, "Original-Recipient: rfc822;bob@example.org\r\n"));
+        ASSERT_TRUE(contains(&b, "Action: failed\r\nStatus: 5.1.1\r\n"));
+        ASSERT_TRUE(contains(&b, "Remote-MTA: dns; mx.example.org[203.0.113.25]:25\r\n"));
+        ASSERT_TRUE(contains(&b, "Diagnostic-Code: smtp; 550 5.1.1 unknown user\r\n"));
+        ASSERT_TRUE(contains(&b, "Content-Type: text/rfc822-headers"));
+        /* RET=HDRS: the body is not returned */
+        ASSERT_TRUE(!contains(&b, "secret body"));
+        ASSERT_TRUE(contains(&b, "\r\n--B1--\r\n"));
+        /* no bare LF anywhere */
+        for (size_t i = 0; i < b.len; i++)
+                if (b.data[i] == '\n')
+                        ASSERT_TRUE(i > 0 && b.data[i - 1] == '\r');
+
+        /* RET=FULL and a delay warning */
+        buf_reset(&b);
+        e.ret = DSN_RET_FULL;
+        info.kind = BOUNCE_DELAYED;
+        info.retry_until_usec = 1764700000000000;
+        ASSERT_OK(bounce_compose(&info, &b));
+        ASSERT_TRUE(contains(&b, "Action: delayed\r\n"));
+        ASSERT_TRUE(contains(&b, "Will-Retry-Until: "));
+        ASSERT_TRUE(contains(&b, "Content-Type: message/rfc822"));
+        ASSERT_TRUE(contains(&b, "secret body"));
+
+        /* success: "delivered" into a mailbox, "relayed" to a hop without DSN */
+        buf_reset(&b);
+        info.kind = BOUNCE_SUCCESS;
+        ASSERT_OK(dsn_set(&d, DELIVERY_SENT, "2.0.0", "250 ok", true));
+        ASSERT_OK(bounce_compose(&info, &b));
+        ASSERT_TRUE(contains(&b, "Subject: Successful Mail Delivery Report\r\n"));
+        ASSERT_TRUE(contains(&b, "Action: relayed\r\nStatus: 2.0.0\r\n"));
+        buf_reset(&b);
+        d.final = true;
+        ASSERT_OK(bounce_compose(&info, &b));
+        ASSERT_TRUE(contains(&b, "Action: delivered\r\n"));
+        buf_done(&b);
+        dsn_done(&d);
+        envelope_done(&e);
+        return 0;
+}

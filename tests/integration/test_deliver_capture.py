@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""mode = capture: every message lands in the maildir capture_dir, byte
+for byte as signed after two prepended header fields, and its DKIM
+signature still verifies; the queue is emptied; a second hand-over of the
+same ID (sign crashed after publishing) is dropped, not delivered twice."""
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+import pochtar  # noqa: E402
+from deliver_sinks import cleanup  # noqa: E402
+
+DELIVER = os.environ.get("POCHTAR_DELIVER")
+if not DELIVER:
+    pochtar.skip("POCHTAR_DELIVER not set")
+try:
+    import dkim
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+except ImportError:
+    pochtar.skip("python3-dkim or python3-cryptography missing")
+
+work = tempfile.mkdtemp(prefix="pochtar-deliver-capture-")
+spool = pochtar.Spool(os.path.join(work, "spool"))
+capture = os.path.join(work, "capture")
+conf = pochtar.write_config(work, """
+[spool]
+dir = %s
+[deliver]
+mode = capture
+capture_dir = %s
+helo_name = mail.example.com
+""" % (spool.root, capture))
+
+key = ed25519.Ed25519PrivateKey.generate()
+priv = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                         serialization.NoEncryption())
+import base64  # noqa: E402
+pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+txt = b"v=DKIM1; k=ed25519; p=" + base64.b64encode(pub)
+raw = (b"From: app@example.com\r\nTo: bob@example.org\r\nSubject: capture\r\n\r\n"
+       b"line one\r\n.dot line\r\n")
+signed = dkim.sign(raw, b"mail", b"example.com", base64.b64encode(priv), signature_algorithm=b"ed25519-sha256",
+                   include_headers=[b"from", b"to", b"subject"]) + raw
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+d = None
+try:
+    qid = spool.inject("signed", "app@example.com", ["bob@example.org", "carol@example.net"], signed)
+    d = pochtar.Daemon([DELIVER, "--config", conf])
+    newdir = os.path.join(capture, "new")
+    pochtar.wait_for(lambda: os.path.isdir(newdir) and os.listdir(newdir), what="captured file")
+    pochtar.wait_for(lambda: not os.listdir(os.path.join(spool.root, "deliver", "queue", "new")),
+                     what="queue emptied")
+    files = os.listdir(newdir)
+    check(len(files) == 1 and files[0].startswith(qid), "one maildir file named after the queue ID")
+    data = open(os.path.join(newdir, files[0]), "rb").read()
+    head = (b"Return-Path: <app@example.com>\r\nX-Pochtar-Envelope-To:\r\n <bob@example.org>,\r\n"
+            b" <carol@example.net>\r\n")
+    check(data == head + signed, "prepended envelope fields, then exactly the signed bytes")
+    check(dkim.verify(data, dnsfunc=lambda name, timeout=5: txt), "DKIM (ed25519) verifies in the capture")
+    check("status=sent" in d.output() and "dsn=2.0.0" in d.output(), "logged as sent")
+    # sign crashed after publishing and published the same ID again while
+    # deliver already owns it: the copy in signed/new must be dropped
+    d.stop()
+    qid2 = spool.inject("signed", "app@example.com", ["dave@example.org"], signed)
+    os.makedirs(os.path.join(spool.root, "deliver", "queue", "new"), exist_ok=True)
+    os.link(spool.path("signed", "new", qid2), os.path.join(spool.root, "deliver", "queue", "new", qid2))
+    d = pochtar.Daemon([DELIVER, "--config", conf])
+    pochtar.wait_for(lambda: not spool.ids("signed") and
+                     not os.listdir(os.path.join(spool.root, "deliver", "queue", "new")), what="duplicate handled")
+    dave = [f for f in os.listdir(newdir) if f.startswith(qid2)]
+    check(len(dave) == 1, "a second hand-over of a claimed ID is dropped, delivered once")
+    check("dropped duplicate hand-over" in d.output(), "the drop is logged")
+    rc = d.stop()
+    check(rc == 0 and "Sanitizer" not in d.output(), "clean exit (%s)" % rc)
+finally:
+    if d:
+        d.stop()
+        if failures:
+            print(d.output())
+    cleanup(work, [d] if d else [])
+sys.exit(1 if failures else 0)
