@@ -96,7 +96,7 @@ int sender_map_parse(const char *text, size_t n, SenderMap *ret, unsigned *ret_l
         return 0;
 }
 
-static bool span_caseeq(const char *a, size_t n, const char *b) {
+bool span_caseeq(const char *a, size_t n, const char *b) {
         return strlen(b) == n && ascii_strncaseeq(a, n, b);
 }
 
@@ -155,6 +155,24 @@ static size_t field_name_len(const uint8_t *p, size_t n) {
 }
 
 /**
+ * header_field_next() - the end of the field starting at p[start]: the
+ * CRLF not followed by a continuation line. *ret_name_len is the length
+ * of its name, 0 if the line is not a field.
+ */
+size_t header_field_next(const uint8_t *p, size_t n, size_t start, size_t *ret_name_len) {
+        size_t i = start;
+
+        *ret_name_len = field_name_len(p + start, n - start);
+        for (;;) {
+                const uint8_t *eol = memmem(p + i, n - i, "\r\n", 2);
+
+                i = eol ? (size_t) (eol - p) + 2 : n;
+                if (i >= n || !is_blank((char) p[i]))
+                        return i;
+        }
+}
+
+/**
  * headers_section_end() - find where the header section ends in the first
  * @n decoded bytes: at an empty line or at the first line that is neither
  * a field nor a continuation (RFC 5322 §2.1; such a line is body, as
@@ -190,34 +208,11 @@ typedef struct Mailbox {
         bool words;             /* more than one token: a display name, not an addr-spec */
 } Mailbox;
 
-static int mailbox_finish(const HeaderContext *ctx, const char *v, Mailbox *mb, bool sender,
-                          size_t *copied, Buf *out);
-
-static int rewrite_span(const HeaderContext *ctx, const char *v, size_t s, size_t e, bool sender,
-                        size_t *copied, Buf *out) {
-        int r;
-
-        while (s < e && is_blank(v[s]))
-                s++;
-        while (e > s && is_blank(v[e - 1]))
-                e--;
-        if (s == e || address_valid(v + s, e - s, ADDRESS_UNQUALIFIED | ADDRESS_UTF8) < 0)
-                return 0;       /* not an address we understand: leave it as sent */
-        if (memchr(v + s, '@', e - s) && !(sender && sender_map_lookup(ctx->sender_map, ctx->origin_domain, v + s, e - s)))
-                return 0;
-        r = buf_append(out, v + *copied, s - *copied);
-        if (r >= 0)
-                r = address_rewrite(ctx, v + s, e - s, sender, out);
-        *copied = e;
-        return r;
-}
-
-static int mailbox_finish(const HeaderContext *ctx, const char *v, Mailbox *mb, bool sender,
-                          size_t *copied, Buf *out) {
+static int mailbox_finish(const char *v, Mailbox *mb, AddressVisit visit, void *userdata) {
         int r = 0;
 
         if (!mb->angle && !mb->words && mb->end > mb->start)
-                r = rewrite_span(ctx, v, mb->start, mb->end, sender, copied, out);
+                r = visit(v, mb->start, mb->end, userdata);
         *mb = (Mailbox) {};
         return r;
 }
@@ -241,14 +236,17 @@ static size_t skip_delimited(const char *v, size_t n, size_t i) {
         return n;
 }
 
-/*
- * Walks an address-list (RFC 5322 §3.4) tolerantly: quoted strings and
- * comments are skipped, "<...>" is an address, a lone token between
- * separators is an addr-spec. Anything unusual is left untouched.
+/**
+ * address_list_walk() - call @visit for each addr-spec of an address-list
+ * (RFC 5322 §3.4) field value: the inside of "<...>", or a lone token
+ * between separators ("root", as cron writes it). Quoted strings and
+ * comments are skipped; a display name without brackets is no address.
+ * Spans are trimmed of blanks; @visit validates them. Tolerant: anything
+ * unusual is simply not visited.
  */
-static int rewrite_address_list(const HeaderContext *ctx, const char *v, size_t n, bool sender, Buf *out) {
+int address_list_walk(const char *v, size_t n, AddressVisit visit, void *userdata) {
         Mailbox mb = {};
-        size_t copied = 0, i = 0;
+        size_t i = 0;
         bool gap = false;
         int r;
 
@@ -268,7 +266,7 @@ static int rewrite_address_list(const HeaderContext *ctx, const char *v, size_t 
                                 gap = true;
                         i = j;
                 } else if (c == '<') {
-                        size_t s = i + 1, e = s;
+                        size_t s = i + 1, e = s, gt;
 
                         while (e < n && v[e] != '>') {
                                 if (v[e] == '"')
@@ -278,16 +276,23 @@ static int rewrite_address_list(const HeaderContext *ctx, const char *v, size_t 
                         }
                         if (e >= n)
                                 break;
-                        r = rewrite_span(ctx, v, s, e, sender, &copied, out);
-                        if (r < 0)
-                                return r;
+                        gt = e;
+                        while (s < e && is_blank(v[s]))
+                                s++;
+                        while (e > s && is_blank(v[e - 1]))
+                                e--;
+                        if (e > s) {
+                                r = visit(v, s, e, userdata);
+                                if (r < 0)
+                                        return r;
+                        }
                         mb.angle = true;
-                        i = e + 1;
+                        i = gt + 1;
                 } else if (c == ',' || c == ';' || c == ':') {
                         if (c == ':')
                                 mb = (Mailbox) {};      /* a group's display name */
                         else {
-                                r = mailbox_finish(ctx, v, &mb, sender, &copied, out);
+                                r = mailbox_finish(v, &mb, visit, userdata);
                                 if (r < 0)
                                         return r;
                         }
@@ -305,10 +310,40 @@ static int rewrite_address_list(const HeaderContext *ctx, const char *v, size_t 
                         gap = false;
                 }
         }
-        r = mailbox_finish(ctx, v, &mb, sender, &copied, out);
+        return mailbox_finish(v, &mb, visit, userdata);
+}
+
+typedef struct Rewrite {
+        const HeaderContext *ctx;
+        bool sender;
+        size_t copied;
+        Buf *out;
+} Rewrite;
+
+static int rewrite_visit(const char *v, size_t s, size_t e, void *userdata) {
+        Rewrite *rw = userdata;
+        int r;
+
+        if (address_valid(v + s, e - s, ADDRESS_UNQUALIFIED | ADDRESS_UTF8) < 0)
+                return 0;       /* not an address we understand: leave it as sent */
+        if (memchr(v + s, '@', e - s) &&
+            !(rw->sender && sender_map_lookup(rw->ctx->sender_map, rw->ctx->origin_domain, v + s, e - s)))
+                return 0;
+        r = buf_append(rw->out, v + rw->copied, s - rw->copied);
+        if (r >= 0)
+                r = address_rewrite(rw->ctx, v + s, e - s, rw->sender, rw->out);
+        rw->copied = e;
+        return r;
+}
+
+static int rewrite_address_list(const HeaderContext *ctx, const char *v, size_t n, bool sender, Buf *out) {
+        Rewrite rw = { .ctx = ctx, .sender = sender, .out = out };
+        int r;
+
+        r = address_list_walk(v, n, rewrite_visit, &rw);
         if (r < 0)
                 return r;
-        return buf_append(out, v + copied, n - copied);
+        return buf_append(out, v + rw.copied, n - rw.copied);
 }
 
 int headers_format_date(uint64_t usec, Buf *out) {
@@ -332,17 +367,10 @@ int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *o
         int r;
 
         while (i < n) {
-                size_t start = i, name_len = field_name_len(p + i, n - i), value;
+                size_t start = i, name_len, value;
                 bool sender, addresses;
 
-                /* the field runs to the CRLF not followed by a continuation */
-                for (;;) {
-                        const uint8_t *eol = memmem(p + i, n - i, "\r\n", 2);
-
-                        i = eol ? (size_t) (eol - p) + 2 : n;
-                        if (i >= n || !is_blank((char) p[i]))
-                                break;
-                }
+                i = header_field_next(p, n, start, &name_len);
                 if (name_len == 0) {
                         r = buf_append(out, p + start, i - start);
                         if (r < 0)
