@@ -62,6 +62,8 @@ static int on_commit(sd_event_source *es, void *userdata) {
                 return 0;
         batch = TAKE_PTR(s->commit_queue);
         s->n_commit = 0;
+        s->commit_waits = 0;
+        (void) sd_event_source_set_enabled(s->commit_source, SD_EVENT_OFF);
         files = calloc(n, sizeof(SpoolFile));
         if (!files)
                 r = -ENOMEM;
@@ -84,6 +86,20 @@ static int on_commit(sd_event_source *es, void *userdata) {
         notify_status("%" PRIu64 " messages queued, %u sessions", s->n_queued, s->n_sessions);
         server_update_idle(s);
         return 0;
+}
+
+/**
+ * server_commit_poll() - called after each session I/O event. The commit
+ * source runs below session I/O, so sessions that always have input (a
+ * fast client streaming a big message) could delay it without end; once
+ * every session has had two turns since the oldest message in the queue
+ * was finished, the batch is committed right away.
+ */
+void server_commit_poll(Server *s) {
+        if (s->n_commit == 0)
+                return;
+        if (++s->commit_waits > 2 * (uint64_t) s->n_sessions)
+                (void) on_commit(s->commit_source, s);
 }
 
 int server_commit_enqueue(Server *s, Session *session) {
@@ -246,6 +262,11 @@ int server_start(Server *s) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the commit source: %m");
         (void) sd_event_source_set_enabled(s->commit_source, SD_EVENT_OFF);
+        /* Below the sessions' I/O: every session with input already pending gets
+         * its turn, and may finish its message, before the batch is committed. */
+        r = sd_event_source_set_priority(s->commit_source, SD_EVENT_PRIORITY_NORMAL + 1);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set the commit priority: %m");
 
         if (s->socket_activated && s->config->idle_exit > 0) {
                 r = sd_event_add_time_relative(s->event, &s->idle_timer, CLOCK_MONOTONIC,

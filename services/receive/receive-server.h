@@ -39,6 +39,7 @@ typedef struct Server {
         sd_event_source *commit_source;
         Session **commit_queue;
         size_t n_commit;
+        uint64_t commit_waits;          /* session I/O events since the queue became non-empty */
 
         uint64_t n_queued;
         uint64_t n_refused;
@@ -49,6 +50,7 @@ Server *server_free(Server *s);
 int server_start(Server *s);
 int server_commit_enqueue(Server *s, Session *session);
 void server_commit_dequeue(Server *s, Session *session);
+void server_commit_poll(Server *s);
 void server_session_gone(Server *s);
 
 static inline void server_freep(Server **s) {

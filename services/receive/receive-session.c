@@ -621,6 +621,7 @@ static bool session_settle(Session *s) {
 
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Session *s = userdata;
+        Server *server;
 
         if ((revents & EPOLLIN) && (s->state == SESSION_COMMAND || s->state == SESSION_DATA)) {
                 ssize_t k;
@@ -652,7 +653,9 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) 
                 return 0;
         }
         session_process(s);
-        (void) session_settle(s);
+        server = s->server;
+        (void) session_settle(s);       /* may free s */
+        server_commit_poll(server);
         return 0;
 }
 
