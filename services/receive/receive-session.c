@@ -627,7 +627,9 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) 
                 ssize_t k;
                 int r;
 
-                r = buf_reserve(&s->in, SESSION_READ_CHUNK);
+                /* s->in never reaches its max here: session_update_io() stops
+                 * reading when it is full */
+                r = buf_reserve(&s->in, SESSION_READ_CHUNK - s->in.len);
                 if (r < 0) {
                         session_free(s);
                         return 0;

@@ -509,6 +509,23 @@ def case_protocol():
         split_received(message, qid, None, proto=b"UTF8SMTP")
 
 
+def case_split_reads():
+    """Commands and the terminator cut across reads, one byte at a time."""
+    with Receiver() as r:
+        c = Raw(r.port)
+        c.reply()
+        c.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        dialogue = (b"EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+                    b"Subject: split\r\n\r\n..one\r\n.\r\nQUIT\r\n")
+        for i in range(len(dialogue)):
+            c.send(dialogue[i:i + 1])
+            time.sleep(0.001)
+        rest = c.rest()
+        assert rest.count(b"250 2.0.0 Ok: queued as") == 1 and rest.endswith(b"221 2.0.0 Bye\r\n"), rest
+        env, message = r.read(r.new()[0])
+        assert message.endswith(b"\r\n\r\n.one\r\n"), message
+
+
 def case_sender_map():
     d = tempfile.mkdtemp(prefix="pochtar-map-")
     path = os.path.join(d, "sender_map")
