@@ -183,7 +183,7 @@ size_t header_field_next(const uint8_t *p, size_t n, size_t start, size_t *ret_n
 int headers_section_end(const uint8_t *p, size_t n, bool complete, size_t *ret_end) {
         size_t i = 0;
 
-        while (i < n) {
+        while (p && i < n) {
                 const uint8_t *eol = memmem(p + i, n - i, "\r\n", 2);
 
                 if (!eol)
