@@ -255,6 +255,18 @@ def case_sendmail():
         assert message.endswith(b"\r\n\r\nbody\r\n") and b"not sent" not in message
         assert b"From: www-data@example.com\r\n" in message
 
+        # Debian cron's exact invocation (MAILCMD "%s -FCronDaemon -i -B8BITMIME -oem %s")
+        out = subprocess.run([SENDMAIL, "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root"],
+                             input="Subject: Cron <root@host> date\nX-Cron-Env: <SHELL=/bin/sh>\n\n\u00e9t\u00e9\n".encode(),
+                             env=env_vars, capture_output=True, timeout=30)
+        assert out.returncode == 0, out
+        ids3 = [i for i in r.new() if i not in ids + ids2]
+        env, message = r.read(ids3[0])
+        assert env["sender"] == "%s@%s" % (user, ORIGIN) and env["rcpts"][0]["addr"] == "root@example.com"
+        assert env["body"] == "8BITMIME"
+        assert ('\r\nFrom: "CronDaemon" <%s@%s>\r\n' % (user, ORIGIN)).encode() in message, message
+        assert message.endswith("\r\n\r\n\u00e9t\u00e9\r\n".encode())
+
         # could not hand over: 75, and nothing queued
         before = r.new()
         out = subprocess.run([SENDMAIL, "x@example.org"], input=b"Subject: x\n\nx\n",
