@@ -404,15 +404,7 @@ static int session_write_out(Session *s) {
         if (s->data.len == 0)
                 return 0;
         if (s->file.fd < 0) {
-                _cleanup_(buf_done) Buf env = BUF_INIT(ENVELOPE_MAX);
-
-                r = envelope_format(&s->env, &env);
-                if (r < 0)
-                        return r;
                 r = spool_file_create(&s->server->incoming, s->env.id, "receive", &s->file);
-                if (r < 0)
-                        return r;
-                r = spool_file_write(&s->file, env.data, env.len);
                 if (r < 0)
                         return r;
         }
@@ -421,8 +413,9 @@ static int session_write_out(Session *s) {
         return r;
 }
 
-/* Once the header section is known, replaces s->data by Received: +
- * rewritten headers + whatever followed them. */
+/* Once the header section is known, replaces s->data by the envelope +
+ * Received: + rewritten headers + whatever followed them: the start of
+ * the queue file, so that a small message is written with one write(2). */
 static int session_headers(Session *s, bool complete) {
         HeaderContext ctx = {
                 .origin_domain = s->server->origin_domain,
@@ -444,9 +437,11 @@ static int session_headers(Session *s, bool complete) {
                  * the message passes unchanged but for Received:. */
                 oversized = true;
         }
-        r = headers_format_received(&ctx, s->helo, s->client,
-                                    s->env.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
-                                    s->env.n_rcpts == 1 ? s->env.rcpts[0].addr : NULL, &out);
+        r = envelope_format(&s->env, &out);
+        if (r >= 0)
+                r = headers_format_received(&ctx, s->helo, s->client,
+                                            s->env.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
+                                            s->env.n_rcpts == 1 ? s->env.rcpts[0].addr : NULL, &out);
         if (r >= 0 && !oversized)
                 r = headers_rewrite(&ctx, s->data.data, end, &out);
         if (r >= 0)
