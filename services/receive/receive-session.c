@@ -512,7 +512,7 @@ void session_committed(Session *s, int error) {
         LogFields f = {
                 .message_id = LOG_ID_RECEIVED,
                 .queue_id = s->env.id,
-                .status = error == 0 ? "queued" : "deferred",
+                .status = error == 0 ? "queued" : NULL,
         };
 
         s->state = SESSION_COMMAND;
