@@ -84,17 +84,13 @@ static int load_config(Config *c) {
         return 0;
 }
 
-static int run(int argc, char **argv) {
+static int run(void) {
         _cleanup_(config_done) Config config = {};
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(server_freep) Server *server = NULL;
         sigset_t mask;
         int r;
 
-        log_setup("receive");
-        r = parse_argv(argc, argv);
-        if (r <= 0)
-                return r;
         r = load_config(&config);
         if (r < 0)
                 return r;
@@ -137,7 +133,15 @@ static int run(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-        int r = run(argc, argv);
+        int r;
 
-        return r < 0 ? (r == -EINVAL ? EX_CONFIG : EXIT_FAILURE) : EXIT_SUCCESS;
+        log_setup("receive");
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EX_USAGE : EXIT_SUCCESS;
+        r = run();
+        /* a bad value or a missing file named by the configuration (logged where found) */
+        if (r == -EINVAL || r == -ENOENT)
+                return EX_CONFIG;
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -583,6 +583,27 @@ def case_max_sessions():
             x.close()
 
 
+def case_bad_config():
+    """A bad value stops the start with file, line and reason; a missing --config file is an error."""
+    need(RECEIVE)
+    d = tempfile.mkdtemp(prefix="pochtar-badconf-")
+    try:
+        for text, want in (("[receive]\nallow = 10.0.0.0/99\n", "Bad [receive] allow entry '10.0.0.0/99'"),
+                           ("[spool]\ndir = %s/spool\n[receive]\nsender_map = %s/missing\n" % (d, d),
+                            "Failed to open sender_map"),
+                           ("[receive]\n\nmax_recipients = 5\n", "pochtar.conf:3:")):
+            path = pochtar.write_config(d, text)
+            out = subprocess.run([RECEIVE, "--config", path], capture_output=True, text=True, timeout=10)
+            assert out.returncode == 78 and want in out.stderr, (text, out)
+        out = subprocess.run([RECEIVE, "--config", os.path.join(d, "nope.conf")], capture_output=True, text=True,
+                             timeout=10)
+        assert out.returncode == 78 and "No such file" in out.stderr, out
+        out = subprocess.run([RECEIVE, "--bogus"], capture_output=True, text=True, timeout=10)
+        assert out.returncode == 64, out
+    finally:
+        shutil.rmtree(d)
+
+
 def case_bind_itself():
     """Without LISTEN_FDS it binds [receive] listen itself, and SIGTERM stops it cleanly."""
     with Receiver(activate=False) as r:
