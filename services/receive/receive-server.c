@@ -358,7 +358,7 @@ Server *server_free(Server *s) {
         if (!s)
                 return NULL;
         while (s->sessions)
-                session_free(s->sessions);
+                session_shutdown(s->sessions);
         for (size_t i = 0; i < s->n_listeners; i++)
                 sd_event_source_disable_unref(s->listeners[i]);
         free(s->listeners);

@@ -669,6 +669,17 @@ static int on_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/**
+ * session_shutdown() - the server is stopping: tell the client (RFC 5321
+ * §3.8, 421) and end the session. An unfinished message is discarded; its
+ * client never got 250 and will send it again.
+ */
+void session_shutdown(Session *s) {
+        session_reply(s, "421 4.3.2 %s Service shutting down", s->server->hostname);
+        (void) session_flush(s);
+        session_free(s);
+}
+
 /* Called by the server after the group commit: answer, then read on. */
 void session_resume(Session *s) {
         session_arm_timer(s);

@@ -50,3 +50,4 @@ int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t sal
 Session *session_free(Session *s);
 void session_committed(Session *s, int error);
 void session_resume(Session *s);
+void session_shutdown(Session *s);

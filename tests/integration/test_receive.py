@@ -609,7 +609,14 @@ def case_bind_itself():
     with Receiver(activate=False) as r:
         c = Raw(r.port)
         assert c.reply()[0].startswith(b"220 ")
+        c.send(b"HELO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\npartial\r\n")
+        [c.reply() for _ in range(4)]
+        r.daemon.proc.send_signal(signal.SIGTERM)
+        assert c.rest() == b"421 4.3.2 mail.example.com Service shutting down\r\n"
         c.close()
+        assert r.daemon.proc.wait(10) == 0
+        # the unfinished message left nothing
+        assert r.new() == [] and r.tmp() == []
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
