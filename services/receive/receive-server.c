@@ -357,6 +357,10 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
 Server *server_free(Server *s) {
         if (!s)
                 return NULL;
+        /* Messages already complete are committed and acknowledged before the
+         * stop; everything else is told 421. */
+        if (s->n_commit > 0)
+                (void) on_commit(s->commit_source, s);
         while (s->sessions)
                 session_shutdown(s->sessions);
         for (size_t i = 0; i < s->n_listeners; i++)
