@@ -38,8 +38,17 @@ static void server_update_idle(Server *s) {
                 (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_OFF);
 }
 
+static void server_listen_enable(Server *s, bool enable) {
+        for (size_t i = 0; i < s->n_listeners; i++)
+                (void) sd_event_source_set_enabled(s->listeners[i], enable ? SD_EVENT_ON : SD_EVENT_OFF);
+        s->accept_paused = !enable;
+}
+
 void server_session_gone(Server *s) {
         s->n_sessions--;
+        /* a descriptor is free again: accept what waited in the backlog */
+        if (s->accept_paused)
+                server_listen_enable(s, true);
         server_update_idle(s);
 }
 
@@ -147,6 +156,15 @@ static int on_accept(sd_event_source *es, int lfd, uint32_t revents, void *userd
                 if (fd < 0) {
                         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                                 return 0;
+                        if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
+                            s->n_sessions > 0) {
+                                /* Out of descriptors or memory: stop accepting (the kernel keeps
+                                 * the backlog) until a session ends, instead of spinning on a
+                                 * listener that stays readable. */
+                                log_warning_errno(-errno, "accept() failed, pausing until a session ends: %m");
+                                server_listen_enable(s, false);
+                                return 0;
+                        }
                         log_warning_errno(-errno, "accept() failed, ignoring: %m");
                         return 0;
                 }

@@ -31,6 +31,7 @@ typedef struct Server {
         sd_event_source **listeners;
         size_t n_listeners;
         bool socket_activated;
+        bool accept_paused;             /* out of descriptors: listeners off until a session ends */
         sd_event_source *idle_timer;
 
         Session *sessions;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
@@ -88,12 +89,20 @@ static int run(void) {
         _cleanup_(config_done) Config config = {};
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(server_freep) Server *server = NULL;
+        struct rlimit rl;
         sigset_t mask;
         int r;
 
         r = load_config(&config);
         if (r < 0)
                 return r;
+
+        /* One descriptor per session plus one per message being written: raise
+         * the soft limit to the hard one, as systemd's services may. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
 
         /* sd-event's signal sources need the signals blocked first. */
         sigemptyset(&mask);

@@ -37,7 +37,7 @@ def need(*tools):
 class Receiver:
     """pochtar-receive under systemd-socket-activate with a private spool."""
 
-    def __init__(self, extra="", listen="127.0.0.1", spool_root=None, activate=True):
+    def __init__(self, extra="", listen="127.0.0.1", spool_root=None, activate=True, wrapper=()):
         need(RECEIVE or "pochtar-receive", "systemd-socket-activate")
         self.dir = tempfile.mkdtemp(prefix="pochtar-receive-test-")
         self.spool_root = spool_root or os.path.join(self.dir, "spool")
@@ -49,7 +49,7 @@ class Receiver:
         argv = [RECEIVE, "--config", self.config]
         if activate:
             argv = ["systemd-socket-activate", "-l", "%s:%d" % (listen, self.port)] + argv
-        self.daemon = pochtar.Daemon(argv)
+        self.daemon = pochtar.Daemon(list(wrapper) + argv)
         self.wait_listening(listen)
 
     def wait_listening(self, host):
@@ -602,6 +602,36 @@ def case_bad_config():
         assert out.returncode == 64, out
     finally:
         shutil.rmtree(d)
+
+
+def case_out_of_descriptors():
+    """With few descriptors the receiver pauses accepting instead of spinning, and resumes."""
+    need("prlimit")
+    with Receiver(wrapper=["prlimit", "--nofile=32"]) as r:
+        clients = [Raw(r.port) for _ in range(40)]
+        served, waiting = [], []
+        for c in clients:
+            c.s.settimeout(0.5)
+            try:
+                assert c.reply()[0].startswith(b"220 ")
+                served.append(c)
+            except socket.timeout:
+                waiting.append(c)
+        assert served and waiting, (len(served), len(waiting))
+        cpu0 = sum(int(x) for x in open("/proc/%d/stat" % r.daemon.proc.pid).read().rsplit(")", 1)[1].split()[11:13])
+        time.sleep(1)
+        cpu1 = sum(int(x) for x in open("/proc/%d/stat" % r.daemon.proc.pid).read().rsplit(")", 1)[1].split()[11:13])
+        assert cpu1 - cpu0 < 20, "spinning: %d ticks in 1s" % (cpu1 - cpu0)
+        for c in served:
+            c.send(b"QUIT\r\n")
+            c.close()
+        for c in waiting:
+            c.s.settimeout(10)
+            assert c.reply()[0].startswith(b"220 ")
+            c.send(b"QUIT\r\n")
+            assert c.rest() == b"221 2.0.0 Bye\r\n"
+            c.close()
+        assert "pausing until a session ends" in r.daemon.output()
 
 
 def case_bind_itself():
