@@ -6,9 +6,11 @@
  *
  * Group commit: a session whose message is complete queues itself here
  * and waits. A deferred event source, dispatched after the I/O events the
- * loop already had pending, publishes the whole queue with one
- * spool_publish_batch() (one fsync of incoming/new for all of them) and
- * only then sends each client its 250.
+ * loop already had pending, hands the whole queue to the committer thread
+ * (receive-commit.c), which publishes it with one spool_publish_batch()
+ * (one fsync of incoming/new for all of them) while the loop serves the
+ * other sessions; messages finished meanwhile form the next batch. Only
+ * when the batch is durable does each of its clients get its 250.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,7 +33,7 @@
 static void server_update_idle(Server *s) {
         if (!s->idle_timer)
                 return;
-        if (s->n_sessions == 0 && s->n_commit == 0) {
+        if (s->n_sessions == 0 && s->n_commit == 0 && s->n_inflight == 0) {
                 (void) sd_event_source_set_time_relative(s->idle_timer, s->config->idle_exit);
                 (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_ONESHOT);
         } else
@@ -60,40 +62,78 @@ static int on_idle(sd_event_source *es, uint64_t usec, void *userdata) {
         return sd_event_exit(s->event, 0);
 }
 
-static int on_commit(sd_event_source *es, void *userdata) {
-        Server *s = userdata;
-        _cleanup_free_ SpoolFile *files = NULL;
-        _cleanup_free_ Session **batch = NULL;
-        size_t n = s->n_commit;
-        int r;
+/* The batch in flight is done (@r from spool_publish_batch()): answer
+ * every session in it, then start the next batch if one has gathered. */
+static void commit_finish(Server *s, int r) {
+        _cleanup_free_ SpoolFile *files = TAKE_PTR(s->inflight_files);
+        _cleanup_free_ Session **batch = TAKE_PTR(s->inflight);
+        size_t n = s->n_inflight;
 
-        if (n == 0)
-                return 0;
-        batch = TAKE_PTR(s->commit_queue);
-        s->n_commit = 0;
-        s->commit_waits = 0;
-        (void) sd_event_source_set_enabled(s->commit_source, SD_EVENT_OFF);
-        files = calloc(n, sizeof(SpoolFile));
-        if (!files)
-                r = -ENOMEM;
-        else {
-                for (size_t i = 0; i < n; i++)
-                        files[i] = batch[i]->file;
-                r = spool_publish_batch(files, n, SPOOL_NOREPLACE);
-                for (size_t i = 0; i < n; i++)
-                        batch[i]->file = files[i];
-        }
+        s->n_inflight = 0;
         /* On any failure nobody hears 250: a file renamed before the error may
          * be in new/ without its directory synced, so the client must retry
          * (a duplicate at worst, never a loss). */
-        for (size_t i = 0; i < n; i++)
-                session_committed(batch[i], r < 0 ? r : 0);
+        for (size_t i = 0; i < n; i++) {
+                if (r < 0)
+                        spool_file_abort(&files[i]);
+                if (batch[i])
+                        session_committed(batch[i], r < 0 ? r : 0);
+                else if (r >= 0)
+                        log_notice("%s: queued, but the client left before the reply", files[i].id);
+        }
         if (r >= 0)
                 s->n_queued += n;
         for (size_t i = 0; i < n; i++)
-                session_resume(batch[i]);
+                if (batch[i])
+                        session_resume(batch[i]);
         notify_status("%" PRIu64 " messages queued, %u sessions", s->n_queued, s->n_sessions);
         server_update_idle(s);
+}
+
+/*
+ * Moves the sessions waiting in the queue into a batch and publishes it:
+ * on the committer thread normally, in this thread with @sync (at stop).
+ * With a batch already in flight it does nothing; commit_finish() calls
+ * it again.
+ */
+static bool commit_start(Server *s, bool sync) {
+        size_t n = s->n_commit;
+
+        if (n == 0 || s->n_inflight > 0)
+                return false;
+        s->inflight_files = calloc(n, sizeof(SpoolFile));
+        if (!s->inflight_files)
+                return false;   /* stays queued; tried again on the next event */
+        s->inflight = TAKE_PTR(s->commit_queue);
+        s->n_inflight = n;
+        s->n_commit = 0;
+        s->commit_waits = 0;
+        (void) sd_event_source_set_enabled(s->commit_source, SD_EVENT_OFF);
+        /* the files change hands: from now on only the batch owns them */
+        for (size_t i = 0; i < n; i++) {
+                s->inflight_files[i] = s->inflight[i]->file;
+                s->inflight[i]->file = SPOOL_FILE_NULL;
+        }
+        if (sync || !s->committer.started)
+                commit_finish(s, spool_publish_batch(s->inflight_files, n, SPOOL_NOREPLACE));
+        else
+                committer_submit(&s->committer, s->inflight_files, n);
+        return true;
+}
+
+static int on_commit(sd_event_source *es, void *userdata) {
+        (void) commit_start(userdata, false);
+        return 0;
+}
+
+static int on_commit_done(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Server *s = userdata;
+        int r;
+
+        if (committer_finish(&s->committer, &r)) {
+                commit_finish(s, r);
+                (void) commit_start(s, false);
+        }
         return 0;
 }
 
@@ -102,13 +142,13 @@ static int on_commit(sd_event_source *es, void *userdata) {
  * source runs below session I/O, so sessions that always have input (a
  * fast client streaming a big message) could delay it without end; once
  * every session has had two turns since the oldest message in the queue
- * was finished, the batch is committed right away.
+ * was finished, the batch is started right away.
  */
 void server_commit_poll(Server *s) {
         if (s->n_commit == 0)
                 return;
         if (++s->commit_waits > 2 * (uint64_t) s->n_sessions)
-                (void) on_commit(s->commit_source, s);
+                (void) commit_start(s, false);
 }
 
 int server_commit_enqueue(Server *s, Session *session) {
@@ -128,6 +168,7 @@ int server_commit_enqueue(Server *s, Session *session) {
         return 0;
 }
 
+/* A session waiting for its commit is going away (its client left). */
 void server_commit_dequeue(Server *s, Session *session) {
         for (size_t i = 0; i < s->n_commit; i++)
                 if (s->commit_queue[i] == session) {
@@ -136,6 +177,10 @@ void server_commit_dequeue(Server *s, Session *session) {
                         s->n_commit--;
                         return;
                 }
+        /* in the batch on disk: its file is the batch's; only forget the session */
+        for (size_t i = 0; i < s->n_inflight; i++)
+                if (s->inflight[i] == session)
+                        s->inflight[i] = NULL;
 }
 
 /* A refusal before any session exists: one line, best effort, then close. */
@@ -285,6 +330,12 @@ int server_start(Server *s) {
         r = sd_event_source_set_priority(s->commit_source, SD_EVENT_PRIORITY_NORMAL + 1);
         if (r < 0)
                 return log_error_errno(r, "Failed to set the commit priority: %m");
+        r = committer_start(&s->committer);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the commit thread: %m");
+        r = sd_event_add_io(s->event, &s->commit_done_source, s->committer.event_fd, EPOLLIN, on_commit_done, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the commit thread: %m");
 
         if (s->socket_activated && s->config->idle_exit > 0) {
                 r = sd_event_add_time_relative(s->event, &s->idle_timer, CLOCK_MONOTONIC,
@@ -328,6 +379,7 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
         s->config = &config->receive;
         s->spool_root_fd = -EBADF;
         s->incoming = SPOOL_DIR_NULL;
+        s->committer = COMMITTER_NULL;
 
         if (config->receive.hostname)
                 s->hostname = strdup(config->receive.hostname);
@@ -376,11 +428,21 @@ Server *server_free(Server *s) {
         if (!s)
                 return NULL;
         /* Messages already complete are committed and acknowledged before the
-         * stop; everything else is told 421. */
-        if (s->n_commit > 0)
-                (void) on_commit(s->commit_source, s);
+         * stop (the batch on disk first, then what is queued, in this thread);
+         * everything else is told 421. */
+        committer_stop(&s->committer);
+        if (s->n_inflight > 0) {
+                int r;
+
+                if (committer_finish(&s->committer, &r))
+                        commit_finish(s, r);
+        }
+        while (commit_start(s, true))
+                ;
         while (s->sessions)
                 session_shutdown(s->sessions);
+        sd_event_source_disable_unref(s->commit_done_source);
+        committer_done(&s->committer);
         for (size_t i = 0; i < s->n_listeners; i++)
                 sd_event_source_disable_unref(s->listeners[i]);
         free(s->listeners);

@@ -5,6 +5,7 @@
 #include <systemd/sd-event.h>
 
 #include "services/receive/receive-access.h"
+#include "services/receive/receive-commit.h"
 #include "services/receive/receive-headers.h"
 #include "shared/config.h"
 #include "shared/spool.h"
@@ -13,8 +14,8 @@ typedef struct Session Session;
 
 /*
  * The server: listeners, the sessions, and the group commit that
- * publishes every message finished in one event-loop round with one
- * spool_publish_batch() before any of them gets its 250.
+ * publishes the messages finished while the previous batch was on disk
+ * with one spool_publish_batch() before any of them gets its 250.
  */
 typedef struct Server {
         sd_event *event;
@@ -37,10 +38,15 @@ typedef struct Server {
         Session *sessions;
         unsigned n_sessions;
 
-        sd_event_source *commit_source;
-        Session **commit_queue;
+        sd_event_source *commit_source;         /* deferred: starts a batch */
+        Session **commit_queue;                 /* finished messages waiting for the next batch */
         size_t n_commit;
-        uint64_t commit_waits;          /* session I/O events since the queue became non-empty */
+        uint64_t commit_waits;                  /* session I/O events since the queue became non-empty */
+        Committer committer;
+        sd_event_source *commit_done_source;    /* the committer's eventfd */
+        Session **inflight;                     /* the batch on disk; NULL where the client left */
+        SpoolFile *inflight_files;
+        size_t n_inflight;
 
         uint64_t n_queued;
         uint64_t n_refused;
