@@ -257,6 +257,8 @@ static void on_rcpt(Session *s, const Command *c) {
         for (size_t i = 0; i < c->n_params; i++) {
                 const CommandParam *p = &c->params[i];
 
+                if (!s->esmtp)
+                        return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
                 if (param_is(p, "NOTIFY") && p->value.p && notify == 0) {
                         if (notify_parse(p->value, &notify) < 0)
                                 return session_reply(s, "501 5.5.4 Bad NOTIFY parameter");
