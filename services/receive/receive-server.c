@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The listeners, admission (allow list, max_sessions), idle exit, and the
+ * group commit. Sockets come from systemd (sd_listen_fds, Accept=no: one
+ * process for all connections) or are bound from [receive] listen.
+ *
+ * Group commit: a session whose message is complete queues itself here
+ * and waits. A deferred event source, dispatched after the I/O events the
+ * loop already had pending, hands the whole queue to the committer thread
+ * (receive-commit.c), which publishes it with one spool_publish_batch()
+ * (one fsync of incoming/new for all of them) while the loop serves the
+ * other sessions; messages finished meanwhile form the next batch. Only
+ * when the batch is durable does each of its clients get its 250.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "services/receive/receive-server.h"
+#include "services/receive/receive-session.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "shared/notify.h"
+
+/* Connections accepted per wake-up of a listener, so one busy listener
+ * cannot starve sessions that already have data. */
+#define ACCEPT_BATCH 64
+
+static void server_update_idle(Server *s) {
+        if (!s->idle_timer)
+                return;
+        if (s->n_sessions == 0 && s->n_commit == 0 && s->n_inflight == 0) {
+                (void) sd_event_source_set_time_relative(s->idle_timer, s->config->idle_exit);
+                (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_ONESHOT);
+        } else
+                (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_OFF);
+}
+
+static void server_listen_enable(Server *s, bool enable) {
+        for (size_t i = 0; i < s->n_listeners; i++)
+                (void) sd_event_source_set_enabled(s->listeners[i], enable ? SD_EVENT_ON : SD_EVENT_OFF);
+        s->accept_paused = !enable;
+}
+
+void server_session_gone(Server *s) {
+        s->n_sessions--;
+        /* a descriptor is free again: accept what waited in the backlog */
+        if (s->accept_paused)
+                server_listen_enable(s, true);
+        server_update_idle(s);
+}
+
+static int on_idle(sd_event_source *es, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        log_info("Idle for %" PRIu64 "s, exiting; systemd starts us again on the next connection.",
+                 s->config->idle_exit / USEC_PER_SEC);
+        return sd_event_exit(s->event, 0);
+}
+
+/* The batch in flight is done (@r from spool_publish_batch()): answer
+ * every session in it, then start the next batch if one has gathered. */
+static void commit_finish(Server *s, int r) {
+        _cleanup_free_ SpoolFile *files = TAKE_PTR(s->inflight_files);
+        _cleanup_free_ Session **batch = TAKE_PTR(s->inflight);
+        size_t n = s->n_inflight;
+
+        s->n_inflight = 0;
+        /* On any failure nobody hears 250: a file renamed before the error may
+         * be in new/ without its directory synced, so the client must retry
+         * (a duplicate at worst, never a loss). */
+        for (size_t i = 0; i < n; i++) {
+                if (r < 0)
+                        spool_file_abort(&files[i]);
+                if (batch[i])
+                        session_committed(batch[i], r < 0 ? r : 0);
+                else if (r >= 0)
+                        log_notice("%s: queued, but the client left before the reply", files[i].id);
+        }
+        if (r >= 0)
+                s->n_queued += n;
+        for (size_t i = 0; i < n; i++)
+                if (batch[i])
+                        session_resume(batch[i]);
+        notify_status("%" PRIu64 " messages queued, %u sessions", s->n_queued, s->n_sessions);
+        server_update_idle(s);
+}
+
+/*
+ * Moves the sessions waiting in the queue into a batch and publishes it:
+ * on the committer thread normally, in this thread with @sync (at stop).
+ * With a batch already in flight it does nothing; commit_finish() calls
+ * it again.
+ */
+static bool commit_start(Server *s, bool sync) {
+        size_t n = s->n_commit;
+
+        if (n == 0 || s->n_inflight > 0)
+                return false;
+        s->inflight_files = calloc(n, sizeof(SpoolFile));
+        if (!s->inflight_files)
+                return false;   /* stays queued; tried again on the next event */
+        s->inflight = TAKE_PTR(s->commit_queue);
+        s->n_inflight = n;
+        s->n_commit = 0;
+        s->commit_waits = 0;
+        (void) sd_event_source_set_enabled(s->commit_source, SD_EVENT_OFF);
+        /* the files change hands: from now on only the batch owns them */
+        for (size_t i = 0; i < n; i++) {
+                s->inflight_files[i] = s->inflight[i]->file;
+                s->inflight[i]->file = SPOOL_FILE_NULL;
+        }
+        if (sync || !s->committer.started)
+                commit_finish(s, spool_publish_batch(s->inflight_files, n, SPOOL_NOREPLACE));
+        else
+                committer_submit(&s->committer, s->inflight_files, n);
+        return true;
+}
+
+static int on_commit(sd_event_source *es, void *userdata) {
+        (void) commit_start(userdata, false);
+        return 0;
+}
+
+static int on_commit_done(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Server *s = userdata;
+        int r;
+
+        if (committer_finish(&s->committer, &r)) {
+                commit_finish(s, r);
+                (void) commit_start(s, false);
+        }
+        return 0;
+}
+
+/**
+ * server_commit_poll() - called after each session I/O event. The commit
+ * source runs below session I/O, so sessions that always have input (a
+ * fast client streaming a big message) could delay it without end; once
+ * every session has had two turns since the oldest message in the queue
+ * was finished, the batch is started right away.
+ */
+void server_commit_poll(Server *s) {
+        if (s->n_commit == 0)
+                return;
+        if (++s->commit_waits > 2 * (uint64_t) s->n_sessions)
+                (void) commit_start(s, false);
+}
+
+int server_commit_enqueue(Server *s, Session *session) {
+        Session **q;
+        int r;
+
+        q = reallocarray(s->commit_queue, s->n_commit + 1, sizeof(Session *));
+        if (!q)
+                return -ENOMEM;
+        s->commit_queue = q;
+        s->commit_queue[s->n_commit++] = session;
+        r = sd_event_source_set_enabled(s->commit_source, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                s->n_commit--;
+                return r;
+        }
+        return 0;
+}
+
+/* A session waiting for its commit is going away (its client left). */
+void server_commit_dequeue(Server *s, Session *session) {
+        for (size_t i = 0; i < s->n_commit; i++)
+                if (s->commit_queue[i] == session) {
+                        memmove(s->commit_queue + i, s->commit_queue + i + 1,
+                                (s->n_commit - i - 1) * sizeof(Session *));
+                        s->n_commit--;
+                        return;
+                }
+        /* in the batch on disk: its file is the batch's; only forget the session */
+        for (size_t i = 0; i < s->n_inflight; i++)
+                if (s->inflight[i] == session)
+                        s->inflight[i] = NULL;
+}
+
+/* A refusal before any session exists: one line, best effort, then close. */
+static void refuse(int fd, const char *line) {
+        (void) send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+        safe_close(fd);
+}
+
+static int on_accept(sd_event_source *es, int lfd, uint32_t revents, void *userdata) {
+        Server *s = userdata;
+
+        for (unsigned i = 0; i < ACCEPT_BATCH; i++) {
+                struct sockaddr_storage ss;
+                socklen_t len = sizeof(ss);
+                int fd, r;
+
+                fd = accept4(lfd, (struct sockaddr *) &ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                                return 0;
+                        if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
+                            s->n_sessions > 0) {
+                                /* Out of descriptors or memory: stop accepting (the kernel keeps
+                                 * the backlog) until a session ends, instead of spinning on a
+                                 * listener that stays readable. */
+                                log_warning_errno(-errno, "accept() failed, pausing until a session ends: %m");
+                                server_listen_enable(s, false);
+                                return 0;
+                        }
+                        log_warning_errno(-errno, "accept() failed, ignoring: %m");
+                        return 0;
+                }
+                if (!access_list_allows(&s->access, (struct sockaddr *) &ss, len)) {
+                        char host[NI_MAXHOST] = "?";
+
+                        (void) getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
+                        log_notice("Refused connection from [%s]: not in [receive] allow", host);
+                        s->n_refused++;
+                        refuse(fd, "554 5.7.1 Access denied\r\n");
+                        continue;
+                }
+                if (s->n_sessions >= s->config->max_sessions) {
+                        log_warning("Too many sessions (%u), refusing a connection", s->n_sessions);
+                        refuse(fd, "421 4.3.2 Too many connections, try again later\r\n");
+                        continue;
+                }
+                r = session_new(s, fd, (struct sockaddr *) &ss, len);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to start a session, ignoring: %m");
+                server_update_idle(s);
+        }
+        return 0;
+}
+
+static int add_listener(Server *s, int fd) {
+        sd_event_source **l;
+        int r;
+
+        l = reallocarray(s->listeners, s->n_listeners + 1, sizeof(sd_event_source *));
+        if (!l)
+                return -ENOMEM;
+        s->listeners = l;
+        r = sd_event_add_io(s->event, &s->listeners[s->n_listeners], fd, EPOLLIN, on_accept, s);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_io_fd_own(s->listeners[s->n_listeners], true);
+        s->n_listeners++;
+        return 0;
+}
+
+/* "127.0.0.1:25", "[::1]:25" or "localhost:2525" */
+static int bind_listen(Server *s, const char *spec) {
+        _cleanup_free_ char *host = NULL;
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+        struct addrinfo *ai = NULL;
+        const char *colon = strrchr(spec, ':');
+        int r;
+
+        if (!colon || colon == spec || !colon[1])
+                return log_error_errno(-EINVAL, "Bad [receive] listen address '%s': expected HOST:PORT", spec);
+        if (spec[0] == '[' && colon[-1] == ']')
+                host = strndup(spec + 1, (size_t) (colon - spec - 2));
+        else
+                host = strndup(spec, (size_t) (colon - spec));
+        if (!host)
+                return log_oom();
+        r = getaddrinfo(host, colon + 1, &hints, &ai);
+        if (r != 0)
+                return log_error_errno(-EINVAL, "Cannot resolve [receive] listen '%s': %s", spec, gai_strerror(r));
+        for (struct addrinfo *a = ai; a; a = a->ai_next) {
+                _cleanup_close_ int fd = -EBADF;
+                int one = 1;
+
+                fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        r = -errno;
+                else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+                         bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0)
+                        r = -errno;
+                else
+                        r = add_listener(s, fd);
+                if (r < 0) {
+                        freeaddrinfo(ai);
+                        return log_error_errno(r, "Failed to listen on '%s': %m", spec);
+                }
+                TAKE_FD(fd);
+        }
+        freeaddrinfo(ai);
+        return 0;
+}
+
+int server_start(Server *s) {
+        int n, r;
+
+        n = sd_listen_fds(true);
+        if (n < 0)
+                return log_error_errno(n, "Failed to read LISTEN_FDS: %m");
+        if (n > 0) {
+                s->socket_activated = true;
+                for (int i = 0; i < n; i++) {
+                        int fd = SD_LISTEN_FDS_START + i;
+
+                        r = sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1);
+                        if (r <= 0)
+                                return log_error_errno(r < 0 ? r : -EINVAL,
+                                                       "Passed fd %d is not a listening stream socket (Accept=no expected)", fd);
+                        (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+                        r = add_listener(s, fd);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to watch passed socket: %m");
+                }
+        } else
+                for (char **l = s->config->listen; l && *l; l++) {
+                        r = bind_listen(s, *l);
+                        if (r < 0)
+                                return r;
+                }
+        if (s->n_listeners == 0)
+                return log_error_errno(-EINVAL, "Nothing to listen on: [receive] listen is empty.");
+
+        r = sd_event_add_defer(s->event, &s->commit_source, on_commit, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the commit source: %m");
+        (void) sd_event_source_set_enabled(s->commit_source, SD_EVENT_OFF);
+        /* Below the sessions' I/O: every session with input already pending gets
+         * its turn, and may finish its message, before the batch is committed. */
+        r = sd_event_source_set_priority(s->commit_source, SD_EVENT_PRIORITY_NORMAL + 1);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set the commit priority: %m");
+        r = committer_start(&s->committer);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the commit thread: %m");
+        r = sd_event_add_io(s->event, &s->commit_done_source, s->committer.event_fd, EPOLLIN, on_commit_done, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the commit thread: %m");
+
+        if (s->socket_activated && s->config->idle_exit > 0) {
+                r = sd_event_add_time_relative(s->event, &s->idle_timer, CLOCK_MONOTONIC,
+                                               s->config->idle_exit, USEC_PER_SEC, on_idle, s);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up the idle timer: %m");
+                server_update_idle(s);
+        }
+        return 0;
+}
+
+static int read_sender_map(const char *path, SenderMap *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_(buf_done) Buf b = BUF_INIT(0);
+        unsigned line = 0;
+        int r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open sender_map '%s': %m", path);
+        r = read_full_fd(fd, SENDER_MAP_FILE_MAX, &b);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read sender_map '%s': %m", path);
+        r = sender_map_parse((const char *) b.data, b.len, ret, &line);
+        if (r == -EINVAL)
+                return log_error_errno(r, "%s:%u: expected 'KEY ADDRESS' (KEY a local part or an address)", path, line);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse sender_map '%s': %m", path);
+        return 0;
+}
+
+int server_new(sd_event *event, const Config *config, Server **ret) {
+        _cleanup_(server_freep) Server *s = NULL;
+        const char *bad = NULL;
+        int r;
+
+        s = calloc(1, sizeof(Server));
+        if (!s)
+                return log_oom();
+        s->event = sd_event_ref(event);
+        s->config = &config->receive;
+        s->spool_root_fd = -EBADF;
+        s->incoming = SPOOL_DIR_NULL;
+        s->committer = COMMITTER_NULL;
+
+        if (config->receive.hostname)
+                s->hostname = strdup(config->receive.hostname);
+        else {
+                char h[256] = {};
+
+                if (gethostname(h, sizeof(h) - 1) < 0 || !h[0])
+                        strcpy(h, "localhost");
+                s->hostname = strdup(h);
+        }
+        if (!s->hostname)
+                return log_oom();
+        /* Postfix's myorigin defaults to myhostname; so does origin_domain. */
+        s->origin_domain = strdup(config->receive.origin_domain ?: s->hostname);
+        if (!s->origin_domain)
+                return log_oom();
+
+        r = access_list_parse(config->receive.allow, &s->access, &bad);
+        if (r == -EINVAL)
+                return log_error_errno(r, "Bad [receive] allow entry '%s': expected an address or CIDR prefix", bad);
+        if (r < 0)
+                return log_oom();
+        if (config->receive.sender_map) {
+                r = read_sender_map(config->receive.sender_map, &s->sender_map);
+                if (r < 0)
+                        return r;
+                s->has_sender_map = true;
+        }
+
+        r = spool_root_open(config->spool.dir, true, &s->spool_root_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open spool '%s': %m", config->spool.dir);
+        r = spool_dir_open(s->spool_root_fd, SPOOL_INCOMING, true, &s->incoming);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open '%s/" SPOOL_INCOMING "': %m", config->spool.dir);
+        /* Leftovers of a dead instance: never acknowledged, so never anyone's mail. */
+        r = spool_clean_tmp(&s->incoming, "receive", NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to clean '%s/" SPOOL_INCOMING "/tmp', ignoring: %m", config->spool.dir);
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+Server *server_free(Server *s) {
+        if (!s)
+                return NULL;
+        /* Messages already complete are committed and acknowledged before the
+         * stop (the batch on disk first, then what is queued, in this thread);
+         * everything else is told 421. */
+        committer_stop(&s->committer);
+        if (s->n_inflight > 0) {
+                int r;
+
+                if (committer_finish(&s->committer, &r))
+                        commit_finish(s, r);
+        }
+        while (commit_start(s, true))
+                ;
+        while (s->sessions)
+                session_shutdown(s->sessions);
+        sd_event_source_disable_unref(s->commit_done_source);
+        committer_done(&s->committer);
+        for (size_t i = 0; i < s->n_listeners; i++)
+                sd_event_source_disable_unref(s->listeners[i]);
+        free(s->listeners);
+        sd_event_source_disable_unref(s->commit_source);
+        sd_event_source_disable_unref(s->idle_timer);
+        free(s->commit_queue);
+        spool_dir_done(&s->incoming);
+        safe_close(s->spool_root_fd);
+        access_list_done(&s->access);
+        sender_map_done(&s->sender_map);
+        free(s->hostname);
+        free(s->origin_domain);
+        sd_event_unref(s->event);
+        free(s);
+        return NULL;
+}

@@ -1,0 +1,737 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One SMTP session: the RFC 5321 state machine over a non-blocking
+ * socket. Input is processed strictly in order, as pipelining (RFC 2920)
+ * requires: a buffer may hold several commands, a whole message and the
+ * commands after it. Replies are queued and written when the input runs
+ * dry or before the session waits. The message is streamed to a tmp file
+ * in the spool; the 250 is only sent by session_committed(), after the
+ * server's group commit made the file durable in incoming/new.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "services/receive/receive-command.h"
+#include "services/receive/receive-headers.h"
+#include "services/receive/receive-session.h"
+#include "shared/address.h"
+#include "shared/escape.h"
+#include "shared/limits.h"
+#include "shared/log-ids.h"
+#include "shared/log.h"
+#include "shared/xtext.h"
+
+/* Bytes read per read(2), and the input buffered at most: a pipelined
+ * batch longer than this waits until the commands before it are done. */
+#define SESSION_READ_CHUNK (64 * 1024)
+/* Replies queued before the session stops reading until the client reads
+ * them: a client that pipelines without reading cannot make us buffer
+ * without bound. */
+#define SESSION_OUT_HIGH (16 * 1024)
+/* Decoded message bytes gathered before they are written to the tmp
+ * file: small messages take one write(2), large ones stream. */
+#define SESSION_FLUSH_SIZE (256 * 1024)
+/* Postfix smtpd_hard_error_limit: a client that keeps sending garbage is
+ * told 421 and disconnected. */
+#define SESSION_ERRORS_MAX 20
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+static void session_reply(Session *s, const char *fmt, ...) _printf_(2, 3);
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void session_reply(Session *s, const char *fmt, ...) {
+        va_list ap;
+        char line[SMTP_REPLY_LINE_MAX];
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        if ((size_t) n > sizeof(line) - 3)
+                n = (int) sizeof(line) - 3;
+        line[n++] = '\r';
+        line[n++] = '\n';
+        if (buf_append(&s->out, line, (size_t) n) < 0)
+                s->state = SESSION_CLOSING;     /* out of memory: nothing sensible left to say */
+}
+
+static void transaction_reset(Session *s) {
+        spool_file_abort(&s->file);
+        s->file = SPOOL_FILE_NULL;
+        envelope_done(&s->env);
+        buf_done(&s->data);
+        s->in_mail = false;
+        s->headers_done = false;
+        s->write_error = 0;
+}
+
+static void session_unlink(Session *s) {
+        Server *srv = s->server;
+
+        if (s->prev)
+                s->prev->next = s->next;
+        else if (srv->sessions == s)
+                srv->sessions = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        s->prev = s->next = NULL;
+}
+
+Session *session_free(Session *s) {
+        if (!s)
+                return NULL;
+        if (s->state == SESSION_COMMIT)
+                server_commit_dequeue(s->server, s);
+        transaction_reset(s);
+        session_unlink(s);
+        sd_event_source_disable_unref(s->io);
+        sd_event_source_disable_unref(s->timer);
+        safe_close(s->fd);
+        buf_done(&s->in);
+        buf_done(&s->out);
+        free(s->helo);
+        server_session_gone(s->server);
+        free(s);
+        return NULL;
+}
+
+static int session_flush(Session *s) {
+        while (s->out.len > 0) {
+                ssize_t k = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return 0;
+                        return -errno;
+                }
+                buf_consume(&s->out, (size_t) k);
+        }
+        return 0;
+}
+
+static void session_arm_timer(Session *s) {
+        const ReceiveConfig *c = s->server->config;
+        usec_t t = s->state == SESSION_DATA ? c->data_timeout : c->command_timeout;
+
+        if (t == 0)
+                return;
+        (void) sd_event_source_set_time_relative(s->timer, t);
+        (void) sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+}
+
+/* ---- MAIL and RCPT parameters (RFC 1870, 6152, 6531, 3461) ---- */
+
+static bool param_is(const CommandParam *p, const char *key) {
+        return ascii_strncaseeq(p->key.p, p->key.n, key) && strlen(key) == p->key.n;
+}
+
+static bool value_is(const CommandParam *p, const char *v) {
+        return p->value.p && strlen(v) == p->value.n && ascii_strncaseeq(p->value.p, p->value.n, v);
+}
+
+static char *xtext_decode_dup(Span v, size_t max) {
+        Buf b = BUF_INIT(max);
+
+        if (!xtext_valid(v.p, v.n) || xtext_decode(v.p, v.n, &b) < 0 ||
+            (b.len && memchr(b.data, 0, b.len))) {
+                buf_done(&b);
+                return NULL;
+        }
+        return buf_steal_str(&b);
+}
+
+static char *address_store(Session *s, Span a, bool sender) {
+        HeaderContext ctx = {
+                .origin_domain = s->server->origin_domain,
+                .sender_map = s->server->has_sender_map ? &s->server->sender_map : NULL,
+        };
+        Buf b = BUF_INIT(SMTP_PATH_MAX + SMTP_DOMAIN_MAX);
+
+        if (address_rewrite(&ctx, a.p, a.n, sender, &b) < 0) {
+                buf_done(&b);
+                return NULL;
+        }
+        return buf_steal_str(&b);
+}
+
+static void on_mail(Session *s, const Command *c) {
+        unsigned flags = ADDRESS_UNQUALIFIED;
+        _cleanup_free_ char *envid = NULL;
+        DsnRet ret = DSN_RET_UNSET;
+        BodyType body = BODY_7BIT;
+        bool utf8 = false;
+
+        if (!s->helo)
+                return session_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+        if (s->in_mail)
+                return session_reply(s, "503 5.5.1 Error: nested MAIL command");
+        for (size_t i = 0; i < c->n_params; i++) {
+                const CommandParam *p = &c->params[i];
+
+                if (!s->esmtp)
+                        return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
+                if (param_is(p, "SIZE") && p->value.p) {
+                        uint64_t v = 0;
+
+                        for (size_t k = 0; k < p->value.n; k++) {
+                                if (p->value.p[k] < '0' || p->value.p[k] > '9' || v > UINT64_MAX / 10 - 1)
+                                        return session_reply(s, "501 5.5.4 Bad SIZE parameter");
+                                v = v * 10 + (uint64_t) (p->value.p[k] - '0');
+                        }
+                        if (s->server->config->max_message_size > 0 && v > s->server->config->max_message_size)
+                                return session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+                } else if (param_is(p, "BODY") && value_is(p, "7BIT"))
+                        body = BODY_7BIT;
+                else if (param_is(p, "BODY") && value_is(p, "8BITMIME"))
+                        body = BODY_8BITMIME;
+                else if (param_is(p, "SMTPUTF8") && !p->value.p)
+                        utf8 = true;
+                else if (param_is(p, "RET") && value_is(p, "FULL"))
+                        ret = DSN_RET_FULL;
+                else if (param_is(p, "RET") && value_is(p, "HDRS"))
+                        ret = DSN_RET_HDRS;
+                else if (param_is(p, "ENVID") && p->value.p && p->value.n <= DSN_ENVID_MAX && !envid) {
+                        envid = xtext_decode_dup(p->value, DSN_ENVID_MAX);
+                        if (!envid)
+                                return session_reply(s, "501 5.5.4 Bad ENVID parameter");
+                } else
+                        return session_reply(s, "555 5.5.4 Unsupported option: %.*s",
+                                             (int) MIN(p->key.n, (size_t) 64), p->key.p);
+        }
+        if (utf8)
+                flags |= ADDRESS_UTF8;
+        if (c->arg.n > 0 && address_valid(c->arg.p, c->arg.n, flags) < 0)
+                return session_reply(s, "501 5.1.7 Bad sender address syntax");
+
+        envelope_done(&s->env);
+        s->env.sender = c->arg.n > 0 ? address_store(s, c->arg, true) : strdup("");
+        if (!s->env.sender) {
+                s->state = SESSION_CLOSING;
+                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+        }
+        s->env.ret = ret;
+        s->env.envid = TAKE_PTR(envid);
+        s->env.body = body;
+        s->env.smtputf8 = utf8;
+        s->in_mail = true;
+        session_reply(s, "250 2.1.0 Ok");
+}
+
+static int notify_parse(Span v, unsigned *ret) {
+        unsigned n = 0;
+        int r;
+
+        r = dsn_notify_parse(v.p, v.n, &n);
+        if (r < 0 || n == 0)
+                return -EINVAL;
+        /* RFC 3461 §4.1: NEVER is alone */
+        if ((n & DSN_NOTIFY_NEVER) && n != DSN_NOTIFY_NEVER)
+                return -EINVAL;
+        *ret = n;
+        return 0;
+}
+
+static void on_rcpt(Session *s, const Command *c) {
+        _cleanup_free_ char *orcpt = NULL, *addr = NULL;
+        unsigned notify = 0, flags = ADDRESS_UNQUALIFIED;
+
+        if (!s->in_mail)
+                return session_reply(s, "503 5.5.1 Error: need MAIL command");
+        if (s->env.n_rcpts >= s->server->config->max_recipients)
+                return session_reply(s, "452 4.5.3 Error: too many recipients");
+        for (size_t i = 0; i < c->n_params; i++) {
+                const CommandParam *p = &c->params[i];
+
+                if (!s->esmtp)
+                        return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
+                if (param_is(p, "NOTIFY") && p->value.p && notify == 0) {
+                        if (notify_parse(p->value, &notify) < 0)
+                                return session_reply(s, "501 5.5.4 Bad NOTIFY parameter");
+                } else if (param_is(p, "ORCPT") && p->value.p && !orcpt && p->value.n <= DSN_ORCPT_MAX) {
+                        const char *semi = memchr(p->value.p, ';', p->value.n);
+
+                        orcpt = xtext_decode_dup(p->value, DSN_ORCPT_MAX);
+                        /* addr-type ";" xtext, RFC 3461 §4.2 */
+                        if (!orcpt || !semi || semi == p->value.p)
+                                return session_reply(s, "501 5.5.4 Bad ORCPT parameter");
+                } else
+                        return session_reply(s, "555 5.5.4 Unsupported option: %.*s",
+                                             (int) MIN(p->key.n, (size_t) 64), p->key.p);
+        }
+        if (s->env.smtputf8)
+                flags |= ADDRESS_UTF8;
+        if (address_valid(c->arg.p, c->arg.n, flags) < 0)
+                return session_reply(s, "501 5.1.3 Bad recipient address syntax");
+        addr = address_store(s, c->arg, false);
+        if (!addr || envelope_add_rcpt(&s->env, addr, orcpt, notify) < 0) {
+                s->state = SESSION_CLOSING;
+                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+        }
+        session_reply(s, "250 2.1.5 Ok");
+}
+
+static void on_data(Session *s) {
+        int r;
+
+        if (!s->in_mail)
+                return session_reply(s, "503 5.5.1 Error: need MAIL command");
+        if (s->env.n_rcpts == 0)
+                return session_reply(s, "554 5.5.1 Error: no valid recipients");
+        r = queue_id_new(s->env.id);
+        if (r < 0) {
+                s->state = SESSION_CLOSING;
+                return session_reply(s, "421 4.3.0 %s Error: internal error", s->server->hostname);
+        }
+        s->env.arrival_usec = realtime_usec();
+        free(s->env.client);
+        s->env.client = strdup(s->client);
+        free(s->env.helo);
+        s->env.helo = strdup(s->helo);
+        if (!s->env.client || !s->env.helo) {
+                s->state = SESSION_CLOSING;
+                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+        }
+        s->decoder = DATA_DECODER_INIT(s->server->config->max_message_size);
+        s->data = BUF_INIT(0);
+        s->headers_done = false;
+        s->write_error = 0;
+        s->state = SESSION_DATA;
+        session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+static void on_helo(Session *s, const Command *c, bool esmtp) {
+        const ReceiveConfig *cfg = s->server->config;
+        char *h;
+
+        /* The argument is client text: stored censored, bounded. */
+        h = escape_printable_dup(c->arg.p, c->arg.n, SMTP_DOMAIN_MAX);
+        if (!h) {
+                s->state = SESSION_CLOSING;
+                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+        }
+        free(s->helo);
+        s->helo = h;
+        s->esmtp = esmtp;
+        transaction_reset(s);   /* RFC 5321 §4.1.4: EHLO implies RSET */
+        if (!esmtp)
+                return session_reply(s, "250 %s", s->server->hostname);
+        session_reply(s, "250-%s", s->server->hostname);
+        session_reply(s, "250-PIPELINING");
+        session_reply(s, "250-SIZE %" PRIu64, cfg->max_message_size);
+        session_reply(s, "250-8BITMIME");
+        session_reply(s, "250-SMTPUTF8");
+        session_reply(s, "250-ENHANCEDSTATUSCODES");
+        session_reply(s, "250 DSN");
+}
+
+static void session_command(Session *s, const uint8_t *line, size_t n) {
+        Command c;
+        int r;
+
+        r = command_parse(line, n, &c);
+        if (r < 0 || c.verb == COMMAND_UNKNOWN)
+                s->bad_commands++;
+        if (s->bad_commands > SESSION_ERRORS_MAX) {
+                s->state = SESSION_CLOSING;
+                return session_reply(s, "421 4.7.0 %s Error: too many errors", s->server->hostname);
+        }
+        if (r < 0) {
+                switch (c.verb) {
+                case COMMAND_HELO:
+                case COMMAND_EHLO:
+                        return session_reply(s, "501 5.5.4 Syntax: %s hostname",
+                                             c.verb == COMMAND_EHLO ? "EHLO" : "HELO");
+                case COMMAND_MAIL:
+                        return session_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+                case COMMAND_RCPT:
+                        return session_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+                default:
+                        return session_reply(s, "501 5.5.4 Syntax error in parameters or arguments");
+                }
+        }
+        switch (c.verb) {
+        case COMMAND_EHLO:
+                return on_helo(s, &c, true);
+        case COMMAND_HELO:
+                return on_helo(s, &c, false);
+        case COMMAND_MAIL:
+                return on_mail(s, &c);
+        case COMMAND_RCPT:
+                return on_rcpt(s, &c);
+        case COMMAND_DATA:
+                return on_data(s);
+        case COMMAND_RSET:
+                transaction_reset(s);
+                return session_reply(s, "250 2.0.0 Ok");
+        case COMMAND_NOOP:
+                return session_reply(s, "250 2.0.0 Ok");
+        case COMMAND_QUIT:
+                s->state = SESSION_CLOSING;
+                return session_reply(s, "221 2.0.0 Bye");
+        case COMMAND_VRFY:
+                /* RFC 5321 §3.5.3 */
+                return session_reply(s, "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery");
+        case COMMAND_HELP:
+                return session_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+        case COMMAND_EXPN:
+        case COMMAND_STARTTLS:
+        case COMMAND_AUTH:
+        case COMMAND_BDAT:
+                return session_reply(s, "502 5.5.1 Error: command not implemented");
+        case COMMAND_UNKNOWN:
+                return session_reply(s, "500 5.5.2 Error: command not recognized");
+        }
+}
+
+/* ---- the message ---- */
+
+static int session_write_out(Session *s) {
+        int r;
+
+        if (s->data.len == 0)
+                return 0;
+        if (s->file.fd < 0) {
+                r = spool_file_create(&s->server->incoming, s->env.id, "receive", &s->file);
+                if (r < 0)
+                        return r;
+        }
+        r = spool_file_write(&s->file, s->data.data, s->data.len);
+        buf_reset(&s->data);
+        return r;
+}
+
+/* Once the header section is known, replaces s->data by the envelope +
+ * Received: + rewritten headers + whatever followed them: the start of
+ * the queue file, so that a small message is written with one write(2). */
+static int session_headers(Session *s, bool complete) {
+        HeaderContext ctx = {
+                .origin_domain = s->server->origin_domain,
+                .sender_map = s->server->has_sender_map ? &s->server->sender_map : NULL,
+                .hostname = s->server->hostname,
+                .queue_id = s->env.id,
+                .now_usec = s->env.arrival_usec,
+        };
+        _cleanup_(buf_done) Buf out = BUF_INIT(0);
+        bool oversized = false;
+        size_t end = 0;
+        int r;
+
+        r = headers_section_end(s->data.data, s->data.len, complete, &end);
+        if (r == 0) {
+                if (s->data.len < HEADER_SECTION_MAX)
+                        return 0;
+                /* No end of the header section within Postfix's header_size_limit:
+                 * the message passes unchanged but for Received:. */
+                oversized = true;
+        }
+        r = envelope_format(&s->env, &out);
+        if (r >= 0)
+                r = headers_format_received(&ctx, s->helo, s->client,
+                                            s->env.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
+                                            s->env.n_rcpts == 1 ? s->env.rcpts[0].addr : NULL, &out);
+        if (r >= 0 && !oversized)
+                r = headers_rewrite(&ctx, s->data.data, end, &out);
+        if (r >= 0)
+                r = buf_append(&out, s->data.data + end, s->data.len - end);
+        if (r < 0)
+                return r;
+        buf_done(&s->data);
+        s->data = out;
+        out = BUF_INIT(0);
+        s->headers_done = true;
+        return 0;
+}
+
+static void session_stream(Session *s, bool complete) {
+        int r = 0;
+
+        if (s->decoder.errors || s->write_error)
+                return;
+        if (!s->headers_done)
+                r = session_headers(s, complete);
+        if (r >= 0 && s->headers_done && (complete || s->data.len >= SESSION_FLUSH_SIZE))
+                r = session_write_out(s);
+        if (r < 0) {
+                s->write_error = r;
+                spool_file_abort(&s->file);
+                buf_done(&s->data);
+        }
+}
+
+static void session_data_end(Session *s) {
+        LogFields f = { .queue_id = s->env.id };
+        int r;
+
+        s->state = SESSION_COMMAND;
+        if (s->decoder.errors & DATA_ERROR_TOO_BIG) {
+                session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+                log_msg(LOG_NOTICE, &f, "reject: message too big from [%s]: %" PRIu64 " bytes",
+                        s->client, s->decoder.size);
+        } else if (s->decoder.errors & DATA_ERROR_BARE_LF) {
+                session_reply(s, "550 5.5.2 Error: bare <LF> received");
+                log_msg(LOG_NOTICE, &f, "reject: bare <LF> in DATA from [%s]", s->client);
+        } else if (s->decoder.errors & DATA_ERROR_BARE_CR) {
+                session_reply(s, "550 5.5.2 Error: bare <CR> received");
+                log_msg(LOG_NOTICE, &f, "reject: bare <CR> in DATA from [%s]", s->client);
+        } else {
+                session_stream(s, true);
+                if (s->write_error == 0 && s->file.fd >= 0) {
+                        r = server_commit_enqueue(s->server, s);
+                        if (r >= 0) {
+                                s->state = SESSION_COMMIT;
+                                return;
+                        }
+                        s->write_error = r;
+                }
+                session_reply(s, "452 4.3.1 Insufficient system storage");
+                log_msg_errno(LOG_ERR, s->write_error ?: -EIO, &f,
+                              "Failed to write message from [%s] to the spool: %m", s->client);
+        }
+        transaction_reset(s);
+}
+
+/**
+ * session_committed() - the group commit is done for this session's file:
+ * @error 0 means it is durable in incoming/new. Only now the client hears
+ * 250; any failure is 452 and the tmp file is removed.
+ */
+void session_committed(Session *s, int error) {
+        LogFields f = {
+                .message_id = LOG_ID_RECEIVED,
+                .queue_id = s->env.id,
+                .status = error == 0 ? "queued" : NULL,
+        };
+
+        s->state = SESSION_COMMAND;
+        if (error == 0) {
+                _cleanup_free_ char *from = escape_printable_dup(s->env.sender, strlen(s->env.sender), 256);
+
+                session_reply(s, "250 2.0.0 Ok: queued as %s", s->env.id);
+                log_msg(LOG_INFO, &f, "from=<%s>, size=%" PRIu64 ", nrcpt=%zu, client=[%s] (queued)",
+                        strempty(from), s->decoder.size, s->env.n_rcpts, s->client);
+        } else {
+                session_reply(s, "452 4.3.1 Insufficient system storage");
+                (void) log_msg_errno(LOG_ERR, error, &f, "Failed to publish message from [%s]: %m", s->client);
+        }
+        transaction_reset(s);
+}
+
+/* ---- I/O ---- */
+
+static void session_process(Session *s) {
+        while (s->state == SESSION_COMMAND || s->state == SESSION_DATA) {
+                if (s->out.len >= SESSION_OUT_HIGH)
+                        break;
+                if (s->state == SESSION_DATA) {
+                        size_t consumed = 0;
+                        int r;
+
+                        if (s->in.len == 0)
+                                break;
+                        r = data_decoder_feed(&s->decoder, s->in.data, s->in.len, &s->data, &consumed);
+                        buf_consume(&s->in, consumed);
+                        if (r < 0) {
+                                /* only -ENOMEM: say so and end this session, as STYLE 3.3.7 asks */
+                                s->state = SESSION_CLOSING;
+                                session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+                                break;
+                        }
+                        if (s->decoder.errors && s->file.fd >= 0)
+                                spool_file_abort(&s->file);
+                        if (s->decoder.errors)
+                                buf_done(&s->data);
+                        if (r == DATA_END)
+                                session_data_end(s);
+                        else
+                                session_stream(s, false);
+                        continue;
+                }
+
+                uint8_t *eol = memchr(s->in.data, '\n', s->in.len);
+                size_t len;
+
+                if (!eol) {
+                        if (s->in.len > SMTP_COMMAND_LINE_MAX) {
+                                /* Postfix's SMTP_GET_FLAG_SKIP: drop to the end of the line, then answer */
+                                s->skipping = true;
+                                buf_reset(&s->in);
+                        }
+                        break;
+                }
+                len = (size_t) (eol - s->in.data) + 1;
+                if (s->skipping || len > SMTP_COMMAND_LINE_MAX) {
+                        s->skipping = false;
+                        s->bad_commands++;
+                        session_reply(s, "500 5.5.2 Error: line too long");
+                } else if (len < 2 || s->in.data[len - 2] != '\r') {
+                        s->bad_commands++;
+                        session_reply(s, "500 5.5.2 Error: bare <LF> received");
+                } else
+                        session_command(s, s->in.data, len - 2);
+                buf_consume(&s->in, len);
+        }
+}
+
+static void session_update_io(Session *s) {
+        uint32_t events = 0;
+
+        if (s->out.len > 0)
+                events |= EPOLLOUT;
+        /* Read while there is room and nothing is owed: a session waiting for
+         * its commit or with a full reply queue reads nothing more, and
+         * level-triggered epoll then stays quiet. */
+        if ((s->state == SESSION_COMMAND || s->state == SESSION_DATA) &&
+            s->out.len < SESSION_OUT_HIGH && s->in.len < SESSION_READ_CHUNK)
+                events |= EPOLLIN;
+        (void) sd_event_source_set_io_events(s->io, events);
+}
+
+/* Flushes replies and decides whether the session lives on. Returns false
+ * when it was freed. */
+static bool session_settle(Session *s) {
+        if (session_flush(s) < 0) {
+                session_free(s);
+                return false;
+        }
+        if (s->state == SESSION_CLOSING && s->out.len == 0) {
+                session_free(s);
+                return false;
+        }
+        session_update_io(s);
+        return true;
+}
+
+static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Session *s = userdata;
+        Server *server;
+
+        if ((revents & EPOLLIN) && (s->state == SESSION_COMMAND || s->state == SESSION_DATA)) {
+                ssize_t k;
+                int r;
+
+                /* s->in never reaches its max here: session_update_io() stops
+                 * reading when it is full */
+                r = buf_reserve(&s->in, SESSION_READ_CHUNK - s->in.len);
+                if (r < 0) {
+                        session_free(s);
+                        return 0;
+                }
+                k = read(s->fd, s->in.data + s->in.len, SESSION_READ_CHUNK - s->in.len);
+                if (k < 0 && errno != EAGAIN && errno != EINTR) {
+                        session_free(s);
+                        return 0;
+                }
+                if (k == 0) {
+                        /* The client went away: an unfinished message leaves nothing. */
+                        if (s->state == SESSION_DATA)
+                                log_info("Client [%s] disconnected during DATA, message discarded", s->client);
+                        session_free(s);
+                        return 0;
+                }
+                if (k > 0) {
+                        s->in.len += (size_t) k;
+                        session_arm_timer(s);
+                }
+        } else if ((revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLOUT)) {
+                session_free(s);
+                return 0;
+        }
+        session_process(s);
+        server = s->server;
+        (void) session_settle(s);       /* may free s */
+        server_commit_poll(server);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
+        Session *s = userdata;
+
+        if (s->state == SESSION_COMMIT)
+                return 0;       /* the commit answers; the timer is re-armed after it */
+        log_info("Timeout after %s from [%s]", s->state == SESSION_DATA ? "DATA" : "command", s->client);
+        /* RFC 5321 §4.5.3.2: the server may close after its timeout */
+        session_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->server->hostname);
+        (void) session_flush(s);
+        session_free(s);
+        return 0;
+}
+
+/**
+ * session_shutdown() - the server is stopping: tell the client (RFC 5321
+ * §3.8, 421) and end the session. An unfinished message is discarded; its
+ * client never got 250 and will send it again.
+ */
+void session_shutdown(Session *s) {
+        session_reply(s, "421 4.3.2 %s Service shutting down", s->server->hostname);
+        (void) session_flush(s);
+        session_free(s);
+}
+
+/* Called by the server after the group commit: answer, then read on. */
+void session_resume(Session *s) {
+        session_arm_timer(s);
+        session_process(s);
+        (void) session_settle(s);
+}
+
+/**
+ * session_new() - start a session on accepted socket @fd (which it owns
+ * from then on, even on failure) and greet the client.
+ */
+int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t salen) {
+        Session *s;
+        int r;
+
+        s = calloc(1, sizeof(Session));
+        if (!s) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        *s = (Session) {
+                .server = server,
+                .fd = fd,
+                .state = SESSION_COMMAND,
+                .in = BUF_INIT(SESSION_READ_CHUNK),
+                .out = BUF_INIT(0),
+                .file = SPOOL_FILE_NULL,
+        };
+        if (sa->sa_family == AF_INET)
+                (void) inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, s->client, sizeof(s->client));
+        else if (sa->sa_family == AF_INET6)
+                (void) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, s->client, sizeof(s->client));
+        s->next = server->sessions;
+        if (server->sessions)
+                server->sessions->prev = s;
+        server->sessions = s;
+        server->n_sessions++;
+
+        r = sd_event_add_io(server->event, &s->io, fd, EPOLLIN, on_io, s);
+        if (r >= 0)
+                r = sd_event_add_time_relative(server->event, &s->timer, CLOCK_MONOTONIC,
+                                               server->config->command_timeout ?: UINT64_MAX / 2,
+                                               USEC_PER_SEC, on_timeout, s);
+        if (r < 0) {
+                session_free(s);
+                return r;
+        }
+        if (server->config->command_timeout == 0)
+                (void) sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+        session_reply(s, "220 %s ESMTP pochtar", server->hostname);
+        (void) session_settle(s);
+        return 0;
+}
