@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""The whole chain as the development mode runs it: receive, sign and
+deliver (capture mode) as three processes on one spool. The article's
+smtplib snippet and a cron-style pochtar-sendmail submission each arrive
+exactly once in the capture maildir, DKIM-signed in a way python3-dkim
+verifies, and every queue and tmp/ is empty afterwards."""
+import os
+import smtplib
+import subprocess
+import sys
+import tempfile
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import pochtar  # noqa: E402
+import signlib  # noqa: E402
+
+BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver", "sendmail")}
+if not all(BIN.values()):
+    pochtar.skip("stage binaries not given")
+
+work = tempfile.mkdtemp(prefix="pochtar-chain-")
+spool = pochtar.Spool(os.path.join(work, "spool"))
+capture = os.path.join(work, "capture")
+key = signlib.make_key(work, "mail", "rsa")
+dns = signlib.Dns()
+dns.add("mail", "example.com", signlib.public_record(key))
+port = pochtar.free_port()
+config = pochtar.write_config(work, """
+[spool]
+dir = %s
+[receive]
+listen = 127.0.0.1:%d
+hostname = mail.example.com
+origin_domain = example.com
+[sign]
+domain = example.com
+selector = mail
+key = %s
+[deliver]
+mode = capture
+capture_dir = %s
+""" % (spool.root, port, key, capture))
+
+daemons = [pochtar.Daemon([BIN[s], "--config", config]) for s in ("deliver", "sign", "receive")]
+try:
+    def listening():
+        try:
+            smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
+            return True
+        except OSError:
+            return False
+    pochtar.wait_for(listening, what="receive to listen")
+
+    # The article's snippet, unchanged but for the names and the port.
+    host = "127.0.0.1"
+    from_ = "info@example.com"
+    to_ = "samael500@example.org"
+    msg = MIMEMultipart("alternative")
+    msg["Subject"] = "Hello from Earth"
+    msg["From"] = from_
+    msg["To"] = to_
+    text = "There are test mail text content"
+    html = """
+<html>
+  <head></head>
+  <body>
+    <h1>Hello from Earth<h1>
+    <p>There are test mail html content.</p>
+    <p style="color:red">have a good day ;)</p>
+  </body>
+</html>
+"""
+    msg.attach(MIMEText(text, "plain"))
+    msg.attach(MIMEText(html, "html"))
+    conn = smtplib.SMTP(host, port)
+    conn.sendmail(from_, [to_], msg.as_string())
+    conn.quit()
+
+    # cron: "root" everywhere, qualified by receive with origin_domain
+    cron = subprocess.run([BIN["sendmail"], "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root"],
+                          input=b"From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> true\n\nok\n",
+                          env=dict(os.environ, POCHTAR_SENDMAIL_SERVER="127.0.0.1:%d" % port))
+    assert cron.returncode == 0, cron
+
+    new = os.path.join(capture, "new")
+    files = pochtar.wait_for(lambda: os.path.isdir(new) and len(os.listdir(new)) >= 2 and os.listdir(new),
+                             what="two messages in the capture maildir")
+    assert len(files) == 2, files
+    seen = {}
+    for name in files:
+        with open(os.path.join(new, name), "rb") as f:
+            data = f.read()
+        assert signlib.verifies(data, 0, dns), name + ": DKIM signature does not verify"
+        seen[b"Hello from Earth" in data] = data
+    assert set(seen) == {True, False}, "one article mail and one cron mail"
+    article = seen[True]
+    assert b"Date: " in article and b"Message-I" in article, "Date and Message-ID added as Postfix does"
+    cron_mail = seen[False]
+    # unqualified addresses qualified with origin_domain, in headers and envelope
+    assert b"\r\nFrom: root@example.com (Cron Daemon)\r\n" in cron_mail, cron_mail[:600]
+    assert b"\r\nTo: root@example.com\r\n" in cron_mail, cron_mail[:600]
+    assert b"X-Pochtar-Envelope-To:\r\n <root@example.com>" in cron_mail, cron_mail[:400]
+
+    def drained():
+        return all(not spool.ids(q) and not spool.tmp_files(q) for q in ("incoming", "signed"))
+    pochtar.wait_for(drained, what="incoming/ and signed/ to drain")
+    assert not spool.ids("quarantine")
+finally:
+    for d in daemons:
+        d.stop()
+    out = "".join(d.output() for d in daemons)
+    print(out)
+    spool.cleanup()
+    if os.environ.get("KEEP"):
+        print("kept", work)
+    else:
+        subprocess.run(["rm", "-rf", work])
+print("chain ok")
