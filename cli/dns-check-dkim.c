@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "cli/dkim-key.h"
-#include "cli/dkim-keytable.h"
 #include "cli/dns-check.h"
 #include "cli/dns-lookup.h"
 #include "cli/dns-tags.h"
+#include "services/sign/sign-keys.h"
 #include "shared/log.h"
 
 /* ---- DKIM -------------------------------------------------------------- */
@@ -65,19 +65,22 @@ int dns_check_signers(DnsCheck *c, char **selectors) {
                         return r;
         }
         if (s->key_table) {
-                DkimKeyEntry *e = NULL;
-                size_t n = 0;
+                _cleanup_(key_table_done) KeyTable t = {};
+                _cleanup_free_ char *error = NULL;
 
-                r = dkim_keytable_load(s->key_table, &e, &n);
-                if (r < 0)
-                        check_report(c, VERDICT_WARN, "dkim", "cannot read key table %s: %s", s->key_table, strerror(-r));
-                /* OpenDKIM: a domain of "%" signs as the From: domain */
-                for (size_t i = 0; i < n && r >= 0; i++)
-                        if (check_name_eq(e[i].domain, c->domain) || streq(e[i].domain, "%"))
-                                r = signer_add(c, c->domain, e[i].selector, e[i].key);
-                dkim_keytable_free(e, n);
+                /* sign's own reader: what it refuses at start is reported here too */
+                r = key_table_load(s->key_table, &t, &error);
                 if (r == -ENOMEM)
-                        return r;
+                        return log_oom();
+                if (r < 0)
+                        check_report(c, VERDICT_WARN, "dkim", "cannot use key table: %s", error ?: strerror(-r));
+                /* OpenDKIM: a domain of "%" signs as the From: domain */
+                for (size_t i = 0; i < t.n; i++)
+                        if (check_name_eq(t.entries[i].domain, c->domain) || streq(t.entries[i].domain, "%")) {
+                                r = signer_add(c, c->domain, t.entries[i].selector, t.entries[i].path);
+                                if (r < 0)
+                                        return r;
+                        }
         }
         for (char **sel = selectors; sel && *sel; sel++) {
                 r = signer_add(c, c->domain, *sel, NULL);
