@@ -79,9 +79,16 @@ int deliver_state_format(const DeliverState *s, Buf *out) {
                 if (rr->state == RCPT_PENDING)
                         continue;
                 r = buf_printf(out, "rcpt %zu %s %s ", i, state_names[rr->state], rr->code[0] ? rr->code : "-");
-                if (r >= 0)
-                        r = rr->diagnostic ? xtext_encode(out, rr->diagnostic, strlen(rr->diagnostic))
-                                           : buf_append_str(out, "-");
+                /* "-" means none: an empty diagnostic is written as none (an
+                 * empty field would not parse), a literal "-" is escaped */
+                if (r < 0)
+                        break;
+                if (!rr->diagnostic || rr->diagnostic[0] == 0)
+                        r = buf_append_str(out, "-");
+                else if (streq(rr->diagnostic, "-"))
+                        r = buf_append_str(out, "+2D");
+                else
+                        r = xtext_encode(out, rr->diagnostic, strlen(rr->diagnostic));
                 if (r >= 0)
                         r = buf_append_byte(out, '\n');
         }

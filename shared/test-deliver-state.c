@@ -64,6 +64,26 @@ static void test_cases(void) {
         deliver_state_done(&s);
 }
 
+/* Diagnostics that look like the "none" marker, or are empty, still
+ * make a file that parses. */
+static void test_diagnostic_edges(void) {
+        DeliverState s, t;
+        Buf b = BUF_INIT(0);
+
+        ASSERT_OK(deliver_state_init(&s, 2));
+        s.rcpts[0] = (RcptRecord) { .state = RCPT_SENT, .code = "2.0.0", .diagnostic = strdup("-") };
+        s.rcpts[1] = (RcptRecord) { .state = RCPT_BOUNCED, .code = "5.0.0", .diagnostic = strdup("") };
+        ASSERT_OK(deliver_state_format(&s, &b));
+        ASSERT_OK(deliver_state_init(&t, 2));
+        ASSERT_OK(deliver_state_parse(b.data, b.len, &t));
+        ASSERT_STREQ(t.rcpts[0].diagnostic, "-");
+        ASSERT_TRUE(t.rcpts[1].diagnostic == NULL);
+        ASSERT_EQ(t.rcpts[1].state, RCPT_BOUNCED);
+        deliver_state_done(&s);
+        deliver_state_done(&t);
+        buf_done(&b);
+}
+
 int main(void) {
         DeliverState s, t;
         Buf b = BUF_INIT(0);
@@ -110,5 +130,6 @@ int main(void) {
         deliver_state_done(&s);
         buf_done(&b);
         test_cases();
+        test_diagnostic_edges();
         return 0;
 }
