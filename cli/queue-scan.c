@@ -86,11 +86,11 @@ static int read_prefix(int fd, size_t max, bool stop_at_blank_line, Buf *out) {
 }
 
 static void read_reason(int new_fd, const char *id, QueueEntry *e) {
-        char name[QUEUE_ID_LEN + sizeof(".reason")];
+        char name[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
         _cleanup_close_ int fd = -EBADF;
         Buf b = BUF_INIT(0);
 
-        (void) snprintf(name, sizeof(name), "%s.reason", id);
+        (void) snprintf(name, sizeof(name), "%s" SPOOL_REASON_SUFFIX, id);
         fd = openat(new_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 || read_prefix(fd, QUARANTINE_REASON_MAX, false, &b) < 0) {
                 buf_done(&b);
