@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The DKIM and DMARC checks: each selector's key record against the local
- * private key (dkim-key.c, OpenSSL), the record's syntax and splitting,
+ * private key (sign's dkim-crypto.c), the record's syntax and splitting,
  * and whether a d= we sign with aligns with the From: domain under the
  * domain's DMARC record.
  */
@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/dkim-key.h"
-#include "cli/dkim-keytable.h"
 #include "cli/dns-check.h"
 #include "cli/dns-lookup.h"
 #include "cli/dns-tags.h"
+#include "services/sign/dkim-crypto.h"
+#include "services/sign/sign-keys.h"
 #include "shared/log.h"
 
 /* ---- DKIM -------------------------------------------------------------- */
@@ -65,19 +65,22 @@ int dns_check_signers(DnsCheck *c, char **selectors) {
                         return r;
         }
         if (s->key_table) {
-                DkimKeyEntry *e = NULL;
-                size_t n = 0;
+                _cleanup_(key_table_done) KeyTable t = {};
+                _cleanup_free_ char *error = NULL;
 
-                r = dkim_keytable_load(s->key_table, &e, &n);
-                if (r < 0)
-                        check_report(c, VERDICT_WARN, "dkim", "cannot read key table %s: %s", s->key_table, strerror(-r));
-                /* OpenDKIM: a domain of "%" signs as the From: domain */
-                for (size_t i = 0; i < n && r >= 0; i++)
-                        if (check_name_eq(e[i].domain, c->domain) || streq(e[i].domain, "%"))
-                                r = signer_add(c, c->domain, e[i].selector, e[i].key);
-                dkim_keytable_free(e, n);
+                /* sign's own reader: what it refuses at start is reported here too */
+                r = key_table_load(s->key_table, &t, &error);
                 if (r == -ENOMEM)
-                        return r;
+                        return log_oom();
+                if (r < 0)
+                        check_report(c, VERDICT_WARN, "dkim", "cannot use key table: %s", error ?: strerror(-r));
+                /* OpenDKIM: a domain of "%" signs as the From: domain */
+                for (size_t i = 0; i < t.n; i++)
+                        if (check_name_eq(t.entries[i].domain, c->domain) || streq(t.entries[i].domain, "%")) {
+                                r = signer_add(c, c->domain, t.entries[i].selector, t.entries[i].path);
+                                if (r < 0)
+                                        return r;
+                        }
         }
         for (char **sel = selectors; sel && *sel; sel++) {
                 r = signer_add(c, c->domain, *sel, NULL);
@@ -88,12 +91,14 @@ int dns_check_signers(DnsCheck *c, char **selectors) {
 }
 
 static void check_dkim_selector(DnsCheck *c, const Signer *s) {
-        _cleanup_(dkim_public_key_done) DkimPublicKey key = {};
+        _cleanup_(dkim_key_freep) DkimKey *key = NULL;
         _cleanup_free_ char *name = NULL, *shown = NULL;
+        _cleanup_(buf_done) Buf key_p = BUF_INIT(0);
         const char *record = NULL, *error = NULL;
         DnsTag tags[DNS_TAGS_MAX];
         const DnsTag *v, *k, *p;
         size_t n_tags, n_records = 0, n_strings = 0, longest = 0;
+        const char *key_type = NULL;
         bool have_key = false;
         DnsAnswer txt = {};
         int r;
@@ -101,12 +106,18 @@ static void check_dkim_selector(DnsCheck *c, const Signer *s) {
         if (asprintf(&name, "%s._domainkey.%s", s->selector, s->domain) < 0)
                 return (void) log_oom();
         if (s->key) {
-                r = dkim_public_key_load(s->key, &key);
+                r = dkim_key_load(s->key, &key);
+                if (r >= 0)
+                        r = dkim_key_public_b64(key, &key_p);
                 if (r < 0)
                         check_report(c, VERDICT_WARN, "dkim", "%s: cannot read the private key %s: %s", name, s->key,
-                               r == -EBADMSG ? "not a PEM private key" : strerror(-r));
-                else
+                               r == -EBADMSG ? "not a PEM private key" :
+                               r == -EKEYREJECTED ? "a key sign refuses (RSA of 1024 to 4096 bits, or Ed25519)" :
+                               strerror(-r));
+                else {
+                        key_type = dkim_alg_key_type(dkim_key_alg(key));
                         have_key = true;
+                }
         }
 
         r = dns_lookup(name, ns_t_txt, &txt);
@@ -158,13 +169,14 @@ static void check_dkim_selector(DnsCheck *c, const Signer *s) {
                        k->value);
                 goto fix;
         }
-        if (have_key && !dns_tag_is(k, key.type) && !(k == NULL && streq(key.type, "rsa"))) {
+        if (have_key && !dns_tag_is(k, key_type) && !(k == NULL && streq(key_type, "rsa"))) {
                 check_report(c, VERDICT_FAIL, "dkim", "%s: k= says %s but the local key is %s", name,
-                       k ? "another type" : "rsa (the default)", key.type);
+                       k ? "another type" : "rsa (the default)", key_type);
                 goto fix;
         }
         if (!have_key) {
-                r = dkim_public_key_valid(dns_tag_is(k, "ed25519") ? "ed25519" : "rsa", p->value, p->value_len);
+                r = dkim_record_key_check(dns_tag_is(k, "ed25519") ? DKIM_ALG_ED25519_SHA256 : DKIM_ALG_RSA_SHA256,
+                                          p->value, p->value_len);
                 if (r < 0) {
                         check_report(c, VERDICT_FAIL, "dkim", "%s: p= is not a valid base64 public key", name);
                         goto fix;
@@ -174,9 +186,9 @@ static void check_dkim_selector(DnsCheck *c, const Signer *s) {
                        n_strings == 1 ? "" : "s");
                 goto done;
         }
-        r = dkim_public_key_matches(&key, p->value, p->value_len);
+        r = dkim_key_matches_record(key, p->value, p->value_len);
         if (r < 0) {
-                check_report(c, VERDICT_FAIL, "dkim", "%s: p= is not a valid %s public key in base64%s", name, key.type,
+                check_report(c, VERDICT_FAIL, "dkim", "%s: p= is not a valid %s public key in base64%s", name, key_type,
                        n_strings > 1 ? " (were the strings joined without losing or adding characters?)" : "");
                 goto fix;
         }
@@ -185,13 +197,14 @@ static void check_dkim_selector(DnsCheck *c, const Signer *s) {
                 goto fix;
         }
         check_report(c, VERDICT_OK, "dkim", "%s: p= matches %s (%s, %d bits, %zu string%s, longest %zu bytes)", name,
-               s->key, key.type, key.bits, n_strings, n_strings == 1 ? "" : "s", longest);
+               s->key, key_type, dkim_key_bits(key), n_strings, n_strings == 1 ? "" : "s", longest);
         goto done;
 fix:
         if (have_key) {
                 _cleanup_free_ char *first = NULL, *pv = NULL;
 
-                if (asprintf(&first, "v=DKIM1; k=%s; ", key.type) < 0 || asprintf(&pv, "p=%s", key.p) < 0)
+                if (asprintf(&first, "v=DKIM1; k=%s; ", key_type) < 0 ||
+                    asprintf(&pv, "p=%s", (const char *) key_p.data) < 0)
                         log_oom();
                 else
                         check_fix_txt(name, first, pv);

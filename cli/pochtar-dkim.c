@@ -33,7 +33,7 @@ static void print_record(const DkimArgs *a, DkimKey *k, const char *pub) {
         size_t n = strlen(pub);
 
         printf("%s._domainkey\tIN\tTXT\t( \"v=DKIM1; h=sha256; k=%s; \"\n", a->selector,
-               dkim_key_alg(k) == DKIM_ALG_ED25519_SHA256 ? "ed25519" : "rsa");
+               dkim_alg_key_type(dkim_key_alg(k)));
         for (size_t i = 0; i < n; i += TXT_CHUNK)
                 printf("\t  \"%s%.*s\"%s", i == 0 ? "p=" : "", (int) (i + TXT_CHUNK > n ? n - i : TXT_CHUNK),
                        pub + i, i + TXT_CHUNK >= n ? " )" : "\n");

@@ -54,10 +54,10 @@ static uint64_t entry_arrival(const QueueEntry *e) {
 
 /* deliver's record of recipient @i, if the message is in deliver's queue
  * and its state file parsed */
-static const RcptStatus *rcpt_status(const QueueEntry *e, size_t i) {
-        if (e->where != WHERE_DELIVER || !e->has_state || e->status_error || i >= e->status.n_rcpts)
+static const RcptRecord *rcpt_status(const QueueEntry *e, size_t i) {
+        if (e->where != WHERE_DELIVER || !e->has_state || e->status_error || i >= e->state.n_rcpts)
                 return NULL;
-        return &e->status.rcpts[i];
+        return &e->state.rcpts[i];
 }
 
 static const char *status_error_string(int error) {
@@ -74,9 +74,9 @@ static void print_deliver_summary(const QueueEntry *e) {
         else if (e->status_error)
                 printf("%18sdeliver state damaged: %s\n", "", status_error_string(e->status_error));
         else {
-                format_time(e->status.next_usec, when);
-                printf("%18s%u attempt%s, next %s%s\n", "", e->status.attempts, e->status.attempts == 1 ? "" : "s",
-                       e->status.next_usec ? when : "now", e->status.warned ? ", delay warning sent" : "");
+                format_time(e->state.next_usec, when);
+                printf("%18s%u attempt%s, next %s%s\n", "", e->state.attempts, e->state.attempts == 1 ? "" : "s",
+                       e->state.next_usec ? when : "now", e->state.warned ? ", delay warning sent" : "");
         }
 }
 
@@ -105,11 +105,11 @@ static void print_text(const QueueList *l) {
                         for (size_t j = 0; j < e->env.n_rcpts; j++) {
                                 _cleanup_free_ char *rcpt = escape_printable_dup(
                                         e->env.rcpts[j].addr, strlen(e->env.rcpts[j].addr), SHOW_ADDRESS_MAX);
-                                const RcptStatus *rs = rcpt_status(e, j);
+                                const RcptRecord *rs = rcpt_status(e, j);
 
                                 printf("%18s<%s>", "", strempty(rcpt));
-                                if (rs && rs->kind != RCPT_STATUS_PENDING)
-                                        printf("  %s%s%s%s%s", rcpt_status_to_string(rs->kind), *rs->code ? " " : "",
+                                if (rs && rs->state != RCPT_PENDING)
+                                        printf("  %s%s%s%s%s", rcpt_state_to_string(rs->state), *rs->code ? " " : "",
                                                rs->code, rs->diagnostic ? ": " : "", strempty(rs->diagnostic));
                                 putchar('\n');
                         }
@@ -130,9 +130,9 @@ static void print_json_deliver(const QueueEntry *e) {
         char iso[sizeof("2026-11-28T02:53:07Z")];
 
         printf(", \"attempted\": %s, \"attempts\": %u, ", e->has_state ? "true" : "false",
-               ok ? e->status.attempts : 0);
-        format_iso(e->status.next_usec, iso);
-        json_print_member(stdout, "next_retry", ok && e->status.next_usec ? iso : NULL);
+               ok ? e->state.attempts : 0);
+        format_iso(e->state.next_usec, iso);
+        json_print_member(stdout, "next_retry", ok && e->state.next_usec ? iso : NULL);
         printf(", ");
         json_print_member(stdout, "state_error", !e->has_state || !e->status_error ? NULL
                           : status_error_string(e->status_error));
@@ -164,12 +164,12 @@ static void print_json(const QueueList *l) {
                         print_json_deliver(e);
                 printf(", \"recipients\": [");
                 for (size_t j = 0; e->error == 0 && j < e->env.n_rcpts; j++) {
-                        const RcptStatus *rs = rcpt_status(e, j);
+                        const RcptRecord *rs = rcpt_status(e, j);
 
                         printf("%s{", j ? ", " : "");
                         json_print_member(stdout, "address", e->env.rcpts[j].addr);
                         printf(", ");
-                        json_print_member(stdout, "status", rs ? rcpt_status_to_string(rs->kind)
+                        json_print_member(stdout, "status", rs ? rcpt_state_to_string(rs->state)
                                                    : e->where == WHERE_DELIVER ? "pending" : NULL);
                         printf(", ");
                         json_print_member(stdout, "code", rs && *rs->code ? rs->code : NULL);

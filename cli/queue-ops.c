@@ -128,9 +128,9 @@ int queue_delete(int root_fd, const char *id, unsigned *ret_mask) {
                 mask |= 1u << w;
         }
         if (mask & (1u << WHERE_QUARANTINE)) {
-                char reason[QUEUE_ID_LEN + sizeof(".reason")];
+                char reason[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
 
-                (void) snprintf(reason, sizeof(reason), "%s.reason", id);
+                (void) snprintf(reason, sizeof(reason), "%s" SPOOL_REASON_SUFFIX, id);
                 r = unlink_sidecar(root_fd, SPOOL_QUARANTINE "/new", reason);
                 if (r < 0)
                         return r;

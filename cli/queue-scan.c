@@ -43,7 +43,7 @@ const char *queue_where_path(QueueWhere w) {
 void queue_list_done(QueueList *l) {
         for (size_t i = 0; i < l->n; i++) {
                 envelope_done(&l->entries[i].env);
-                deliver_status_done(&l->entries[i].status);
+                deliver_state_done(&l->entries[i].state);
                 free(l->entries[i].reason);
         }
         free(l->entries);
@@ -86,11 +86,11 @@ static int read_prefix(int fd, size_t max, bool stop_at_blank_line, Buf *out) {
 }
 
 static void read_reason(int new_fd, const char *id, QueueEntry *e) {
-        char name[QUEUE_ID_LEN + sizeof(".reason")];
+        char name[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
         _cleanup_close_ int fd = -EBADF;
         Buf b = BUF_INIT(0);
 
-        (void) snprintf(name, sizeof(name), "%s.reason", id);
+        (void) snprintf(name, sizeof(name), "%s" SPOOL_REASON_SUFFIX, id);
         fd = openat(new_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 || read_prefix(fd, QUARANTINE_REASON_MAX, false, &b) < 0) {
                 buf_done(&b);
@@ -166,6 +166,22 @@ int queue_where_open(int root_fd, QueueWhere w, bool create, SpoolDir *ret) {
         return queue_path_open(root_fd, wheres[w].path, create, ret);
 }
 
+/* Diagnostics are remote servers' text: deliver censored them when it
+ * wrote them, but the spool is not trusted, so again before display. */
+static int censor_diagnostics(DeliverState *s) {
+        for (size_t i = 0; i < s->n_rcpts; i++) {
+                char *d = s->rcpts[i].diagnostic;
+
+                if (!d)
+                        continue;
+                s->rcpts[i].diagnostic = escape_printable_dup(d, strlen(d), DELIVER_DIAGNOSTIC_MAX);
+                free(d);
+                if (!s->rcpts[i].diagnostic)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 /* deliver's per-recipient state, read only when the envelope parsed: the
  * state's indices mean nothing without the envelope's recipients. */
 static void read_status(SpoolDir *state, QueueEntry *e, bool envelopes) {
@@ -175,9 +191,15 @@ static void read_status(SpoolDir *state, QueueEntry *e, bool envelopes) {
         e->has_state = spool_exists(state, e->id) > 0;
         if (!e->has_state || !envelopes || e->error)
                 return;
-        r = spool_read_new(state, e->id, DELIVER_STATUS_MAX, &b);
+        r = spool_read_new(state, e->id, DELIVER_STATE_MAX, &b);
         if (r >= 0)
-                r = deliver_status_parse(b.data, b.len, e->env.n_rcpts, &e->status);
+                r = deliver_state_init(&e->state, e->env.n_rcpts);
+        if (r >= 0)
+                r = deliver_state_parse(b.data, b.len, &e->state);
+        if (r >= 0)
+                r = censor_diagnostics(&e->state);
+        if (r < 0)
+                deliver_state_done(&e->state);
         e->status_error = r == -EFBIG ? -EBADMSG : r < 0 ? r : 0;
         buf_done(&b);
 }

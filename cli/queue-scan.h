@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/deliver-status.h"
+#include "shared/deliver-state.h"
 #include "shared/envelope.h"
 #include "shared/queue-id.h"
 #include "shared/spool.h"
@@ -38,6 +38,8 @@ typedef enum QueueWhere {
 #define CONTROL_FLUSH_DIR "flush"
 /* A quarantine reason is one line written by a stage; we show this much. */
 #define QUARANTINE_REASON_MAX 4096
+/* What we show of one recipient's diagnostic from deliver's state file */
+#define DELIVER_DIAGNOSTIC_MAX 512
 
 typedef struct QueueEntry {
         QueueWhere where;
@@ -49,7 +51,7 @@ typedef struct QueueEntry {
         unsigned error_line;            /* for -EBADMSG */
         char *reason;                   /* quarantine: the stage's reason, censored */
         bool has_state;                 /* deliver: a per-recipient state file exists */
-        DeliverStatus status;           /* … and what it says, if it parsed */
+        DeliverState state;             /* … and what it says, if it parsed (diagnostics censored) */
         int status_error;               /* 0, or why it did not */
 } QueueEntry;
 

@@ -134,15 +134,20 @@ int spool_file_sync(SpoolFile *f) {
         return RET_NERRNO(fdatasync(f->fd));
 }
 
-static int file_rename(SpoolFile *f, unsigned flags) {
+/* @name: new/'s entry, f->id for a message or a sidecar name beside it */
+static int file_rename_to(SpoolFile *f, const char *name, unsigned flags) {
         int r;
 
-        r = RET_NERRNO(renameat2(f->dir->tmp_fd, f->tmp_name, f->dir->new_fd, f->id,
+        r = RET_NERRNO(renameat2(f->dir->tmp_fd, f->tmp_name, f->dir->new_fd, name,
                                  (flags & SPOOL_NOREPLACE) ? RENAME_NOREPLACE : 0));
         if (r < 0)
                 return r;
         f->fd = safe_close(f->fd);
         return 0;
+}
+
+static int file_rename(SpoolFile *f, unsigned flags) {
+        return file_rename_to(f, f->id, flags);
 }
 
 /**
@@ -392,6 +397,36 @@ int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync) {
         if (r < 0)
                 return r;
         return spool_dir_sync(from);
+}
+
+/**
+ * spool_quarantine() - set message @id aside: write the one-line @reason
+ * as @quarantine's new/ID.reason (through tmp/ID.STAGE, synced, like any
+ * hand-over), then move new/ID from @from beside it. One sync of new/
+ * makes both entries durable; a crash before it leaves the message in
+ * @from, to be tried again, at worst with a stale reason file.
+ */
+int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const char *stage, const char *reason) {
+        char name[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
+        SpoolFile f = SPOOL_FILE_NULL;
+        int r;
+
+        r = spool_file_create(quarantine, id, stage, &f);       /* validates both names */
+        if (r < 0)
+                return r;
+        r = spool_file_write(&f, reason, strlen(reason));
+        if (r >= 0)
+                r = spool_file_write(&f, "\n", 1);
+        if (r >= 0)
+                r = spool_file_sync(&f);
+        if (r >= 0) {
+                (void) snprintf(name, sizeof(name), "%s" SPOOL_REASON_SUFFIX, id);
+                r = file_rename_to(&f, name, 0);
+        }
+        spool_file_abort(&f);
+        if (r < 0)
+                return r;
+        return spool_move(from, quarantine, id, true);
 }
 
 int spool_exists(SpoolDir *d, const char *id) {

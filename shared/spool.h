@@ -17,6 +17,8 @@
 #define SPOOL_INCOMING "incoming"
 #define SPOOL_SIGNED "signed"
 #define SPOOL_QUARANTINE "quarantine"
+/* quarantine/new/ID.reason: why a stage set message ID aside, one line */
+#define SPOOL_REASON_SUFFIX ".reason"
 #define SPOOL_DIR_MODE 0750
 #define SPOOL_FILE_MODE 0640
 
@@ -63,6 +65,7 @@ int spool_open_new(SpoolDir *d, const char *id, int *ret_fd);
 int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out);
 int spool_remove_new(SpoolDir *d, const char *id, bool sync);
 int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync);
+int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const char *stage, const char *reason);
 int spool_exists(SpoolDir *d, const char *id);
 int read_full_fd(int fd, size_t max, Buf *out);
 int write_full_fd(int fd, const void *p, size_t n);

@@ -79,6 +79,39 @@ int main(void) {
         ASSERT_OK(spool_remove_new(&out, ids[1], true));
         ASSERT_EQ(spool_remove_new(&out, ids[1], true), -ENOENT);
 
+        /* quarantine: the reason beside the message, the same name the
+         * CLI reads; nothing left in tmp/ */
+        {
+                SpoolDir q = SPOOL_DIR_NULL;
+                char reason[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
+                int fd;
+
+                ASSERT_OK(spool_dir_open(root_fd, SPOOL_QUARANTINE, true, &q));
+                ASSERT_OK(spool_quarantine(&in, &q, ids[2], "sign", "no From: field"));
+                ASSERT_EQ(spool_exists(&in, ids[2]), 0);
+                ASSERT_EQ(spool_exists(&q, ids[2]), 1);
+                (void) snprintf(reason, sizeof(reason), "%s.reason", ids[2]);
+                fd = openat(q.new_fd, reason, O_RDONLY | O_CLOEXEC);
+                ASSERT_TRUE(fd >= 0);
+                buf_reset(&b);
+                ASSERT_OK(read_full_fd(fd, 1024, &b));
+                close(fd);
+                ASSERT_STREQ((char *) b.data, "no From: field\n");
+                ASSERT_OK(spool_clean_tmp(&q, "sign", &removed));
+                ASSERT_EQ(removed, 0);
+                /* a reason file is not a message: scans skip it */
+                ASSERT_OK(spool_scan_new(&q, &list, &n));
+                ASSERT_EQ(n, 1);
+                ASSERT_STREQ(list[0], ids[2]);
+                spool_ids_free(list, n);
+                /* a message that is not there: the reason is written, nothing moves */
+                ASSERT_EQ(spool_quarantine(&in, &q, ids[1], "deliver", "gone"), -ENOENT);
+                /* names are validated as for any hand-over */
+                ASSERT_EQ(spool_quarantine(&in, &q, "../x", "sign", "r"), -EINVAL);
+                ASSERT_EQ(spool_quarantine(&in, &q, ids[0], "Sign/", "r"), -EINVAL);
+                spool_dir_done(&q);
+        }
+
         /* start-up clean-up removes only this stage's leftovers */
         ASSERT_OK(spool_file_create(&in, ids[0], "receive", &f));
         f.fd = safe_close(f.fd);                                  /* "crash" */

@@ -37,27 +37,6 @@ void dsn_done(Dsn *d) {
         *d = (Dsn) {};
 }
 
-bool dsn_code_valid(const char *p, size_t n) {
-        size_t part = 0, digits = 0;
-
-        if (n < 5 || n >= sizeof(((Dsn *) 0)->code) || (p[0] != '2' && p[0] != '4' && p[0] != '5'))
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                if (p[i] == '.') {
-                        if (digits == 0)
-                                return false;
-                        part++;
-                        digits = 0;
-                } else if (p[i] >= '0' && p[i] <= '9') {
-                        /* RFC 3463 §2: class 1 digit, subject and detail 1-3 */
-                        if (++digits > (part == 0 ? 1u : 3u))
-                                return false;
-                } else
-                        return false;
-        }
-        return part == 2 && digits > 0;
-}
-
 int dsn_set(Dsn *d, DeliveryStatus s, const char *code, const char *diag, bool remote) {
         char *text = NULL;
 

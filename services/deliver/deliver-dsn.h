@@ -36,5 +36,3 @@ int dsn_set(Dsn *d, DeliveryStatus s, const char *code, const char *diag, bool r
 int dsn_copy(Dsn *dst, const Dsn *src);
 const char *delivery_status_to_string(DeliveryStatus s);
 DeliveryStatus delivery_status_from_string(const char *s);
-/* Well-formed RFC 3463 code "C.S.D" with class 2, 4 or 5, within bounds. */
-bool dsn_code_valid(const char *p, size_t n);

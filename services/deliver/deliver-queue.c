@@ -148,31 +148,11 @@ static int message_schedule(Message *m) {
         return 0;
 }
 
-static int write_reason(Queue *q, const char *id, const char *reason) {
-        _cleanup_close_ int fd = -EBADF;
-        char name[QUEUE_ID_LEN + sizeof(".reason")];
-        int r;
-
-        (void) snprintf(name, sizeof(name), "%s.reason", id);
-        fd = openat(q->quarantine_dir.new_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                    SPOOL_FILE_MODE);
-        if (fd < 0)
-                return -errno;
-        r = write_full_fd(fd, reason, strlen(reason));
-        if (r >= 0)
-                r = write_full_fd(fd, "\n", 1);
-        if (r >= 0)
-                r = RET_NERRNO(fdatasync(fd));
-        return r;
-}
-
 static void quarantine(Queue *q, SpoolDir *from, const char *id, const char *reason) {
         LogFields f = { .queue_id = id, .status = "quarantined" };
         int r;
 
-        r = write_reason(q, id, reason);
-        if (r >= 0)
-                r = spool_move(from, &q->quarantine_dir, id, true);
+        r = spool_quarantine(from, &q->quarantine_dir, id, DELIVER_STAGE, reason);
         if (r < 0)
                 (void) log_msg_errno(LOG_ERR, r, &f, "Failed to quarantine message (%s): %m", reason);
         else
@@ -731,6 +711,8 @@ int queue_start(Queue *q) {
         r = spool_clean_tmp(&q->state_dir, DELIVER_STAGE, &removed);
         if (r >= 0)
                 r = spool_clean_tmp(&q->incoming_dir, DELIVER_STAGE, &removed);
+        if (r >= 0)
+                r = spool_clean_tmp(&q->quarantine_dir, DELIVER_STAGE, &removed);
         if (r < 0)
                 log_warning_errno(r, "Failed to clean leftover temporary files, ignoring: %m");
         r = spool_scan_new(&q->queue_dir, &ids, &n);

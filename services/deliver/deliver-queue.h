@@ -5,7 +5,7 @@
 
 #include "services/deliver/deliver-dsn.h"
 #include "services/deliver/deliver-retry.h"
-#include "services/deliver/deliver-state.h"
+#include "shared/deliver-state.h"
 #include "shared/config.h"
 #include "shared/envelope.h"
 #include "shared/spool.h"

@@ -9,6 +9,7 @@
 
 #include "services/deliver/deliver-dsn.h"
 #include "services/deliver/deliver-reply.h"
+#include "shared/deliver-state.h"
 #include "shared/escape.h"
 #include "shared/limits.h"
 #include "shared/macro.h"

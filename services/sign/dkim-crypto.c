@@ -34,6 +34,10 @@ const char *dkim_alg_to_string(DkimAlg a) {
         return a == DKIM_ALG_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256";
 }
 
+const char *dkim_alg_key_type(DkimAlg a) {
+        return a == DKIM_ALG_ED25519_SHA256 ? "ed25519" : "rsa";
+}
+
 DkimKey *dkim_key_free(DkimKey *k) {
         if (!k)
                 return NULL;
@@ -162,6 +166,96 @@ int dkim_key_public_b64(const DkimKey *k, Buf *out) {
         }
         r = base64_append(out, der, (size_t) n);
         OPENSSL_free(der);
+        return r;
+}
+
+/* A record's p=: FWS is allowed inside it (RFC 6376 §3.6.1), then plain base64. */
+static int record_p_decode(const char *p, size_t n, uint8_t **ret, size_t *ret_len) {
+        _cleanup_free_ char *s = NULL;
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t len = 0;
+
+        s = malloc(n + 1);
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!strchr(" \t\r\n", p[i]))
+                        s[len++] = p[i];
+        s[len] = 0;
+        out = malloc(len / 4 * 3 + 1);
+        if (!out)
+                return -ENOMEM;
+        if (len == 0 || base64_decode(s, out, len / 4 * 3, ret_len) < 0)
+                return -EBADMSG;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/* An RSA p=: SubjectPublicKeyInfo as everyone publishes it, or the bare
+ * RSAPublicKey that RFC 6376 §3.6.1 literally names. */
+static EVP_PKEY *record_rsa_decode(const uint8_t *bytes, size_t len) {
+        const unsigned char *q = bytes;
+        EVP_PKEY *k;
+
+        k = d2i_PUBKEY(NULL, &q, (long) len);
+        if (k && q == bytes + len && EVP_PKEY_is_a(k, "RSA"))
+                return k;
+        EVP_PKEY_free(k);
+        q = bytes;
+        k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, (long) len);
+        if (k && q == bytes + len)
+                return k;
+        EVP_PKEY_free(k);
+        ERR_clear_error();
+        return NULL;
+}
+
+int dkim_record_key_check(DkimAlg alg, const char *p, size_t n) {
+        _cleanup_free_ uint8_t *bytes = NULL;
+        EVP_PKEY *k;
+        size_t len;
+        int r;
+
+        r = record_p_decode(p, n, &bytes, &len);
+        if (r < 0)
+                return r;
+        if (alg == DKIM_ALG_ED25519_SHA256)
+                return len == 32 ? 0 : -EBADMSG;
+        k = record_rsa_decode(bytes, len);
+        if (!k)
+                return -EBADMSG;
+        EVP_PKEY_free(k);
+        return 0;
+}
+
+int dkim_key_matches_record(const DkimKey *k, const char *p, size_t n) {
+        _cleanup_free_ uint8_t *bytes = NULL;
+        EVP_PKEY *theirs;
+        size_t len;
+        int r;
+
+        r = record_p_decode(p, n, &bytes, &len);
+        if (r < 0)
+                return r;
+        if (k->alg == DKIM_ALG_ED25519_SHA256) {
+                uint8_t raw[32];
+                size_t raw_len = sizeof(raw);
+
+                if (len != sizeof(raw))
+                        return -EBADMSG;
+                if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &raw_len) <= 0) {
+                        ERR_clear_error();
+                        return -EIO;
+                }
+                return memcmp(raw, bytes, sizeof(raw)) == 0;
+        }
+        /* compare the keys, not their encodings */
+        theirs = record_rsa_decode(bytes, len);
+        if (!theirs)
+                return -EBADMSG;
+        r = EVP_PKEY_eq(k->pkey, theirs) == 1;
+        EVP_PKEY_free(theirs);
+        ERR_clear_error();
         return r;
 }
 

@@ -23,6 +23,8 @@ typedef enum DkimAlg {
 } DkimAlg;
 
 const char *dkim_alg_to_string(DkimAlg a);
+/* The key record's k= for keys of @a: "rsa" or "ed25519". */
+const char *dkim_alg_key_type(DkimAlg a);
 
 typedef struct DkimKey DkimKey;
 
@@ -40,6 +42,15 @@ unsigned dkim_key_bits(const DkimKey *k);
 int dkim_key_sign(DkimKey *k, const uint8_t digest[static DKIM_HASH_LEN], uint8_t *sig, size_t *ret_len);
 /* The p= value of the DNS record, base64: SubjectPublicKeyInfo for RSA, the raw key for Ed25519. */
 int dkim_key_public_b64(const DkimKey *k, Buf *out);
+/*
+ * Whether a key record's p= (base64, FWS allowed) is the public half of
+ * @k: 1 yes, 0 a different key, -EBADMSG if p= is not base64 or not a
+ * key of @k's type. RSA keys are compared as keys, so a bare RSAPublicKey
+ * matches too.
+ */
+int dkim_key_matches_record(const DkimKey *k, const char *p, size_t n);
+/* Whether a record's p= decodes to a public key for @alg: 0 or -EBADMSG. */
+int dkim_record_key_check(DkimAlg alg, const char *p, size_t n);
 /* Generates a key and writes it as PEM to @fd: PKCS#1 for RSA (as opendkim-genkey), PKCS#8 for Ed25519. */
 int dkim_key_generate(DkimAlg alg, unsigned bits, int fd, DkimKey **ret);
 

@@ -134,6 +134,23 @@ static int table_read(const char *spec, const char *what, Buf *out, const char *
         return 0;
 }
 
+int key_table_load(const char *spec, KeyTable *ret, char **ret_error) {
+        Buf text = BUF_INIT(SIGN_TABLE_MAX + 1);
+        const char *path;
+        bool wildcard;
+        unsigned line = 0;
+        int r;
+
+        r = table_read(spec, "key_table", &text, &path, &wildcard, ret_error);
+        if (r >= 0) {
+                r = key_table_parse((const char *) text.data, text.len, ret, &line);
+                if (r < 0)
+                        r = fail(ret_error, "%s:%u: expected 'NAME DOMAIN:SELECTOR:/PATH/TO/KEY'", path, line);
+        }
+        buf_done(&text);
+        return r;
+}
+
 static int load_tables(const SignConfig *c, SignKeys *k, char **ret_error) {
         Buf text = BUF_INIT(SIGN_TABLE_MAX + 1);
         const char *path;
@@ -143,13 +160,7 @@ static int load_tables(const SignConfig *c, SignKeys *k, char **ret_error) {
 
         if (!c->signing_table)
                 return fail(ret_error, "[sign] key_table is set but signing_table is not");
-        r = table_read(c->key_table, "key_table", &text, &path, &wildcard, ret_error);
-        if (r >= 0) {
-                r = key_table_parse((const char *) text.data, text.len, &k->key_table, &line);
-                if (r < 0)
-                        r = fail(ret_error, "%s:%u: expected 'NAME DOMAIN:SELECTOR:/PATH/TO/KEY'", path, line);
-        }
-        buf_reset(&text);
+        r = key_table_load(c->key_table, &k->key_table, ret_error);
         if (r >= 0)
                 r = table_read(c->signing_table, "signing_table", &text, &path, &wildcard, ret_error);
         if (r >= 0) {

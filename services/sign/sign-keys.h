@@ -42,5 +42,12 @@ int sign_keys_load(const SignConfig *c, SignKeys **ret, char **ret_error);
 SignKeys *sign_keys_free(SignKeys *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SignKeys *, sign_keys_free);
 
+/*
+ * Reads and parses the KeyTable named by @spec ("file:/p" or "/p"), for
+ * sign and for `pochtar dns check`. On failure *ret_error says which file
+ * (and line) and why.
+ */
+int key_table_load(const char *spec, KeyTable *ret, char **ret_error);
+
 /* The keys for author local@domain, at most one per algorithm, all with the same d=. */
 size_t sign_keys_select(const SignKeys *k, const char *local, const char *domain, SignChoice ret[static SIGN_SIGS_MAX]);

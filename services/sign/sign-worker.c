@@ -65,25 +65,10 @@ void sign_worker_set_keys(SignWorker *w, SignKeys *keys) {
         w->keys = keys;
 }
 
-/* Writes quarantine/new/ID.reason, then moves the message beside it. */
 static int quarantine_message(SignWorker *w, const char *id, const char *reason) {
-        _cleanup_close_ int fd = -EBADF;
-        char name[QUEUE_ID_LEN + 8];
         int r;
 
-        (void) snprintf(name, sizeof(name), "%s.reason", id);
-        fd = openat(w->quarantine->new_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                    SPOOL_FILE_MODE);
-        if (fd < 0)
-                return log_msg_errno(LOG_ERR, -errno, &(LogFields) { .queue_id = id },
-                                     "Cannot write quarantine reason: %m");
-        r = write_full_fd(fd, reason, strlen(reason));
-        if (r >= 0)
-                r = write_full_fd(fd, "\n", 1);
-        if (r >= 0)
-                r = RET_NERRNO(fdatasync(fd));
-        if (r >= 0)
-                r = spool_move(w->incoming, w->quarantine, id, true);
+        r = spool_quarantine(w->incoming, w->quarantine, id, "sign", reason);
         if (r < 0)
                 return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id },
                                      "Cannot quarantine message: %m");

@@ -170,6 +170,9 @@ int main(int argc, char **argv) {
         r = spool_clean_tmp(&signed_dir, "sign", NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot clean signed/tmp: %m");
+        r = spool_clean_tmp(&quarantine, "sign", NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot clean quarantine/tmp: %m");
 
         r = sign_worker_init(&m.worker, &config, &incoming, &signed_dir, &quarantine);
         if (r < 0) {

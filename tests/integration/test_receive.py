@@ -79,7 +79,6 @@ class Receiver:
     def stop(self):
         rc = self.daemon.stop()
         out = self.daemon.output()
-        os.unlink(self.daemon.log_path)
         shutil.rmtree(self.dir, ignore_errors=True)
         return rc, out
 

@@ -153,8 +153,11 @@ class Daemon:
         full_env.update(env or {})
         self.proc = subprocess.Popen(list(wrapper) + list(argv), stdout=self.log,
                                      stderr=subprocess.STDOUT, env=full_env)
+        self.final_output = None
 
     def output(self):
+        if self.final_output is not None:
+            return self.final_output
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -166,7 +169,11 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        # keep what it wrote for asserts after stop(), but leave no file in /tmp
+        if self.final_output is None:
+            self.final_output = self.output()
+            self.log.close()
+            os.unlink(self.log_path)
         return self.proc.returncode
 
 

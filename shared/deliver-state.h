@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "services/deliver/deliver-dsn.h"
 #include "shared/buf.h"
 
 /*
@@ -14,7 +13,7 @@
  * warning went out, and each recipient that is no longer pending (sent,
  * bounced) or was deferred, with its last code and censored diagnostic.
  * The format is in docs/spool-format.md; these are its only writer and
- * reader. Pure: no I/O.
+ * reader, used by deliver and by `pochtar queue`. Pure: no I/O.
  */
 #define DELIVER_STATE_MAGIC "pochtar-deliver-state"
 #define DELIVER_STATE_VERSION 1
@@ -42,9 +41,14 @@ typedef struct DeliverState {
         size_t n_rcpts;
 } DeliverState;
 
+const char *rcpt_state_to_string(RcptState s);
+/* Well-formed RFC 3463 code "C.S.D" with class 2, 4 or 5, within bounds. */
+bool dsn_code_valid(const char *p, size_t n);
+
 int deliver_state_init(DeliverState *s, size_t n_rcpts);
 void deliver_state_done(DeliverState *s);
 int deliver_state_format(const DeliverState *s, Buf *out);
-/* Parses over an initialised state for @s->n_rcpts recipients; -EBADMSG if malformed. */
+/* Parses over an initialised state for @s->n_rcpts recipients; -EBADMSG if
+ * malformed, and then @s holds a partial result to deliver_state_done(). */
 int deliver_state_parse(const uint8_t *p, size_t n, DeliverState *s);
 bool deliver_state_done_all(const DeliverState *s);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "services/deliver/deliver-state.h"
+#include "shared/deliver-state.h"
 #include "shared/macro.h"
 #include "shared/xtext.h"
 
@@ -19,6 +19,31 @@ static const char * const state_names[] = {
         [RCPT_BOUNCED] = "bounced",
         [RCPT_DEFERRED] = "deferred",
 };
+
+const char *rcpt_state_to_string(RcptState s) {
+        return (size_t) s < ELEMENTSOF(state_names) ? state_names[s] : NULL;
+}
+
+bool dsn_code_valid(const char *p, size_t n) {
+        size_t part = 0, digits = 0;
+
+        if (n < 5 || n >= sizeof(((RcptRecord *) 0)->code) || (p[0] != '2' && p[0] != '4' && p[0] != '5'))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] == '.') {
+                        if (digits == 0)
+                                return false;
+                        part++;
+                        digits = 0;
+                } else if (p[i] >= '0' && p[i] <= '9') {
+                        /* RFC 3463 §2: class 1 digit, subject and detail 1-3 */
+                        if (++digits > (part == 0 ? 1u : 3u))
+                                return false;
+                } else
+                        return false;
+        }
+        return part == 2 && digits > 0;
+}
 
 int deliver_state_init(DeliverState *s, size_t n_rcpts) {
         *s = (DeliverState) {};
@@ -54,9 +79,16 @@ int deliver_state_format(const DeliverState *s, Buf *out) {
                 if (rr->state == RCPT_PENDING)
                         continue;
                 r = buf_printf(out, "rcpt %zu %s %s ", i, state_names[rr->state], rr->code[0] ? rr->code : "-");
-                if (r >= 0)
-                        r = rr->diagnostic ? xtext_encode(out, rr->diagnostic, strlen(rr->diagnostic))
-                                           : buf_append_str(out, "-");
+                /* "-" means none: an empty diagnostic is written as none (an
+                 * empty field would not parse), a literal "-" is escaped */
+                if (r < 0)
+                        break;
+                if (!rr->diagnostic || rr->diagnostic[0] == 0)
+                        r = buf_append_str(out, "-");
+                else if (streq(rr->diagnostic, "-"))
+                        r = buf_append_str(out, "+2D");
+                else
+                        r = xtext_encode(out, rr->diagnostic, strlen(rr->diagnostic));
                 if (r >= 0)
                         r = buf_append_byte(out, '\n');
         }
