@@ -152,6 +152,11 @@ int header_from_address(const uint8_t *v, size_t n,
                 uint8_t c = v[i];
                 bool keep;
 
+                /* RFC 5322 §3.2: no control character but folding white
+                 * space belongs in an address; a NUL would also cut the
+                 * local part short when it is used as a C string. */
+                if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+                        return -EBADMSG;
                 if (quoted) {
                         if (c == '\\' && i + 1 < n) {
                                 if (in_angle && na + 2 < sizeof(angle)) {
