@@ -174,10 +174,12 @@ int spool_file_publish(SpoolFile *f, unsigned flags) {
 
 /**
  * spool_publish_batch() - group commit: sync every file, rename them all,
- * then fsync each distinct new/ once. Returns the first error; files
- * renamed before it are published (their directory is still synced),
- * the others stay in tmp/ for the caller to abort. Callers acknowledge
- * only files whose fd was closed (fd < 0) after a 0 or failed return.
+ * then fsync each distinct new/ once. Returns the first error. On any
+ * error nothing may be acknowledged: a failed directory fsync leaves
+ * renamed files that are not durable. Files not renamed (fd >= 0) stay in
+ * tmp/ for the caller to abort; renamed ones will be processed by the next
+ * stage, so a caller that refuses them (452) may cause a duplicate, never
+ * a loss.
  */
 int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags) {
         int r = 0, k;

@@ -293,7 +293,7 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
         SignItem items[SIGN_BATCH_MAX];
         SpoolFile files[SIGN_BATCH_MAX];
         size_t idx[SIGN_BATCH_MAX], k = 0;
-        int r = 0, q;
+        int r = 0, q, publish;
 
         if (n > SIGN_BATCH_MAX)
                 return -E2BIG;
@@ -313,10 +313,10 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
                 return r;
 
         /* Group commit: one fsync of signed/new for the whole batch. */
-        q = spool_publish_batch(files, k, 0);
-        if (q < 0) {
-                log_error_errno(q, "Cannot publish %zu signed message(s): %m", k);
-                r = q;
+        publish = spool_publish_batch(files, k, 0);
+        if (publish < 0) {
+                log_error_errno(publish, "Cannot publish %zu signed message(s): %m", k);
+                r = publish;
         }
         for (size_t j = 0; j < k; j++) {
                 const char *id = ids[idx[j]];
@@ -325,6 +325,12 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
                         spool_file_abort(&files[j]);
                         continue;
                 }
+                /* After a failed publish even a renamed copy may not be
+                 * durable (the fsync of signed/new failed): keep the input,
+                 * so the worst case is a second hand-over under the same
+                 * ID, which deliver recognises, never a loss. */
+                if (publish < 0)
+                        continue;
                 q = spool_remove_new(w->incoming, id, false);
                 if (q < 0 && q != -ENOENT)
                         log_msg_errno(LOG_WARNING, q, &(LogFields) { .queue_id = id },
