@@ -22,6 +22,7 @@
 #include "shared/limits.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/log-ids.h"
 #include "shared/notify.h"
 
 struct Queue {
@@ -149,7 +150,7 @@ static int message_schedule(Message *m) {
 }
 
 static void quarantine(Queue *q, SpoolDir *from, const char *id, const char *reason) {
-        LogFields f = { .queue_id = id, .status = "quarantined" };
+        LogFields f = { .message_id = LOG_ID_QUARANTINED, .queue_id = id, .status = "quarantined" };
         int r;
 
         r = spool_quarantine(from, &q->quarantine_dir, id, DELIVER_STAGE, reason);
@@ -404,6 +405,7 @@ static void log_result(const Message *m, size_t i, const Dsn *d, uint64_t now) {
         uint64_t delay = now > m->env.arrival_usec ? now - m->env.arrival_usec : 0;
         const char *status = delivery_status_to_string(d->status);
         LogFields f = {
+                .message_id = LOG_ID_DELIVERY,
                 .queue_id = m->id,
                 .rcpt = m->env.rcpts[i].addr,
                 .relay = d->relay ? d->relay : "none",
@@ -419,7 +421,7 @@ static void log_result(const Message *m, size_t i, const Dsn *d, uint64_t now) {
 
 static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt *rcpts, size_t n,
                          uint64_t now) {
-        char boundary[64], msgid[128], id[QUEUE_ID_LEN + 1];
+        char boundary[64], msgid[128], id[QUEUE_ID_LEN + 1], extra[64];
         size_t body_len;
         const char *body = message_body(m, &body_len);
         const char *helo = q->cfg->deliver.helo_name;
@@ -447,6 +449,10 @@ static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt
         r = bounce_publish(&q->incoming_dir, &info, id);
         if (r < 0)
                 return log_msg_errno(LOG_ERR, r, &f, "Failed to write %s notification: %m", what);
+        /* the notification is a message of its own: its ID links the two stories */
+        (void) snprintf(extra, sizeof(extra), "POCHTAR_DSN_QUEUE_ID=%s", id);
+        f.message_id = LOG_ID_BOUNCE;
+        f.extra = extra;
         log_msg(LOG_INFO, &f, "sender %s notification: %s", what, id);
         return 0;
 }
@@ -559,6 +565,7 @@ void queue_attempt_done(Message *m) {
                                 q->state_dirty = true;
                         q->remove_dirty = true;
                         queue_request_sync(q);
+                        f.message_id = LOG_ID_REMOVED;
                         log_msg(LOG_INFO, &f, "removed");
                         message_unlink(m);
                         q->n_active--;

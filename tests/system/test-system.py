@@ -406,7 +406,7 @@ class SystemTest:
             assert f.read().split("\n")[2] == "tls", "delivered without STARTTLS"
 
     def step_journal(self):
-        """3. journalctl POCHTAR_QUEUE_ID=<id> shows receive, sign, deliver"""
+        """3. journalctl POCHTAR_QUEUE_ID=<id> shows receive, sign, deliver, with their fields"""
         self.need_chain()
         ids = self.queue_ids("receive")
         assert len(ids) == 1, "receive logged queue IDs %s, expected one" % ids
@@ -422,6 +422,29 @@ class SystemTest:
         seen = self.wait(lambda: (lambda u: u if set(SERVICES) <= u else None)(units()),
                          10, "log lines of all three stages")
         print("# %s logged by %s" % (qid, " ".join(sorted(u for u in seen if u))))
+
+        # the structured fields of DESIGN.md "Logging", as journalctl -o json shows them
+        r = self.c.run(["journalctl", "-o", "json", "--no-pager", "POCHTAR_QUEUE_ID=" + qid])
+        entries = [json.loads(line) for line in r.stdout.splitlines()]
+        stages = {e.get("POCHTAR_STAGE") for e in entries}
+        assert {"receive", "sign", "deliver"} <= stages, stages
+        ids = {e.get("MESSAGE_ID") for e in entries}
+        for kind, mid in (("received", "8d92ca30e3124f30ac033b8098113054"),
+                          ("signed", "1b64f106e813404498bb0ffeffde5c28"),
+                          ("delivery", "4d44057da6d045298d571680738da668")):
+            assert mid in ids, "no %s event (MESSAGE_ID=%s) for %s" % (kind, mid, qid)
+        sent = [e for e in entries if e.get("POCHTAR_STATUS") == "sent"]
+        assert len(sent) == 1, sent
+        e = sent[0]
+        assert e.get("_SYSTEMD_UNIT") == "pochtar-deliver.service", e
+        assert e.get("POCHTAR_RCPT") and e.get("POCHTAR_DSN") == "2.0.0", e
+        assert e.get("POCHTAR_RELAY", "").startswith("mx.") and ":25" in e["POCHTAR_RELAY"], e
+        assert e.get("POCHTAR_TLS", "").startswith("TLS"), e
+        assert "status=sent" in e.get("MESSAGE", "") and "to=<" in e.get("MESSAGE", ""), e
+        # what an operator types to list what was sent (or is stuck)
+        r = self.c.run(["journalctl", "-o", "json", "--no-pager", "-u", "pochtar-deliver",
+                        "POCHTAR_STATUS=sent"])
+        assert any(json.loads(line).get("POCHTAR_QUEUE_ID") == qid for line in r.stdout.splitlines())
 
     def step_sign_stopped(self):
         """4. sign stopped: 20 messages wait in incoming/, all arrive after start"""
