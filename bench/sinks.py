@@ -4,8 +4,9 @@
 SmtpSink is Postfix's smtp-sink (C, one process, no queue: as fast a
 receiver as there is); with -c it prints "sess=N quit=N mesg=N" counters,
 separated by \\r, which are parsed to know when every message arrived.
-PySink is bench/pysink.py (aiosmtpd), used where smtp-sink cannot serve:
-STARTTLS and per-message arrival times. Each sink runs in its own cgroup
+StunnelSink puts stunnel's STARTTLS in front of smtp-sink. PySink is
+bench/pysink.py (aiosmtpd), for per-message arrival times (latency) and as
+the alternative STARTTLS sink. Each sink runs in its own cgroup
 so its CPU use is reported and one can see whether it was the bound.
 """
 import os
@@ -28,6 +29,7 @@ class _Sink:
         self.count = 0
         self.arrivals = {}              # Message-ID -> monotonic time (PySink)
         self.plain = 0                  # messages that came without TLS (PySink)
+        self.sessions = None            # SMTP sessions ended (smtp-sink's sess=)
         self.last_arrival = None
         self._cond = threading.Condition()
         self.proc = None
@@ -65,13 +67,15 @@ class _Sink:
 
 
 class SmtpSink(_Sink):
+    listen = (MX, 25)
+
     def start(self):
         self.proc = subprocess.Popen(
             self.cgroup.wrapper() + ["/usr/sbin/smtp-sink", "-c", "-u", "nobody",
-                                     MX + ":25", "1024"],
+                                     "%s:%d" % self.listen, "1024"],
             stdout=subprocess.PIPE, stderr=self._log("smtp-sink.log"))
         threading.Thread(target=self._read, daemon=True).start()
-        wait_port(MX, 25, self.proc)
+        wait_port(*self.listen, self.proc)
         return self
 
     def _read(self):
@@ -85,13 +89,48 @@ class SmtpSink(_Sink):
             buf += chunk
             *records, buf = buf.split(b"\r")
             for rec in reversed(records):
-                m = re.search(rb"mesg=(\d+)", rec)
+                m = re.search(rb"sess=(\d+) .*mesg=(\d+)", rec)
                 if m:
-                    n = int(m.group(1))
+                    # minus the one session wait_port() opened
+                    self.sessions = max(0, int(m.group(1)) - 1)
+                    n = int(m.group(2))
                     if n > last:
                         self._arrived(n - last, when=now)
                         last = n
                     break
+
+
+class StunnelSink(SmtpSink):
+    """STARTTLS in front of smtp-sink: stunnel's server-side "protocol =
+    smtp" answers EHLO with STARTTLS, does the handshake (OpenSSL, C,
+    threads) and then passes the session through to smtp-sink. Its one cost
+    that a real MX does not have: before the greeting it waits 200 ms to see
+    whether the client speaks first (RFC 2487 detection), on every
+    connection, so a client that opens many short connections is slowed by
+    it; the sessions column says how many there were."""
+    listen = ("127.0.0.1", 2525)
+
+    def __init__(self, cgroup, log_dir, tls):
+        super().__init__(cgroup, log_dir)
+        self.tls = tls
+        self.stunnel = None
+
+    def start(self):
+        super().start()
+        conf = os.path.join(self.log_dir, "stunnel.conf")
+        with open(conf, "w") as f:
+            f.write("foreground = yes\npid =\nsyslog = no\ndebug = 3\noutput = %s\n"
+                    "[smtp]\naccept = %s:25\nconnect = %s:%d\nprotocol = smtp\n"
+                    "cert = %s\nkey = %s\n"
+                    % (os.path.join(self.log_dir, "stunnel.log"), MX, *self.listen, *self.tls))
+        self.stunnel = subprocess.Popen(self.cgroup.wrapper() + ["stunnel4", conf],
+                                        stdout=self.log, stderr=self.log)
+        wait_port(MX, 25, self.stunnel)
+        return self
+
+    def stop(self):
+        process.stop(self.stunnel, 5)
+        super().stop()
 
 
 class PySink(_Sink):

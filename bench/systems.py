@@ -83,6 +83,21 @@ class System:
     def stop(self):
         raise NotImplementedError
 
+    def logs(self):
+        """Log files worth a look when a measurement fails."""
+        return []
+
+    def diagnose(self, lines=3):
+        out = []
+        for path in self.logs():
+            try:
+                with open(path, "rb") as f:
+                    tail = f.read().decode("utf-8", "replace").splitlines()[-lines:]
+            except OSError:
+                continue
+            out += ["  %s: %s" % (os.path.basename(path), line) for line in tail]
+        return "\n".join(out)
+
 
 class PostfixOpenDKIM(System):
     def __init__(self, milter="unix"):
@@ -187,6 +202,9 @@ class PostfixOpenDKIM(System):
                        stdout=self.log, stderr=self.log)
         wait_port(*SMTPD, None)
 
+    def logs(self):
+        return [self.log.name]
+
     def stop(self):
         subprocess.run(["postfix", "-c", self.etc, "stop"], stdout=self.log, stderr=self.log)
         process.stop(self.opendkim)
@@ -198,7 +216,9 @@ class Pochtar(System):
     STAGES = ("receive", "sign", "deliver")
 
     def __init__(self, build_dir):
-        self.exes = {s: os.path.join(build_dir, "services", s, "pochtar-" + s) for s in self.STAGES}
+        # POCHTAR_RECEIVE=... as for the integration tests, else the build tree
+        self.exes = {s: os.environ.get("POCHTAR_" + s.upper()) or
+                     os.path.join(build_dir, "services", s, "pochtar-" + s) for s in self.STAGES}
         self.procs = []
 
     def missing(self):
@@ -232,6 +252,9 @@ class Pochtar(System):
                 cgroup.wrapper() + [self.exes[stage], "--config", self.conf],
                 stdout=log, stderr=log, env=env))
         wait_port(*SMTPD, self.procs[-1])
+
+    def logs(self):
+        return [os.path.join(self.dir, s + ".log") for s in self.STAGES]
 
     def stop(self):
         for p in self.procs:
