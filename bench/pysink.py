@@ -4,7 +4,8 @@
 (tls10) and per-message arrival times (latency).
 
 aiosmtpd on one asyncio loop. For every message it prints one line to
-stdout, "<CLOCK_MONOTONIC seconds> <Message-ID> tls|plain", written just before the
+stdout, "<CLOCK_MONOTONIC seconds> <Message-ID> tls|plain" (and "0 - session"
+for each connection), written just before the
 250 to the final dot goes out, so the harness can count arrivals and match
 them to submission times taken on the same clock. With --dump DIR it also
 keeps each message (used once per system to check the DKIM signature).
@@ -58,10 +59,15 @@ def main():
     handler = Handler(args.dump)
     host, port = args.listen.rsplit(":", 1)
 
+    def session():
+        sys.stdout.write("0 - session\n")
+        sys.stdout.flush()
+        return SMTP(handler, hostname="mx.example.org", tls_context=ctx,
+                    data_size_limit=64 << 20, ident="bench-sink")
+
     loop = asyncio.new_event_loop()
     server = loop.run_until_complete(loop.create_server(
-        lambda: SMTP(handler, hostname="mx.example.org", tls_context=ctx,
-                     data_size_limit=64 << 20, ident="bench-sink"),
+        session,
         host=host, port=int(port), backlog=1024, reuse_address=True))
     sys.stdout.write("ready\n")
     sys.stdout.flush()

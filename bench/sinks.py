@@ -29,7 +29,7 @@ class _Sink:
         self.count = 0
         self.arrivals = {}              # Message-ID -> monotonic time (PySink)
         self.plain = 0                  # messages that came without TLS (PySink)
-        self.sessions = None            # SMTP sessions ended (smtp-sink's sess=)
+        self.sessions = None            # SMTP sessions (smtp-sink: ended; pysink: opened)
         self.last_arrival = None
         self._cond = threading.Condition()
         self.proc = None
@@ -156,5 +156,8 @@ class PySink(_Sink):
     def _read(self):
         for line in self.proc.stdout:
             t, msgid, tls = line.decode("ascii", "replace").split()
+            if tls == "session":
+                self.sessions = (self.sessions or 0) + 1
+                continue
             self._arrived(msgid=msgid, when=float(t), tls=tls == "tls")
 
