@@ -20,6 +20,17 @@ def available():
     return os.access(os.path.join(ROOT, "cgroup.procs"), os.W_OK)
 
 
+def process_rss_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass                    # exited, or a kernel thread without VmRSS
+    return 0
+
+
 class Cgroup:
     def __init__(self, parent, name):
         self.path = os.path.join(ROOT, parent, name)
@@ -45,12 +56,8 @@ class Cgroup:
         many-process MTA. Both are printed."""
         rss = pss = 0
         for pid in self.pids():
+            rss += process_rss_kb(pid)
             try:
-                with open("/proc/%d/status" % pid) as f:
-                    for line in f:
-                        if line.startswith("VmRSS:"):
-                            rss += int(line.split()[1])
-                            break
                 with open("/proc/%d/smaps_rollup" % pid) as f:
                     for line in f:
                         if line.startswith("Pss:"):
@@ -94,7 +101,10 @@ class MemorySampler:
 
     def _run(self):
         while True:
-            rss, pss = self.cgroup.memory_kb()
+            try:
+                rss, pss = self.cgroup.memory_kb()
+            except OSError:
+                return          # the group is gone
             self.peak_rss = max(self.peak_rss, rss)
             self.peak_pss = max(self.peak_pss, pss)
             self.samples += 1
@@ -106,5 +116,7 @@ class MemorySampler:
         return self
 
     def stop(self):
+        """Safe to call whether or not start() was."""
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
