@@ -31,6 +31,14 @@ def process_rss_kb(pid):
     return 0
 
 
+def process_name(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
 class Cgroup:
     def __init__(self, parent, name):
         self.path = os.path.join(ROOT, parent, name)
