@@ -187,6 +187,9 @@ class PostfixOpenDKIM(System):
         _run(["postfix", "-c", self.etc, "check"])
 
     def start(self, cgroup):
+        # an empty queue, for the same reason as pochtar's empty spool
+        subprocess.run(["postsuper", "-c", self.etc, "-d", "ALL"], stdout=self.log,
+                       stderr=self.log)
         self.opendkim = subprocess.Popen(
             cgroup.wrapper() + ["/usr/sbin/opendkim", "-f", "-x", self.dkim_conf],
             stdout=self.log, stderr=self.log)
@@ -229,10 +232,8 @@ class Pochtar(System):
 
     def setup(self, dir, keys):
         self.dir = dir
-        spool = os.path.join(dir, "spool")
-        for q in ("incoming", "signed", "quarantine"):
-            for sub in ("tmp", "new"):
-                os.makedirs(os.path.join(spool, q, sub), exist_ok=True)
+        self.spool = spool = os.path.join(dir, "spool")
+        os.makedirs(dir, exist_ok=True)
         self.conf = os.path.join(dir, "pochtar.conf")
         with open(self.conf, "w") as f:
             f.write("[spool]\ndir = %s\n\n" % spool)
@@ -243,6 +244,12 @@ class Pochtar(System):
             f.write("[deliver]\nmode = mx\nhelo_name = mail.example.com\n")
 
     def start(self, cgroup):
+        # an empty spool: mail a failed measurement left behind would
+        # otherwise reach the sink during the next one and be counted
+        shutil.rmtree(self.spool, ignore_errors=True)
+        for q in ("incoming", "signed", "quarantine"):
+            for sub in ("tmp", "new"):
+                os.makedirs(os.path.join(self.spool, q, sub))
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)         # log to the file, not the journal
         self.procs = []
