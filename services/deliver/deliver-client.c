@@ -100,14 +100,17 @@ static void client_arm(Client *c, usec_t timeout) {
 }
 
 static void client_update_io(Client *c) {
+        /* In CS_BODY more of the message waits to be queued even when the
+         * buffer has just drained: only EPOLLOUT brings the next chunk. */
+        bool want_write = c->out.len > 0 || c->state == CS_BODY;
         uint32_t ev = EPOLLIN;
 
         if (c->state == CS_CONNECT)
                 ev = EPOLLOUT;
-        else if (c->tls && (c->state == CS_HANDSHAKE || c->out.len > 0))
-                ev = tls_session_want(c->tls) == TLS_WANT_WRITE || (c->out.len > 0 && c->state != CS_HANDSHAKE)
+        else if (c->tls && (c->state == CS_HANDSHAKE || want_write))
+                ev = tls_session_want(c->tls) == TLS_WANT_WRITE || (want_write && c->state != CS_HANDSHAKE)
                      ? EPOLLIN | EPOLLOUT : EPOLLIN;
-        else if (c->out.len > 0)
+        else if (want_write)
                 ev |= EPOLLOUT;
         (void) sd_event_source_set_io_events(c->io, ev);
 }

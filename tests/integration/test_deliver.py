@@ -117,6 +117,12 @@ def msg(subject):
 ids = {}
 ids["dkim"] = spool.inject("signed", "app@example.com", ["bob@plain.example.org"], signed_msg, body="8BITMIME")
 ids["tls"] = spool.inject("signed", "app@example.com", ["carol@tls.example.org"], msg("tls"))
+# bodies larger than the client's 64 KiB write chunk: more than one EPOLLOUT round
+big = (b"From: app@example.com\r\nTo: x@example.org\r\nSubject: big\r\n\r\n" +
+       b"".join(b"%s line %06d of a big message, long enough to matter\r\n" % (b"." if i % 97 == 0 else b"", i)
+                for i in range(6000)))
+ids["big"] = spool.inject("signed", "app@example.com", ["big@plain.example.org"], big)
+ids["bigtls"] = spool.inject("signed", "app@example.com", ["big@tls.example.org"], big)
 ids["retry"] = spool.inject("signed", "app@example.com", ["dave@retry.example.org"], msg("retry"))
 ids["reject"] = spool.inject("signed", "app@example.com",
                              ["good@reject.example.org", "bad@reject.example.org"], msg("reject"))
@@ -159,6 +165,8 @@ def queued(qid):
 try:
     pochtar.wait_for(lambda: "bob@plain.example.org" in plain.rcpts(), what="plain delivery")
     pochtar.wait_for(lambda: tlsrec.rcpts(), what="TLS delivery")
+    pochtar.wait_for(lambda: "big@plain.example.org" in plain.rcpts(), what="big message, plain")
+    pochtar.wait_for(lambda: "big@tls.example.org" in tlsrec.rcpts(), what="big message over STARTTLS")
     pochtar.wait_for(lambda: "frank@down.example.org" in plain.rcpts(), what="second MX used")
     pochtar.wait_for(lambda: "gina@amx.example.org" in plain.rcpts(), what="A fallback")
     pochtar.wait_for(lambda: retry.rcpts(), timeout=15, what="delivery after 4xx retry")
@@ -177,6 +185,9 @@ try:
     check("BODY=8BITMIME" in got[5], "BODY=8BITMIME sent for an 8-bit message")
     check(not got[3], "plain sink: no TLS")
     check(got[7][0] == "203.0.113.30", "connections come from bind_address (%s)" % (got[7],))
+    for rec, rcpt in ((plain, "big@plain.example.org"), (tlsrec, "big@tls.example.org")):
+        got_big = [m for m in rec.messages if rcpt in m[1]][0]
+        check(got_big[2] == big, "%d-byte message arrives byte-exact (%s)" % (len(big), rcpt))
     # TLS
     check(tlsrec.messages[0][3], "STARTTLS used where offered")
     check("TLS connection established to mx.tls.example.org" in log and "untrusted" in log,
