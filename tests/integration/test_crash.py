@@ -246,6 +246,14 @@ try:
           "duplicates: %d by queue ID (deliver's window / sign re-hand-over), "
           "%d by client retry after a durable message lost its 250" %
           (len(msgs), len(by_seq), len(by_qid), qid_dups, seq_dups))
+    # where each queue-ID duplicate came from: a message sign signed twice
+    # (killed between publishing and removing its input, and deliver had
+    # already finished the first copy) or else deliver's own window
+    sign_log = "".join(d.output() for st, d in dead if st == "sign")
+    dup_ids = [q.decode() for q, c in by_qid.items() if q and c > 1]
+    from_sign = sum(1 for q in dup_ids if sign_log.count(q + ": signed") > 1)
+    print("queue-ID duplicates: %d after sign signed the message twice, %d in deliver's window" %
+          (from_sign, qid_dups - from_sign))
     # each killed deliver can repeat at most the transactions it had in flight
     check(qid_dups <= kills["deliver"] * 20, "queue-ID duplicates bounded by deliver kills x max_per_destination")
     # a client duplicate needs a receive killed between durability and the 250
@@ -260,9 +268,9 @@ try:
         if os.path.basename(top) in ("tmp", "new"):
             check(not files, "%s is empty: %s" % (os.path.relpath(top, spool.root), files[:5]))
     print("RESULT messages=%d kills=%d (receive %d, sign %d, deliver %d) attempts=%d "
-          "sink=%d dup_qid=%d dup_client=%d sent_s=%.1f settled_s=%.1f" %
+          "sink=%d dup_qid=%d (sign %d) dup_client=%d sent_s=%.1f settled_s=%.1f" %
           (MESSAGES, sum(kills.values()), kills["receive"], kills["sign"], kills["deliver"], attempts[0],
-           len(msgs), qid_dups, seq_dups, t_sent, t_settled))
+           len(msgs), qid_dups, from_sign, seq_dups, t_sent, t_settled))
 finally:
     for s in list(procs):
         kill(s, signal.SIGTERM)
