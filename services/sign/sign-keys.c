@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config-build.h"
@@ -83,6 +84,31 @@ static char *key_path_resolve(const char *path) {
         return strdup(path);
 }
 
+/*
+ * Like OpenDKIM's RequireSafeKeys: a private key anyone but its owner can
+ * read, or that someone other than root or this service owns, has already
+ * leaked or can be swapped, so sign refuses to start rather than sign
+ * with it. Keys under $CREDENTIALS_DIRECTORY are systemd's private copies
+ * and are not checked.
+ */
+static int key_check_safe(const char *path, char **ret_error) {
+        const char *creds = getenv("CREDENTIALS_DIRECTORY");
+        size_t n = creds ? strlen(creds) : 0;
+        struct stat st;
+
+        if (n > 0 && strncmp(path, creds, n) == 0 && path[n] == '/')
+                return 0;
+        if (stat(path, &st) < 0)
+                return fail(ret_error, "%s: cannot read key: %m", path);
+        if (st.st_mode & (S_IRWXG | S_IRWXO))
+                return fail(ret_error, "%s: key refused: mode %04o lets group or others access it; chmod 0600 or 0400",
+                            path, (unsigned) (st.st_mode & 07777));
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return fail(ret_error, "%s: key refused: owned by uid %u, not by root or the service user",
+                            path, (unsigned) st.st_uid);
+        return 0;
+}
+
 static int key_add(SignKeys *k, const char *domain, const char *selector, const char *path, char **ret_error) {
         _cleanup_(dkim_key_freep) DkimKey *key = NULL;
         _cleanup_free_ char *real = NULL;
@@ -92,6 +118,9 @@ static int key_add(SignKeys *k, const char *domain, const char *selector, const 
         real = key_path_resolve(path);
         if (!real)
                 return -ENOMEM;
+        r = key_check_safe(real, ret_error);
+        if (r < 0)
+                return r;
         r = dkim_key_load(real, &key);
         if (r == -EKEYREJECTED)
                 return fail(ret_error, "%s: key refused: RSA keys must have %d to %d bits (RFC 8301), or use Ed25519",

@@ -147,7 +147,10 @@ int main(int argc, char **argv) {
                 return log_oom(), 1;
         r = config_load(&config, config_path, &error);
         if (r < 0) {
-                log_error("%s", error ? error : "cannot load configuration");
+                if (error)
+                        log_error("%s", error);
+                else
+                        log_error_errno(r, "Failed to load '%s': %m", config_path);
                 goto finish;
         }
         r = sign_keys_load(&config.sign, &keys, &error);

@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""Bad configuration and bad keys stop every daemon at start, with a
+non-zero exit and a message naming the file (and the line, for
+pochtar.conf). Every daemon reads the whole pochtar.conf, so each invalid
+option is tried on all three. Then sign's keys: missing, readable by group
+or others, owned by someone else, too short, not a key; and the same
+world-readable file is accepted when systemd passes it as a credential."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import pochtar  # noqa: E402
+
+BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver")}
+if not all(BIN.values()):
+    pochtar.skip("stage binaries not given")
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+# (pochtar.conf text, line of the error, what the message must say)
+BAD_OPTIONS = [
+    ("[receive]\nbogus = 1\n", 2, "unknown key 'bogus' in [receive]"),
+    ("[spool]\ndir = /x\n[nope]\nx = 1\n", 4, "unknown section [nope]"),
+    ("x = 1\n", 1, "'x' is outside any section"),
+    ("[receive]\njunk line\n", 2, "syntax error"),
+    ("[receive]\nmax_sessions = lots\n", 2, "invalid value 'lots' for 'max_sessions' in [receive]"),
+    ("[receive]\nmax_sessions = 0\n", 2, "value '0' for 'max_sessions' is out of range"),
+    ("[receive]\nmax_recipients = -1\n", 2, "invalid value '-1' for 'max_recipients'"),
+    ("[receive]\nmax_message_size = 10QB\n", 2, "invalid value '10QB' for 'max_message_size'"),
+    ("[receive]\n\n\ncommand_timeout = 5 fortnights\n", 4, "invalid value '5 fortnights' for 'command_timeout'"),
+    ("[receive]\nidle_exit = -5s\n", 2, "invalid value '-5s' for 'idle_exit'"),
+    ("[spool]\ndir = spool\n", 2, "invalid value 'spool' for 'dir' in [spool]"),
+    ("[deliver]\ncapture_dir = rel/dir\n", 2, "invalid value 'rel/dir' for 'capture_dir'"),
+    ("[deliver]\nmode = carrier-pigeon\n", 2, "invalid value 'carrier-pigeon' for 'mode' in [deliver]"),
+    ("[deliver]\nretry_min = soon\n", 2, "invalid value 'soon' for 'retry_min'"),
+    ("[sign]\non_no_key = maybe\n", 2, "invalid value 'maybe' for 'on_no_key' in [sign]"),
+]
+
+work = tempfile.mkdtemp(prefix="pochtar-badconf-")
+try:
+    spool = pochtar.Spool(os.path.join(work, "spool"))
+
+    def start(stage, text, env=None):
+        path = pochtar.write_config(work, text)
+        full_env = dict(os.environ)
+        full_env.pop("CREDENTIALS_DIRECTORY", None)
+        full_env.update(env or {})
+        try:
+            return subprocess.run([BIN[stage], "--config", path], capture_output=True, text=True, timeout=10,
+                                  env=full_env)
+        except subprocess.TimeoutExpired:
+            return None
+
+    for text, line, want in BAD_OPTIONS:
+        for stage in BIN:
+            out = start(stage, text)
+            conf = os.path.join(work, "pochtar.conf")
+            check(out is not None and out.returncode != 0 and "%s:%d: %s" % (conf, line, want) in out.stderr,
+                  "%s refuses %r: %s" % (stage, text, out and out.stderr.strip()))
+
+    for stage in BIN:
+        out = subprocess.run([BIN[stage], "--config", os.path.join(work, "missing.conf")], capture_output=True,
+                             text=True, timeout=10)
+        check(out.returncode != 0 and "missing.conf" in out.stderr and "No such file" in out.stderr,
+              "%s refuses a missing config file: %s" % (stage, out.stderr.strip()))
+
+    # sign's keys
+    def key(name, bits=2048, mode=0o600, owner=None):
+        path = os.path.join(work, name)
+        subprocess.run(["openssl", "genrsa", "-traditional", "-out", path, str(bits)], check=True,
+                       stderr=subprocess.DEVNULL)
+        os.chmod(path, mode)
+        if owner is not None:
+            os.chown(path, owner, -1)
+        return path
+
+    def sign_conf(path):
+        return "[spool]\ndir = %s\n[sign]\ndomain = example.com\nselector = mail\nkey = %s\n" % (spool.root, path)
+
+    junk = os.path.join(work, "junk.private")
+    with open(junk, "w") as f:
+        f.write("-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n")
+    os.chmod(junk, 0o600)
+    bad_keys = [
+        (os.path.join(work, "missing.private"), "cannot read key: No such file or directory"),
+        (key("world.private", mode=0o644), "key refused: mode 0644 lets group or others access it"),
+        (key("group.private", mode=0o640), "key refused: mode 0640 lets group or others access it"),
+        (key("short.private", bits=512), "key refused: RSA keys must have 1024 to 4096 bits"),
+        (junk, "not a PEM private key"),
+    ]
+    if os.geteuid() == 0:
+        bad_keys.append((key("nobody.private", owner=65534), "key refused: owned by uid 65534, not by root"))
+    for path, want in bad_keys:
+        out = start("sign", sign_conf(path))
+        check(out is not None and out.returncode != 0 and "%s: %s" % (path, want) in out.stderr,
+              "sign refuses %s: %s" % (os.path.basename(path), out and out.stderr.strip()))
+
+    # systemd's credential copy is the service's own; its mode is systemd's business
+    creds = os.path.join(work, "credentials")
+    os.mkdir(creds)
+    shutil.copy(os.path.join(work, "world.private"), os.path.join(creds, "mail.private"))
+    os.chmod(os.path.join(creds, "mail.private"), 0o644)
+    d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf("/etc/pochtar/dkim/mail.private"))],
+                       env={"CREDENTIALS_DIRECTORY": creds})
+    try:
+        pochtar.wait_for(lambda: "Signing with 1 key(s)" in d.output() or d.proc.poll() is not None,
+                         what="sign to start with the credential")
+        check(d.proc.poll() is None, "sign accepts a key from $CREDENTIALS_DIRECTORY: %s" % d.output().strip())
+    finally:
+        d.stop()
+    # and the same key, safe, outside credentials starts too (the refusals above are about the key)
+    d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf(key("good.private")))])
+    try:
+        pochtar.wait_for(lambda: "Signing with 1 key(s)" in d.output() or d.proc.poll() is not None,
+                         what="sign to start with a safe key")
+        check(d.proc.poll() is None, "sign starts with a 0600 key: %s" % d.output().strip())
+    finally:
+        d.stop()
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+if failures:
+    print("FAILED: " + "; ".join(failures))
+    sys.exit(1)
+print("bad configuration ok")

@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""A full disk under the whole chain. The spool is a small tmpfs in a
+private mount namespace. receive accepts a batch while sign and deliver are
+stopped; then a filler file takes every free byte and sign and deliver
+start: they hit ENOSPC when they write, must keep the messages where they
+are (no loss, no quarantine, no truncated file) and keep running; receive
+answers 452 4.3.1 to a new message. When the filler is deleted everything
+flows to the sink (mx mode, 203.0.113.25 through dnsmasq), each message
+complete and DKIM-valid, and every queue ends empty."""
+import hashlib
+import os
+import re
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+import netns  # noqa: E402
+
+netns.enter(["203.0.113.25"])
+
+import pochtar  # noqa: E402
+import signlib  # noqa: E402
+from deliver_sinks import Recorder, start_sink  # noqa: E402
+
+BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver")}
+if not all(BIN.values()):
+    pochtar.skip("stage binaries not given")
+
+MESSAGES = 20
+# a batch of 20 messages of 40 KiB each, in a 4 MiB spool
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+work = tempfile.mkdtemp(prefix="pochtar-diskfull-")
+root = os.path.join(work, "spool")
+os.mkdir(root)
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", root], check=True)
+spool = pochtar.Spool(root)
+key = signlib.make_key(work, "mail", "rsa")
+verify_dns = signlib.Dns()
+verify_dns.add("mail", "example.com", signlib.public_record(key))
+dns = netns.Dnsmasq()
+dns.mx("example.org", "mx.example.org", 10)
+dns.a("mx.example.org", "203.0.113.25")
+dns.start()
+# later@ is deferred while the disk is full, so deliver must write its
+# per-recipient state (user0@ sent, later@ deferred) when there is no room
+accept_later = {"on": False}
+sink = start_sink("203.0.113.25", Recorder(
+    rcpt_reply=lambda a: None if a != "later@example.org" or accept_later["on"] else "451 4.2.0 not yet"))
+port = pochtar.free_port()
+config = pochtar.write_config(work, """
+[spool]
+dir = %s
+[receive]
+listen = 127.0.0.1:%d
+hostname = mail.example.com
+[sign]
+domain = example.com
+selector = mail
+key = %s
+[deliver]
+mode = mx
+helo_name = mail.example.com
+retry_min = 1s
+retry_max = 2s
+""" % (root, port, key))
+
+SEQ = re.compile(rb"\r\nX-Full-Seq: (\d+)\r\n")
+
+
+def message(n):
+    # 40 KiB bodies: a signed copy does not fit in what is left after the filler
+    body = "".join("%d line %05d %s\r\n" % (n, i, "x" * 60) for i in range(560))
+    return ("From: app@example.com\r\nTo: user@example.org\r\nSubject: full %d\r\nX-Full-Seq: %d\r\n\r\n"
+            % (n, n)) + body
+
+
+def body_digest(data):
+    return hashlib.sha256(data.split(b"\r\n\r\n", 1)[1]).hexdigest()
+
+
+def fill(path):
+    """Takes every free block; returns the bytes written."""
+    n = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for size in (65536, 4096, 1):
+            while True:
+                try:
+                    n += os.write(fd, b"\0" * size)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
+    return n
+
+
+daemons = {}
+try:
+    daemons["receive"] = pochtar.Daemon([BIN["receive"], "--config", config])
+
+    def listening():
+        try:
+            smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
+            return True
+        except (OSError, smtplib.SMTPException):
+            return False
+    pochtar.wait_for(listening, what="receive to listen")
+
+    sent = {}
+    conn = smtplib.SMTP("127.0.0.1", port)
+
+    def send(numbers):
+        for n in numbers:
+            m = message(n)
+            rcpts = ["user%d@example.org" % n] + (["later@example.org"] if n == 0 else [])
+            conn.sendmail("app@example.com", rcpts, m)
+            sent[n] = hashlib.sha256(m.split("\r\n\r\n", 1)[1].encode()).hexdigest()
+
+    # half is signed before the disk fills (deliver meets ENOSPC), half is not (sign does)
+    sign = pochtar.Daemon([BIN["sign"], "--config", config])
+    send(range(MESSAGES // 2))
+    pochtar.wait_for(lambda: len(spool.ids("signed")) == MESSAGES // 2, what="the first half signed")
+    sign.stop()
+    send(range(MESSAGES // 2, MESSAGES))
+    check(len(spool.ids("incoming")) == MESSAGES // 2, "receive accepted the second half")
+
+    filler = os.path.join(root, "filler")
+    filled = fill(filler)
+    print("filler took %d bytes" % filled)
+    try:
+        conn.sendmail("app@example.com", ["late@example.org"], message(999))
+        check(False, "receive refuses mail on a full disk")
+    except smtplib.SMTPDataError as e:
+        check(e.smtp_code == 452 and b"4.3.1" in e.smtp_error, "receive answers 452 4.3.1: %r" % (e.args,))
+    conn.quit()
+
+    for s in ("deliver", "sign"):
+        daemons[s] = pochtar.Daemon([BIN[s], "--config", config])
+    # the disk stays full: whatever a stage frees (deliver removing what it
+    # sent) the filler takes again, as another writer on a full disk would
+    end = time.monotonic() + 4
+    while time.monotonic() < end:
+        fill(filler)
+        time.sleep(0.05)
+    for s, d in daemons.items():
+        check(d.proc.poll() is None, "%s keeps running on a full disk" % s)
+    check(not spool.ids("quarantine"), "nothing quarantined on a full disk")
+    queued = set(spool.ids("incoming")) | set(spool.ids("signed"))
+    queued |= set(os.listdir(spool.path("deliver", "queue", "new")))
+    delivered = {int(SEQ.search(m[2]).group(1)) for m in sink.handler.messages}
+    check(len(queued) + len(delivered) >= MESSAGES,
+          "every message is still queued or delivered (%d queued, %d delivered)" % (len(queued), len(delivered)))
+    for q in ("signed",):
+        for qid in spool.ids(q):
+            env, body = spool.read(q, qid)
+            check(signlib.verifies(body, 0, verify_dns), "%s/new/%s is complete and signed" % (q, qid))
+    print("on the full disk: %d still queued, %d delivered" % (len(queued), len(delivered)))
+    outs = {s: d.output() for s, d in daemons.items()}
+    check("No space left" in outs["sign"], "sign met ENOSPC and said so")
+    check("Failed to record delivery state, will retry: No space left" in outs["deliver"],
+          "deliver met ENOSPC and said so")
+
+    check(not any(m[1] == ["later@example.org"] for m in sink.handler.messages), "later@ not yet delivered")
+    os.unlink(filler)
+    accept_later["on"] = True
+    t = time.monotonic()
+
+    def drained():
+        got = {int(SEQ.search(m[2]).group(1)) for m in sink.handler.messages}
+        return got >= set(sent) and not spool.ids("incoming") and not spool.ids("signed") \
+            and not os.listdir(spool.path("deliver", "queue", "new"))
+    pochtar.wait_for(drained, timeout=30, interval=0.1, what="every message at the sink once space returned")
+    print("drained %.1fs after the filler was deleted" % (time.monotonic() - t))
+    msgs = [m[2] for m in sink.handler.messages]
+    rcpts = sorted(r for m in sink.handler.messages for r in m[1])
+    dups = len(rcpts) - len(set(rcpts))
+    print("recipients delivered twice: %d" % dups)
+    check(set(rcpts) == {"user%d@example.org" % n for n in sent} | {"later@example.org"},
+          "every recipient got its message")
+    check(dups == 0, "no recipient got a message twice")
+    for m in msgs:
+        n = int(SEQ.search(m).group(1))
+        check(body_digest(m) == sent[n], "message %d arrived complete" % n)
+        check(signlib.verifies(m, 0, verify_dns), "message %d: DKIM verifies" % n)
+    check(not spool.ids("quarantine"), "quarantine is empty")
+    for top, dirs, files in os.walk(root):
+        if os.path.basename(top) in ("tmp", "new") and "deliver/state" not in top:
+            check(not files, "%s is empty: %s" % (os.path.relpath(top, root), files[:5]))
+finally:
+    for d in daemons.values():
+        d.stop()
+    for s, d in daemons.items():
+        print("--- %s\n%s" % (s, d.output()))
+    dns.stop()
+    sink.stop()
+    subprocess.run(["umount", root])
+    subprocess.run(["rm", "-rf", work])
+if failures:
+    print("FAILED: " + "; ".join(failures))
+    sys.exit(1)
+print("disk full ok")
