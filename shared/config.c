@@ -274,6 +274,8 @@ static int load_handler(void *user, const char *section, const char *name, const
                         load_fail(s, "out of memory");
                 else if (r == -ERANGE)
                         load_fail(s, "value '%s' for '%s' is out of range", value, name);
+                else if (r < 0 && o->parse == config_parse_path)
+                        load_fail(s, "'%s' for '%s' in [%s] is not an absolute path", value, name, section);
                 else if (r < 0)
                         load_fail(s, "invalid value '%s' for '%s' in [%s]", value, name, section);
                 return r >= 0;

@@ -31,7 +31,7 @@ static const struct {
         { "[recieve]\nlisten = 1.2.3.4:25\n", "F:2: unknown section [recieve]" },
         { "; c\n[receive]\nmax_message_size = 10X\n", "F:3: invalid value '10X' for 'max_message_size' in [receive]" },
         { "[receive]\nmax_recipients = 5\n", "F:2: value '5' for 'max_recipients' is out of range" },
-        { "[spool]\ndir = relative/path\n", "F:2: invalid value 'relative/path' for 'dir' in [spool]" },
+        { "[spool]\ndir = relative/path\n", "F:2: 'relative/path' for 'dir' in [spool] is not an absolute path" },
         { "[deliver]\nmode = carrier-pigeon\n", "F:2: invalid value 'carrier-pigeon' for 'mode' in [deliver]" },
         { "[deliver]\nretry_min = 5 minutes\n", "F:2: invalid value '5 minutes' for 'retry_min' in [deliver]" },
         { "dir = /x\n", "F:1: 'dir' is outside any section" },

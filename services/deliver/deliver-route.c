@@ -257,7 +257,7 @@ int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret) {
         }
         if (cfg->mode == DELIVER_MODE_RELAY) {
                 if (!cfg->relayhost || !*cfg->relayhost)
-                        return log_error_errno(-EINVAL, "mode = relay needs relayhost.");
+                        return log_error_errno(-EINVAL, "[deliver] mode = relay needs relayhost = [host]:port.");
                 k = relayhost_parse(cfg->relayhost, &r->relay_host, &r->relay_port, &r->relay_literal);
                 if (k < 0)
                         return log_error_errno(k, "Invalid relayhost '%s': expected [host]:port.", cfg->relayhost);

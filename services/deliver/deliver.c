@@ -11,6 +11,7 @@
  * network beyond loopback. Everything read from the spool, DNS and remote
  * servers is parsed with bounds and censored before it is logged.
  */
+#include <sysexits.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
@@ -148,7 +149,7 @@ int main(int argc, char **argv) {
                 else
                         log_error_errno(r, "Failed to load '%s': %m", arg_config);
                 config_done(&cfg);
-                return EXIT_FAILURE;
+                return EX_CONFIG;
         }
         r = default_helo(&cfg);
         if (r >= 0)

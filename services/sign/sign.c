@@ -7,6 +7,7 @@
  * otherwise idle, so a burst costs one group commit instead of one per
  * message.
  */
+#include <sysexits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ int main(int argc, char **argv) {
         Manager m = {};
         SignKeys *keys = NULL;
         Config config;
-        int c, r;
+        int c, r, exit_status = EXIT_FAILURE;
 
         log_setup("sign");
         while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
@@ -151,11 +152,13 @@ int main(int argc, char **argv) {
                         log_error("%s", error);
                 else
                         log_error_errno(r, "Failed to load '%s': %m", config_path);
+                exit_status = EX_CONFIG;
                 goto finish;
         }
         r = sign_keys_load(&config.sign, &keys, &error);
         if (r < 0) {
                 log_error("%s", error ? error : strerror(-r));
+                exit_status = EX_CONFIG;
                 goto finish;
         }
 
@@ -248,5 +251,5 @@ finish:
         spool_dir_done(&signed_dir);
         spool_dir_done(&quarantine);
         config_done(&config);
-        return r < 0 ? 1 : 0;
+        return r < 0 ? exit_status : 0;
 }

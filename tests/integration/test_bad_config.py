@@ -39,8 +39,8 @@ BAD_OPTIONS = [
     ("[receive]\nmax_message_size = 10QB\n", 2, "invalid value '10QB' for 'max_message_size'"),
     ("[receive]\n\n\ncommand_timeout = 5 fortnights\n", 4, "invalid value '5 fortnights' for 'command_timeout'"),
     ("[receive]\nidle_exit = -5s\n", 2, "invalid value '-5s' for 'idle_exit'"),
-    ("[spool]\ndir = spool\n", 2, "invalid value 'spool' for 'dir' in [spool]"),
-    ("[deliver]\ncapture_dir = rel/dir\n", 2, "invalid value 'rel/dir' for 'capture_dir'"),
+    ("[spool]\ndir = spool\n", 2, "'spool' for 'dir' in [spool] is not an absolute path"),
+    ("[deliver]\ncapture_dir = rel/dir\n", 2, "'rel/dir' for 'capture_dir' in [deliver] is not an absolute path"),
     ("[deliver]\nmode = carrier-pigeon\n", 2, "invalid value 'carrier-pigeon' for 'mode' in [deliver]"),
     ("[deliver]\nretry_min = soon\n", 2, "invalid value 'soon' for 'retry_min'"),
     ("[sign]\non_no_key = maybe\n", 2, "invalid value 'maybe' for 'on_no_key' in [sign]"),
@@ -65,13 +65,13 @@ try:
         for stage in BIN:
             out = start(stage, text)
             conf = os.path.join(work, "pochtar.conf")
-            check(out is not None and out.returncode != 0 and "%s:%d: %s" % (conf, line, want) in out.stderr,
+            check(out is not None and out.returncode == 78 and "%s:%d: %s" % (conf, line, want) in out.stderr,
                   "%s refuses %r: %s" % (stage, text, out and out.stderr.strip()))
 
     for stage in BIN:
         out = subprocess.run([BIN[stage], "--config", os.path.join(work, "missing.conf")], capture_output=True,
                              text=True, timeout=10)
-        check(out.returncode != 0 and "missing.conf" in out.stderr and "No such file" in out.stderr,
+        check(out.returncode == 78 and "missing.conf" in out.stderr and "No such file" in out.stderr,
               "%s refuses a missing config file: %s" % (stage, out.stderr.strip()))
 
     # sign's keys
@@ -102,7 +102,7 @@ try:
         bad_keys.append((key("nobody.private", owner=65534), "key refused: owned by uid 65534, not by root"))
     for path, want in bad_keys:
         out = start("sign", sign_conf(path))
-        check(out is not None and out.returncode != 0 and "%s: %s" % (path, want) in out.stderr,
+        check(out is not None and out.returncode == 78 and "%s: %s" % (path, want) in out.stderr,
               "sign refuses %s: %s" % (os.path.basename(path), out and out.stderr.strip()))
 
     # systemd's credential copy is the service's own; its mode is systemd's business
