@@ -289,23 +289,17 @@ static int load_handler(void *user, const char *section, const char *name, const
         return 0;
 }
 
-int config_load(Config *c, const char *path, char **ret_error) {
-        LoadState s = { .config = c };
+int config_load_stream(Config *c, FILE *f, const char *path, char **ret_error) {
+        LoadState s = { .config = c, .f = f };
         int r;
 
         free(c->path);
         c->path = strdup(path);
         if (!c->path)
                 return -ENOMEM;
-        s.f = fopen(path, "re");
-        if (!s.f)
-                return -errno;
         r = ini_parse_stream(load_reader, &s, load_handler, &s);
-        if (ferror(s.f) && !s.error) {
-                fclose(s.f);
+        if (ferror(s.f) && !s.error)
                 return -EIO;
-        }
-        fclose(s.f);
         if (r != 0 && !s.error) {
                 /* inih's own syntax errors: a line it could not parse */
                 s.line = r > 0 ? (unsigned) r : s.line;
@@ -319,4 +313,13 @@ int config_load(Config *c, const char *path, char **ret_error) {
                 return -EINVAL;
         }
         return 0;
+}
+
+int config_load(Config *c, const char *path, char **ret_error) {
+        _cleanup_fclose_ FILE *f = NULL;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        return config_load_stream(c, f, path, ret_error);
 }

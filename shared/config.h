@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * pochtar.conf: one INI file, sections [spool] [receive] [sign] [deliver],
@@ -109,6 +110,8 @@ void config_done(Config *c);
  * -errno for I/O) and sets *ret_error to "PATH:LINE: reason".
  */
 int config_load(Config *c, const char *path, char **ret_error);
+/* The same over an open stream; @path only names it in errors. */
+int config_load_stream(Config *c, FILE *f, const char *path, char **ret_error);
 
 /* Parsers, returning -EINVAL on a bad value; arg as documented. */
 int config_parse_string(const char *v, void *dst, const void *arg);

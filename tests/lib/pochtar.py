@@ -3,12 +3,14 @@
 Spool files are read and written here independently of the C code, from
 docs/spool-format.md, so a test checks the format rather than trusting it.
 """
+import atexit
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -119,7 +121,13 @@ class Spool:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+# Under valgrind the daemons run some 20 times slower: the valgrind test
+# setup stretches every wait by this factor.
+TIMEOUT_SCALE = float(os.environ.get("POCHTAR_TEST_TIMEOUT_SCALE", "1"))
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    timeout *= TIMEOUT_SCALE
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -142,6 +150,28 @@ def write_config(directory, text):
     return path
 
 
+# POCHTAR_TEST_VALGRIND=1 runs every Daemon under valgrind. Definite leaks
+# count as errors; what libraries keep until exit does not.
+VALGRIND = ("valgrind", "--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite", "--num-callers=30")
+# A sanitizer or valgrind report in a daemon's output fails the test at
+# exit, also where the test does not look at the daemon's exit status.
+MEMORY_ERROR_RE = re.compile(rb"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: |"
+                             rb"==\d+== ERROR SUMMARY: [1-9]")
+_memory_errors = []
+
+
+def _fail_on_memory_errors():
+    if _memory_errors:
+        sys.stdout.write("".join(_memory_errors))
+        sys.stdout.write("FAIL: memory errors reported by a daemon (see above)\n")
+        sys.stdout.flush()
+        os._exit(1)
+
+
+atexit.register(_fail_on_memory_errors)
+
+
 class Daemon:
     """A pochtar binary run in the foreground, its stderr kept for asserts."""
 
@@ -151,6 +181,10 @@ class Daemon:
         full_env = dict(os.environ)
         full_env.pop("JOURNAL_STREAM", None)
         full_env.update(env or {})
+        self.valgrind = os.environ.get("POCHTAR_TEST_VALGRIND") == "1" and not wrapper
+        if self.valgrind:
+            wrapper = VALGRIND
+        self.argv = list(argv)
         self.proc = subprocess.Popen(list(wrapper) + list(argv), stdout=self.log,
                                      stderr=subprocess.STDOUT, env=full_env)
         self.final_output = None
@@ -165,7 +199,7 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(timeout * TIMEOUT_SCALE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -174,7 +208,17 @@ class Daemon:
             self.final_output = self.output()
             self.log.close()
             os.unlink(self.log_path)
+            self._check_memory_errors(sig)
         return self.proc.returncode
+
+    def _check_memory_errors(self, sig):
+        out = self.final_output.encode("utf-8", "replace")
+        name = os.path.basename(self.argv[0])
+        if MEMORY_ERROR_RE.search(out):
+            _memory_errors.append("%s:\n%s\n" % (name, self.final_output))
+        elif self.valgrind and sig != signal.SIGKILL and b"ERROR SUMMARY: 0 errors" not in out:
+            # killed before valgrind could check: nothing was proven
+            _memory_errors.append("%s: no valgrind summary (killed?)\n%s\n" % (name, self.final_output))
 
 
 def skip(reason):
