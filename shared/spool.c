@@ -173,52 +173,68 @@ int spool_file_publish(SpoolFile *f, unsigned flags) {
         return 0;
 }
 
-/* Threads syncing one batch; beyond this, files wait for a free thread. */
-#define SPOOL_SYNC_THREADS_MAX 16
+/* Threads working on one batch; beyond this, items wait for a free thread. */
+#define SPOOL_THREADS_MAX 16
 
-typedef struct SyncJob {
-        SpoolFile *files;
+typedef struct Concurrent {
         size_t n;
-        size_t next;            /* next file to sync (atomic) */
-        int result;             /* first error (atomic) */
-} SyncJob;
+        size_t next;            /* next item to take (atomic) */
+        void (*op)(size_t i, void *userdata);
+        void *userdata;
+} Concurrent;
 
-static void *sync_worker(void *userdata) {
-        SyncJob *j = userdata;
+static void *concurrent_worker(void *userdata) {
+        Concurrent *c = userdata;
         size_t i;
 
-        while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n) {
-                int r = spool_file_sync(&j->files[i]), zero = 0;
-
-                if (r < 0)
-                        (void) __atomic_compare_exchange_n(&j->result, &zero, r, false, __ATOMIC_RELAXED,
-                                                           __ATOMIC_RELAXED);
-        }
+        while ((i = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED)) < c->n)
+                c->op(i, c->userdata);
         return NULL;
 }
 
 /*
- * fdatasync() every file of a batch concurrently. Each fdatasync() ends in
- * a cache flush of the device; issued one after the other they cost one
- * flush each, issued together the block layer merges the flushes in
- * flight into one. Measured on this project's test VM (ext4, virtio):
- * 10 files of 2 KiB, 4.1 ms per file one after the other, 0.4-0.6 ms per
- * file concurrently. The calling thread syncs too; if no thread can be
- * started it syncs them all itself. Returns the first error.
+ * Runs @op on items 0..@n-1 from several threads at once, the caller's
+ * included; if no thread can be started, the caller does them all. For
+ * the calls that wait on the disk: every fdatasync() ends in a cache flush
+ * of the device, and on a file system mounted with "discard" every
+ * unlink() of a written file waits for a discard. Issued one after the
+ * other each pays its own; issued together the block layer merges or
+ * overlaps them. Measured on this project's test VM (ext4 on virtio,
+ * discard), 10 files of 2 KiB at a time: fdatasync 4.1 ms per file one
+ * after the other, 0.4-0.6 ms concurrently; unlink 3.4 ms and 0.2 ms.
  */
-static int sync_files(SpoolFile *files, size_t n) {
-        SyncJob j = { .files = files, .n = n };
-        pthread_t threads[SPOOL_SYNC_THREADS_MAX];
-        size_t n_threads = 0, want = n > SPOOL_SYNC_THREADS_MAX ? SPOOL_SYNC_THREADS_MAX : n - 1;
+static void run_concurrently(size_t n, void (*op)(size_t i, void *userdata), void *userdata) {
+        Concurrent c = { .n = n, .op = op, .userdata = userdata };
+        pthread_t threads[SPOOL_THREADS_MAX];
+        size_t n_threads = 0, want = n > SPOOL_THREADS_MAX ? SPOOL_THREADS_MAX : n > 0 ? n - 1 : 0;
 
-        if (n == 0)
-                return 0;
-        while (n_threads < want && pthread_create(&threads[n_threads], NULL, sync_worker, &j) == 0)
+        while (n_threads < want && pthread_create(&threads[n_threads], NULL, concurrent_worker, &c) == 0)
                 n_threads++;
-        (void) sync_worker(&j);
+        (void) concurrent_worker(&c);
         for (size_t i = 0; i < n_threads; i++)
                 (void) pthread_join(threads[i], NULL);
-        return j.result;
+}
+
+typedef struct SyncFiles {
+        SpoolFile *files;
+        int result;             /* first error (atomic) */
+} SyncFiles;
+
+static void sync_one(size_t i, void *userdata) {
+        SyncFiles *s = userdata;
+        int r = spool_file_sync(&s->files[i]), zero = 0;
+
+        if (r < 0)
+                (void) __atomic_compare_exchange_n(&s->result, &zero, r, false, __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED);
+}
+
+/* fdatasync() every file of a batch concurrently; the first error. */
+static int sync_files(SpoolFile *files, size_t n) {
+        SyncFiles s = { .files = files };
+
+        run_concurrently(n, sync_one, &s);
+        return s.result;
 }
 
 /**
@@ -477,6 +493,29 @@ int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const
         if (r < 0)
                 return r;
         return spool_move(from, quarantine, id, true);
+}
+
+typedef struct RemoveBatch {
+        SpoolDir *dir;
+        char * const *ids;
+        int *results;
+} RemoveBatch;
+
+static void remove_one(size_t i, void *userdata) {
+        RemoveBatch *b = userdata;
+
+        b->results[i] = spool_remove_new(b->dir, b->ids[i], false);
+}
+
+/**
+ * spool_remove_batch() - unlink new/ID for each of @ids, concurrently (see
+ * run_concurrently()); @results[i] is 0 or the negative errno for ids[i].
+ * new/ is not synced: the caller syncs it once for the batch.
+ */
+void spool_remove_batch(SpoolDir *d, char * const *ids, size_t n, int *results) {
+        RemoveBatch b = { .dir = d, .ids = ids, .results = results };
+
+        run_concurrently(n, remove_one, &b);
 }
 
 int spool_exists(SpoolDir *d, const char *id) {

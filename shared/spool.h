@@ -66,6 +66,7 @@ int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out);
 int spool_remove_new(SpoolDir *d, const char *id, bool sync);
 int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync);
 int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const char *stage, const char *reason);
+void spool_remove_batch(SpoolDir *d, char * const *ids, size_t n, int *results);
 int spool_exists(SpoolDir *d, const char *id);
 int read_full_fd(int fd, size_t max, Buf *out);
 int write_full_fd(int fd, const void *p, size_t n);
