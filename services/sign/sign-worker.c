@@ -292,8 +292,9 @@ static void log_outcome(SignWorker *w, const char *id, const SignItem *item) {
 int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
         SignItem items[SIGN_BATCH_MAX];
         SpoolFile files[SIGN_BATCH_MAX];
-        size_t idx[SIGN_BATCH_MAX], k = 0;
-        int r = 0, q, publish;
+        char *done[SIGN_BATCH_MAX];
+        size_t idx[SIGN_BATCH_MAX], k = 0, n_done = 0;
+        int r = 0, q, publish, removed[SIGN_BATCH_MAX];
 
         if (n > SIGN_BATCH_MAX)
                 return -E2BIG;
@@ -319,8 +320,6 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
                 r = publish;
         }
         for (size_t j = 0; j < k; j++) {
-                const char *id = ids[idx[j]];
-
                 if (files[j].fd >= 0) {         /* not published: stays in incoming, retried */
                         spool_file_abort(&files[j]);
                         continue;
@@ -331,11 +330,17 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
                  * ID, which deliver recognises, never a loss. */
                 if (publish < 0)
                         continue;
-                q = spool_remove_new(w->incoming, id, false);
-                if (q < 0 && q != -ENOENT)
-                        log_msg_errno(LOG_WARNING, q, &(LogFields) { .queue_id = id },
+                done[n_done] = ids[idx[j]];
+                idx[n_done++] = idx[j];
+        }
+        /* the inputs of the batch at once: on a file system mounted with
+         * discard each unlink waits for its discard (shared/spool.c) */
+        spool_remove_batch(w->incoming, done, n_done, removed);
+        for (size_t j = 0; j < n_done; j++) {
+                if (removed[j] < 0 && removed[j] != -ENOENT)
+                        log_msg_errno(LOG_WARNING, removed[j], &(LogFields) { .queue_id = done[j] },
                                       "Signed copy published, but cannot remove the input: %m");
-                log_outcome(w, id, &items[idx[j]]);
+                log_outcome(w, done[j], &items[idx[j]]);
         }
         /* Make the removals durable, so a crash now does not re-sign
          * messages deliver may already have sent. */
