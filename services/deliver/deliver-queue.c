@@ -42,6 +42,10 @@ struct Queue {
          * per event-loop round (an idle-priority defer source) */
         sd_event_source *sync_source;
         Message *held;                  /* claimed, waiting for the claim's fsync */
+        /* finished messages whose files on_sync() removes, all at once */
+        char (*doomed)[QUEUE_ID_LEN + 1];
+        bool *doomed_state;             /* ... and which may have a state file */
+        size_t n_doomed, doomed_cap;
         bool claim_dirty, remove_dirty, state_dirty;
         bool pumping;
 };
@@ -284,6 +288,72 @@ static void queue_request_sync(Queue *q) {
         (void) sd_event_source_set_enabled(q->sync_source, SD_EVENT_ONESHOT);
 }
 
+/* Queues the removal of a finished message's files for on_sync(). */
+static int queue_doom(Queue *q, const char *id, bool state) {
+        if (q->n_doomed == q->doomed_cap) {
+                size_t cap = q->doomed_cap ? q->doomed_cap * 2 : 64;
+                char (*ids)[QUEUE_ID_LEN + 1] = reallocarray(q->doomed, cap, sizeof(*ids));
+                bool *st;
+
+                if (!ids)
+                        return -ENOMEM;
+                q->doomed = ids;
+                st = reallocarray(q->doomed_state, cap, sizeof(bool));
+                if (!st)
+                        return -ENOMEM;
+                q->doomed_state = st;
+                q->doomed_cap = cap;
+        }
+        memcpy(q->doomed[q->n_doomed], id, QUEUE_ID_LEN + 1);
+        q->doomed_state[q->n_doomed++] = state;
+        queue_request_sync(q);
+        return 0;
+}
+
+/*
+ * Removes the files of every message finished since the last round, the
+ * queue files (and state files) each as one concurrent batch: on a file
+ * system mounted with discard each unlink waits for its discard
+ * (shared/spool.c). A file that cannot be removed would bring its message
+ * back after a restart, so that is logged.
+ */
+static void remove_doomed(Queue *q) {
+        _cleanup_free_ char **ids = NULL;
+        _cleanup_free_ int *results = NULL;
+        size_t n = q->n_doomed, n_state = 0;
+
+        if (n == 0)
+                return;
+        ids = calloc(n, sizeof(char *));
+        results = calloc(n, sizeof(int));
+        if (!ids || !results) {
+                /* one at a time then */
+                for (size_t i = 0; i < n; i++) {
+                        (void) spool_remove_new(&q->queue_dir, q->doomed[i], false);
+                        if (q->doomed_state[i])
+                                (void) spool_remove_new(&q->state_dir, q->doomed[i], false);
+                }
+                q->n_doomed = 0;
+                q->remove_dirty = q->state_dirty = true;
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                ids[i] = q->doomed[i];
+        spool_remove_batch(&q->queue_dir, ids, n, results);
+        for (size_t i = 0; i < n; i++)
+                if (results[i] < 0 && results[i] != -ENOENT)
+                        log_msg_errno(LOG_ERR, results[i], &(LogFields) { .queue_id = ids[i] },
+                                      "Delivered, but cannot remove the queue file; it will be tried "
+                                      "again after a restart: %m");
+        for (size_t i = 0; i < n; i++)
+                if (q->doomed_state[i])
+                        ids[n_state++] = q->doomed[i];
+        spool_remove_batch(&q->state_dir, ids, n_state, results);
+        q->remove_dirty = true;
+        q->state_dirty = q->state_dirty || n_state > 0;
+        q->n_doomed = 0;
+}
+
 /*
  * Runs after every pending inotify event of this round: one fsync of
  * deliver/queue/new and signed/new covers every claim since the last
@@ -296,6 +366,7 @@ static int on_sync(sd_event_source *s, void *userdata) {
         Queue *q = userdata;
         int r = 0, k;
 
+        remove_doomed(q);
         if (q->claim_dirty || q->remove_dirty)
                 r = spool_dir_sync(&q->queue_dir);
         if (q->claim_dirty && (k = spool_dir_sync(&q->signed_dir)) < 0 && r >= 0)
@@ -559,12 +630,9 @@ void queue_attempt_done(Message *m) {
 
         r = 0;
         if (n > 0 && !pending) {
-                r = spool_remove_new(&q->queue_dir, m->id, false);
-                if (r >= 0 || r == -ENOENT) {
-                        if (spool_remove_new(&q->state_dir, m->id, false) >= 0)
-                                q->state_dirty = true;
-                        q->remove_dirty = true;
-                        queue_request_sync(q);
+                /* a state file exists only once an earlier attempt wrote one */
+                r = queue_doom(q, m->id, m->state.attempts > 1);
+                if (r >= 0) {
                         f.message_id = LOG_ID_REMOVED;
                         log_msg(LOG_INFO, &f, "removed");
                         message_unlink(m);
@@ -765,6 +833,13 @@ Queue *queue_free(Queue *q) {
                 message_free(m);
         }
         q->held = NULL;         /* those were in q->messages too */
+        remove_doomed(q);
+        if (q->remove_dirty)
+                (void) spool_dir_sync(&q->queue_dir);
+        if (q->state_dirty)
+                (void) spool_dir_sync(&q->state_dir);
+        free(q->doomed);
+        free(q->doomed_state);
         spool_watch_free(q->watch);
         sd_event_source_disable_unref(q->flush_source);
         sd_event_source_disable_unref(q->sync_source);
