@@ -7,10 +7,10 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "shared/concurrent.h"
 #include "shared/macro.h"
 #include "shared/spool.h"
 
@@ -173,48 +173,6 @@ int spool_file_publish(SpoolFile *f, unsigned flags) {
         return 0;
 }
 
-/* Threads working on one batch; beyond this, items wait for a free thread. */
-#define SPOOL_THREADS_MAX 16
-
-typedef struct Concurrent {
-        size_t n;
-        size_t next;            /* next item to take (atomic) */
-        void (*op)(size_t i, void *userdata);
-        void *userdata;
-} Concurrent;
-
-static void *concurrent_worker(void *userdata) {
-        Concurrent *c = userdata;
-        size_t i;
-
-        while ((i = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED)) < c->n)
-                c->op(i, c->userdata);
-        return NULL;
-}
-
-/*
- * Runs @op on items 0..@n-1 from several threads at once, the caller's
- * included; if no thread can be started, the caller does them all. For
- * the calls that wait on the disk: every fdatasync() ends in a cache flush
- * of the device, and on a file system mounted with "discard" every
- * unlink() of a written file waits for a discard. Issued one after the
- * other each pays its own; issued together the block layer merges or
- * overlaps them. Measured on this project's test VM (ext4 on virtio,
- * discard), 10 files of 2 KiB at a time: fdatasync 4.1 ms per file one
- * after the other, 0.4-0.6 ms concurrently; unlink 3.4 ms and 0.2 ms.
- */
-static void run_concurrently(size_t n, void (*op)(size_t i, void *userdata), void *userdata) {
-        Concurrent c = { .n = n, .op = op, .userdata = userdata };
-        pthread_t threads[SPOOL_THREADS_MAX];
-        size_t n_threads = 0, want = n > SPOOL_THREADS_MAX ? SPOOL_THREADS_MAX : n > 0 ? n - 1 : 0;
-
-        while (n_threads < want && pthread_create(&threads[n_threads], NULL, concurrent_worker, &c) == 0)
-                n_threads++;
-        (void) concurrent_worker(&c);
-        for (size_t i = 0; i < n_threads; i++)
-                (void) pthread_join(threads[i], NULL);
-}
-
 typedef struct SyncFiles {
         SpoolFile *files;
         int result;             /* first error (atomic) */
@@ -229,7 +187,8 @@ static void sync_one(size_t i, void *userdata) {
                                                    __ATOMIC_RELAXED);
 }
 
-/* fdatasync() every file of a batch concurrently; the first error. */
+/* fdatasync() every file of a batch concurrently (shared/concurrent.c);
+ * the first error. */
 static int sync_files(SpoolFile *files, size_t n) {
         SyncFiles s = { .files = files };
 
@@ -509,7 +468,7 @@ static void remove_one(size_t i, void *userdata) {
 
 /**
  * spool_remove_batch() - unlink new/ID for each of @ids, concurrently (see
- * run_concurrently()); @results[i] is 0 or the negative errno for ids[i].
+ * shared/concurrent.c); @results[i] is 0 or the negative errno for ids[i].
  * new/ is not synced: the caller syncs it once for the batch.
  */
 void spool_remove_batch(SpoolDir *d, char * const *ids, size_t n, int *results) {
