@@ -72,6 +72,44 @@ int main(void) {
         ASSERT_STREQ(list[2], ids[0]);
         spool_ids_free(list, n);
 
+        /* a batch larger than the thread pool: every file synced and
+         * published; then removed as one concurrent batch, with a result
+         * per ID (ENOENT for one that is not there) */
+        {
+                SpoolDir big = SPOOL_DIR_NULL;
+                SpoolFile many[40];
+                char many_ids[41][QUEUE_ID_LEN + 1], *names[41];
+                int results[41];
+
+                ASSERT_OK(spool_dir_open(root_fd, "batch", true, &big));
+                for (size_t i = 0; i < 40; i++) {
+                        queue_id_format(UINT64_C(5000) + i, 0, many_ids[i]);
+                        names[i] = many_ids[i];
+                        ASSERT_OK(spool_file_create(&big, many_ids[i], "receive", &many[i]));
+                        ASSERT_OK(spool_file_write(&many[i], many_ids[i], QUEUE_ID_LEN));
+                }
+                ASSERT_OK(spool_publish_batch(many, 40, SPOOL_NOREPLACE));
+                ASSERT_OK(spool_scan_new(&big, &list, &n));
+                ASSERT_EQ(n, 40);
+                spool_ids_free(list, n);
+                for (size_t i = 0; i < 40; i++) {
+                        ASSERT_EQ(many[i].fd, -EBADF);
+                        buf_reset(&b);
+                        ASSERT_OK(spool_read_new(&big, many_ids[i], 1024, &b));
+                        ASSERT_STREQ((char *) b.data, many_ids[i]);
+                }
+                queue_id_format(UINT64_C(9999), 0, many_ids[40]);
+                names[40] = many_ids[40];
+                spool_remove_batch(&big, names, 41, results);
+                for (size_t i = 0; i < 40; i++)
+                        ASSERT_EQ(results[i], 0);
+                ASSERT_EQ(results[40], -ENOENT);
+                ASSERT_OK(spool_scan_new(&big, &list, &n));
+                ASSERT_EQ(n, 0);
+                spool_ids_free(list, n);
+                spool_dir_done(&big);
+        }
+
         /* move between queues; exists; remove */
         ASSERT_OK(spool_move(&in, &out, ids[1], true));
         ASSERT_EQ(spool_exists(&in, ids[1]), 0);
