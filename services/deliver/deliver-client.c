@@ -43,6 +43,7 @@ typedef enum ClientState {
         CS_BODY,
         CS_DOT,
         CS_RSET,
+        CS_IDLE,
         CS_QUIT,
         CS_DONE,
 } ClientState;
@@ -52,7 +53,7 @@ static const char * const state_names[] = {
         [CS_STARTTLS] = "STARTTLS", [CS_HANDSHAKE] = "TLS handshake", [CS_AUTH] = "AUTH", [CS_AUTH_USER] = "AUTH",
         [CS_AUTH_PASS] = "AUTH", [CS_MAIL] = "MAIL FROM",
         [CS_RCPT] = "RCPT TO", [CS_DATA] = "DATA", [CS_BODY] = "message body", [CS_DOT] = "end of data",
-        [CS_RSET] = "RSET", [CS_QUIT] = "QUIT", [CS_DONE] = "done",
+        [CS_RSET] = "RSET", [CS_IDLE] = "idle", [CS_QUIT] = "QUIT", [CS_DONE] = "done",
 };
 
 struct Client {
@@ -375,6 +376,15 @@ static void client_start_job(Client *c) {
         int r;
 
         c->job = j = c->ops.pull(c, c->userdata);
+        if (!j && c->p.idle_timeout > 0 && c->state != CS_IDLE) {
+                /* Wait a little for the next message to this destination
+                 * (client_wake()): a new session costs a DNS lookup, a
+                 * connect, EHLO and, with STARTTLS, a handshake. */
+                c->state = CS_IDLE;
+                client_arm(c, c->p.idle_timeout);
+                client_update_io(c);
+                return;
+        }
         if (!j) {
                 c->state = CS_QUIT;
                 (void) client_send(c, "QUIT");
@@ -430,6 +440,17 @@ static void client_start_job(Client *c) {
         }
         client_arm(c, c->p.command_timeout);
         client_send_flush(c);
+}
+
+/**
+ * client_wake() - an idle session takes the next job (pulls it). False if
+ * @c is not idle: it is busy, still connecting or closing.
+ */
+bool client_wake(Client *c) {
+        if (c->state != CS_IDLE)
+                return false;
+        client_start_job(c);
+        return true;
 }
 
 static void client_session_ready(Client *c) {
@@ -729,6 +750,7 @@ static void handle_reply(Client *c, const SmtpReply *r) {
                 txn_end(c, false);
                 return;
         case CS_QUIT:
+        case CS_IDLE:   /* e.g. 421 from a server that times out idle sessions */
                 client_finish(c, NULL);
                 return;
         default:
@@ -748,6 +770,10 @@ static void client_read(Client *c) {
 
                 if (k == -EAGAIN || k == -EWOULDBLOCK)
                         return;
+                if (k <= 0 && c->state == CS_IDLE) {
+                        client_finish(c, NULL);         /* the server ended an idle session */
+                        return;
+                }
                 if (k <= 0) {
                         client_lost(c, k == 0 ? "lost connection" : "connection error");
                         return;
@@ -824,9 +850,23 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
+/* An idle session ends (QUIT); any other is left alone. */
+void client_retire(Client *c) {
+        if (c->state != CS_IDLE)
+                return;
+        c->state = CS_QUIT;
+        (void) client_send(c, "QUIT");
+        client_arm(c, c->p.command_timeout);
+        client_send_flush(c);
+}
+
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Client *c = userdata;
 
+        if (c->state == CS_IDLE) {
+                client_retire(c);
+                return 0;
+        }
         client_lost(c, c->state == CS_CONNECT ? "connect timed out" : "conversation timed out");
         return 0;
 }

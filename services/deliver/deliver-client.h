@@ -39,6 +39,7 @@ typedef struct ClientParams {
         usec_t connect_timeout;
         usec_t command_timeout;
         usec_t data_timeout;
+        usec_t idle_timeout;            /* keep a session with no job this long; 0: QUIT at once */
 } ClientParams;
 
 typedef struct Client Client;
@@ -51,4 +52,6 @@ typedef struct ClientOps {
 } ClientOps;
 
 int client_new(const ClientParams *p, const MxList *hosts, const ClientOps *ops, void *userdata, Client **ret);
+bool client_wake(Client *c);
+void client_retire(Client *c);
 Client *client_free(Client *c);

@@ -33,6 +33,7 @@ typedef struct Conn {
         Client *client;
         bool connecting;        /* has not pulled a job yet */
         bool resolving;
+        bool idle;              /* its last pull found no job: client_wake() it */
         struct Conn *next;
 } Conn;
 
@@ -336,6 +337,7 @@ static ClientJob *on_pull(Client *cl, void *userdata) {
                 c->connecting = false;
                 d->n_connecting--;
         }
+        c->idle = !j;
         if (!j)
                 return NULL;
         d->head = j->next;
@@ -360,11 +362,31 @@ static bool dest_has_session(Destination *d, Conn *except) {
 static void on_closed(Client *cl, const Dsn *failure, void *userdata) {
         Conn *c = userdata;
         Destination *d = c->dest;
+        Route *r = d->route;
 
         if (failure && c->connecting && !dest_has_session(d, c))
                 dest_fail_all(d, failure);
         conn_remove(c);
         dest_pump(d);
+        /* the slot may be what another destination waits for (global limit);
+         * one with jobs is never freed by its own pump */
+        for (Destination *o = r->dests, *next; o && r->n_conns < r->cfg->max_connections; o = next) {
+                next = o->next;
+                if (o != d && o->n_jobs > o->n_connecting)
+                        dest_pump(o);
+        }
+}
+
+/* The global limit is reached and @d needs a session: end an idle one of
+ * another destination; its slot comes back through on_closed(). */
+static void route_retire_idle(Route *r, Destination *d) {
+        for (Destination *o = r->dests; o; o = o->next)
+                for (Conn *c = o->conns; c; c = c->next)
+                        if (o != d && c->idle) {
+                                c->idle = false;
+                                client_retire(c->client);
+                                return;
+                        }
 }
 
 static void on_resolved(const MxList *list, void *userdata) {
@@ -383,6 +405,7 @@ static void on_resolved(const MxList *list, void *userdata) {
                 .connect_timeout = r->cfg->connect_timeout,
                 .command_timeout = r->cfg->command_timeout,
                 .data_timeout = r->cfg->data_timeout,
+                .idle_timeout = DELIVER_SESSION_IDLE_USEC,
         };
         static const ClientOps ops = { .pull = on_pull, .job_done = on_job_done, .closed = on_closed };
         int k;
@@ -414,6 +437,19 @@ static void on_resolved(const MxList *list, void *userdata) {
 static void dest_pump(Destination *d) {
         Route *r = d->route;
 
+        /* idle sessions first; a woken client pulls its job at once, which
+         * may complete a message and call us again: scan afresh each time */
+        while (d->n_jobs > 0) {
+                Conn *idle = NULL;
+
+                for (Conn *c = d->conns; c && !idle; c = c->next)
+                        if (c->idle)
+                                idle = c;
+                if (!idle)
+                        break;
+                idle->idle = false;
+                (void) client_wake(idle->client);
+        }
         while (d->n_jobs > d->n_connecting && d->n_conns < r->cfg->max_per_destination &&
                r->n_conns < r->cfg->max_connections) {
                 Conn *c = calloc(1, sizeof(*c));
@@ -433,6 +469,8 @@ static void dest_pump(Destination *d) {
                         break;
                 }
         }
+        if (d->n_jobs > d->n_connecting && r->n_conns >= r->cfg->max_connections)
+                route_retire_idle(r, d);
         if (d->n_jobs == 0 && d->n_conns == 0)
                 dest_free(d);
 }

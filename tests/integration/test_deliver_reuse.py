@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""pochtar-deliver keeps a session with nothing to send open for a while
+(DELIVER_SESSION_IDLE_USEC, 2 s) and sends the next message to the same
+destination over it; ends it with QUIT when nothing came; and when the
+server closed the idle session first, the next message goes over a new
+one, delivered at once, not deferred. Real DNS (dnsmasq) and aiosmtpd
+sinks in a private network namespace."""
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+import netns  # noqa: E402
+
+netns.enter(["203.0.113.25", "203.0.113.26"])
+
+import pochtar  # noqa: E402
+from deliver_sinks import cleanup, Recorder, start_sink  # noqa: E402
+
+DELIVER = os.environ.get("POCHTAR_DELIVER")
+if not DELIVER:
+    pochtar.skip("POCHTAR_DELIVER not set")
+
+
+class QuitRecorder(Recorder):
+    def __init__(self):
+        super().__init__()
+        self.quits = 0
+
+    async def handle_QUIT(self, server, session, envelope):
+        with self.lock:
+            self.quits += 1
+        return "221 2.0.0 Bye"
+
+
+work = tempfile.mkdtemp(prefix="pochtar-deliver-reuse-")
+spool = pochtar.Spool(os.path.join(work, "spool"))
+dns = netns.Dnsmasq()
+dns.mx("keep.example.org", "mx.keep.example.org", 10)
+dns.a("mx.keep.example.org", "203.0.113.25")
+dns.mx("short.example.org", "mx.short.example.org", 10)
+dns.a("mx.short.example.org", "203.0.113.26")
+dns.start()
+
+keep = QuitRecorder()
+short = Recorder()
+# the second server ends a session idle for 0.5 s (421, then close)
+sinks = [start_sink("203.0.113.25", keep), start_sink("203.0.113.26", short, timeout=0.5)]
+conf = pochtar.write_config(work, """
+[spool]
+dir = %s
+[deliver]
+mode = mx
+helo_name = mail.example.com
+retry_min = 60s
+""" % spool.root)
+
+
+def msg(subject):
+    return ("From: app@example.com\r\nTo: x@example.org\r\nSubject: %s\r\n\r\nbody of %s\r\n"
+            % (subject, subject)).encode()
+
+
+def sessions(rec):
+    with rec.lock:
+        return [m[6] for m in rec.messages]
+
+
+d = pochtar.Daemon([DELIVER, "--config", conf], env={"POCHTAR_LOG_LEVEL": "info"})
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+    else:
+        print("ok:", what)
+
+
+try:
+    spool.inject("signed", "app@example.com", ["a@keep.example.org"], msg("first"))
+    pochtar.wait_for(lambda: len(keep.messages) == 1, what="first message")
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    spool.inject("signed", "app@example.com", ["b@keep.example.org"], msg("second"))
+    pochtar.wait_for(lambda: len(keep.messages) == 2, what="second message")
+    check(time.monotonic() - t0 < 1.5, "second message delivered at once")
+    s = sessions(keep)
+    check(s[0] == s[1], "second message sent over the idle session of the first")
+    check(keep.quits == 0, "no QUIT while the session may still be used")
+    pochtar.wait_for(lambda: keep.quits == 1, timeout=5, what="QUIT after the idle time")
+
+    spool.inject("signed", "app@example.com", ["c@short.example.org"], msg("third"))
+    pochtar.wait_for(lambda: len(short.messages) == 1, what="third message")
+    time.sleep(1.2)             # the server has ended the idle session by now
+    t0 = time.monotonic()
+    spool.inject("signed", "app@example.com", ["d@short.example.org"], msg("fourth"))
+    pochtar.wait_for(lambda: len(short.messages) == 2, timeout=5, what="fourth message")
+    check(time.monotonic() - t0 < 1.5, "after the server ended the idle session: a new one, at once")
+    s = sessions(short)
+    check(s[0] != s[1], "two sessions with the server that ends idle ones")
+    pochtar.wait_for(lambda: not spool.ids("signed") and not os.listdir(
+        os.path.join(spool.root, "deliver", "queue", "new")), what="queue empty")
+    log = d.output()
+    check("deferred" not in log, "nothing deferred")
+    rc = d.stop()
+    check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
+finally:
+    d.stop()
+    for s in sinks:
+        s.stop()
+    dns.stop()
+    if failures or sys.exc_info()[0]:
+        print(d.output())
+    spool.cleanup()
+    cleanup(work, [d])
+
+if failures:
+    print("%d check(s) failed" % len(failures))
+    sys.exit(1)
+print("all checks passed")
