@@ -25,12 +25,6 @@
 #include "shared/log-ids.h"
 #include "shared/notify.h"
 
-typedef struct Doomed {
-        char id[QUEUE_ID_LEN + 1];
-        bool state;             /* may have a state file */
-        bool given;             /* queue file given back to sign as a spare */
-} Doomed;
-
 struct Queue {
         sd_event *event;
         const Config *cfg;
@@ -49,7 +43,8 @@ struct Queue {
         sd_event_source *sync_source;
         Message *held;                  /* claimed, waiting for the claim's fsync */
         /* finished messages whose files on_sync() removes, all at once */
-        Doomed *doomed;
+        char (*doomed)[QUEUE_ID_LEN + 1];
+        bool *doomed_state;             /* ... and which may have a state file */
         size_t n_doomed, doomed_cap;
         bool claim_dirty, remove_dirty, state_dirty;
         bool pumping;
@@ -297,77 +292,65 @@ static void queue_request_sync(Queue *q) {
 static int queue_doom(Queue *q, const char *id, bool state) {
         if (q->n_doomed == q->doomed_cap) {
                 size_t cap = q->doomed_cap ? q->doomed_cap * 2 : 64;
-                Doomed *t = reallocarray(q->doomed, cap, sizeof(Doomed));
+                char (*ids)[QUEUE_ID_LEN + 1] = reallocarray(q->doomed, cap, sizeof(*ids));
+                bool *st;
 
-                if (!t)
+                if (!ids)
                         return -ENOMEM;
-                q->doomed = t;
+                q->doomed = ids;
+                st = reallocarray(q->doomed_state, cap, sizeof(bool));
+                if (!st)
+                        return -ENOMEM;
+                q->doomed_state = st;
                 q->doomed_cap = cap;
         }
-        q->doomed[q->n_doomed] = (Doomed) { .state = state };
-        memcpy(q->doomed[q->n_doomed++].id, id, QUEUE_ID_LEN + 1);
+        memcpy(q->doomed[q->n_doomed], id, QUEUE_ID_LEN + 1);
+        q->doomed_state[q->n_doomed++] = state;
         queue_request_sync(q);
         return 0;
 }
 
 /*
- * Removes the files of every message finished since the last round. A
- * queue file was written by sign, so it goes back to sign as a spare
- * (shared/spool.c: renamed to new/ID.gone here, handed over by
- * spares_ready() once queue/new is synced), saving sign the creation of
- * a file; what cannot be given is unlinked, like the state files, each
- * as one concurrent batch (on a file system mounted with discard each
- * unlink waits for its discard). A file that cannot be removed would
- * bring its message back after a restart, so that is logged.
+ * Removes the files of every message finished since the last round, the
+ * queue files (and state files) each as one concurrent batch: on a file
+ * system mounted with discard each unlink waits for its discard
+ * (shared/spool.c). A file that cannot be removed would bring its message
+ * back after a restart, so that is logged.
  */
 static void remove_doomed(Queue *q) {
         _cleanup_free_ char **ids = NULL;
         _cleanup_free_ int *results = NULL;
-        size_t n = q->n_doomed, n_rm = 0, n_state = 0;
-        bool batch;
+        size_t n = q->n_doomed, n_state = 0;
 
         if (n == 0)
                 return;
         ids = calloc(n, sizeof(char *));
         results = calloc(n, sizeof(int));
-        batch = ids && results;
-        for (size_t i = 0; i < n; i++) {
-                Doomed *d = &q->doomed[i];
-                int k = spool_give_spare(&q->queue_dir, d->id);
-
-                d->given = k >= 0;
-                if (k >= 0 || k == -ENOENT)
-                        continue;
-                if (batch)
-                        ids[n_rm++] = d->id;
-                else
-                        (void) spool_remove_new(&q->queue_dir, d->id, false);     /* no memory: one at a time */
+        if (!ids || !results) {
+                /* one at a time then */
+                for (size_t i = 0; i < n; i++) {
+                        (void) spool_remove_new(&q->queue_dir, q->doomed[i], false);
+                        if (q->doomed_state[i])
+                                (void) spool_remove_new(&q->state_dir, q->doomed[i], false);
+                }
+                q->n_doomed = 0;
+                q->remove_dirty = q->state_dirty = true;
+                return;
         }
-        if (batch) {
-                spool_remove_batch(&q->queue_dir, ids, n_rm, results);
-                for (size_t i = 0; i < n_rm; i++)
-                        if (results[i] < 0 && results[i] != -ENOENT)
-                                log_msg_errno(LOG_ERR, results[i], &(LogFields) { .queue_id = ids[i] },
-                                              "Delivered, but cannot remove the queue file; it will be "
-                                              "tried again after a restart: %m");
-                for (size_t i = 0; i < n; i++)
-                        if (q->doomed[i].state)
-                                ids[n_state++] = q->doomed[i].id;
-                spool_remove_batch(&q->state_dir, ids, n_state, results);
-        } else
-                for (size_t i = 0; i < n; i++)
-                        if (q->doomed[i].state && spool_remove_new(&q->state_dir, q->doomed[i].id, false) >= 0)
-                                n_state++;
+        for (size_t i = 0; i < n; i++)
+                ids[i] = q->doomed[i];
+        spool_remove_batch(&q->queue_dir, ids, n, results);
+        for (size_t i = 0; i < n; i++)
+                if (results[i] < 0 && results[i] != -ENOENT)
+                        log_msg_errno(LOG_ERR, results[i], &(LogFields) { .queue_id = ids[i] },
+                                      "Delivered, but cannot remove the queue file; it will be tried "
+                                      "again after a restart: %m");
+        for (size_t i = 0; i < n; i++)
+                if (q->doomed_state[i])
+                        ids[n_state++] = q->doomed[i];
+        spool_remove_batch(&q->state_dir, ids, n_state, results);
         q->remove_dirty = true;
         q->state_dirty = q->state_dirty || n_state > 0;
-}
-
-/* After the sync of queue/new: the given queue files become sign's spares. */
-static void spares_ready(Queue *q, bool synced) {
-        for (size_t i = 0; synced && i < q->n_doomed; i++)
-                if (q->doomed[i].given)
-                        spool_spare_ready(&q->queue_dir, q->doomed[i].id, &q->signed_dir);
-        /* not synced: left as new/ID.gone, removed at the next start */
         q->n_doomed = 0;
 }
 
@@ -386,7 +369,6 @@ static int on_sync(sd_event_source *s, void *userdata) {
         remove_doomed(q);
         if (q->claim_dirty || q->remove_dirty)
                 r = spool_dir_sync(&q->queue_dir);
-        spares_ready(q, r >= 0);
         if (q->claim_dirty && (k = spool_dir_sync(&q->signed_dir)) < 0 && r >= 0)
                 r = k;
         if (q->state_dirty && (k = spool_dir_sync(&q->state_dir)) < 0 && r >= 0)
@@ -803,8 +785,6 @@ int queue_start(Queue *q) {
 
         r = spool_clean_tmp(&q->state_dir, DELIVER_STAGE, &removed);
         if (r >= 0)
-                r = spool_clean_spares(&q->queue_dir, true, &removed);
-        if (r >= 0)
                 r = spool_clean_tmp(&q->incoming_dir, DELIVER_STAGE, &removed);
         if (r >= 0)
                 r = spool_clean_tmp(&q->quarantine_dir, DELIVER_STAGE, &removed);
@@ -855,10 +835,11 @@ Queue *queue_free(Queue *q) {
         q->held = NULL;         /* those were in q->messages too */
         remove_doomed(q);
         if (q->remove_dirty)
-                spares_ready(q, spool_dir_sync(&q->queue_dir) >= 0);
+                (void) spool_dir_sync(&q->queue_dir);
         if (q->state_dirty)
                 (void) spool_dir_sync(&q->state_dir);
         free(q->doomed);
+        free(q->doomed_state);
         spool_watch_free(q->watch);
         sd_event_source_disable_unref(q->flush_source);
         sd_event_source_disable_unref(q->sync_source);

@@ -417,8 +417,6 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
                 return log_error_errno(r, "Failed to open '%s/" SPOOL_INCOMING "': %m", config->spool.dir);
         /* Leftovers of a dead instance: never acknowledged, so never anyone's mail. */
         r = spool_clean_tmp(&s->incoming, "receive", NULL);
-        if (r >= 0)
-                r = spool_clean_spares(&s->incoming, false, NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to clean '%s/" SPOOL_INCOMING "/tmp', ignoring: %m", config->spool.dir);
 

@@ -26,7 +26,6 @@ typedef enum SignOutcome {
 typedef struct SignItem {
         SpoolFile file;
         SignOutcome outcome;
-        bool give_back;
         char detail[512];
 } SignItem;
 
@@ -262,10 +261,7 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
                 item->outcome = OUTCOME_UNSIGNED;
         }
 
-        /* receive wrote this file; once signed it goes back to receive as a
-         * spare (shared/spool.c), a notification deliver wrote does not */
-        item->give_back = env.kind == ENVELOPE_KIND_MAIL;
-        r = spool_file_create_reusing(w->signed_dir, id, "sign", &item->file);
+        r = spool_file_create(w->signed_dir, id, "sign", &item->file);
         if (r >= 0)
                 r = spool_file_write(&item->file, w->file.data, env_len);
         if (r >= 0)
@@ -296,8 +292,8 @@ static void log_outcome(SignWorker *w, const char *id, const SignItem *item) {
 int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
         SignItem items[SIGN_BATCH_MAX];
         SpoolFile files[SIGN_BATCH_MAX];
-        char *done[SIGN_BATCH_MAX], *gone[SIGN_BATCH_MAX];
-        size_t idx[SIGN_BATCH_MAX], k = 0, n_done = 0, n_gone = 0;
+        char *done[SIGN_BATCH_MAX];
+        size_t idx[SIGN_BATCH_MAX], k = 0, n_done = 0;
         int r = 0, q, publish, removed[SIGN_BATCH_MAX];
 
         if (n > SIGN_BATCH_MAX)
@@ -334,16 +330,10 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
                  * ID, which deliver recognises, never a loss. */
                 if (publish < 0)
                         continue;
-                /* the input goes back to receive as a spare, or is removed */
-                if (items[idx[j]].give_back && spool_give_spare(w->incoming, ids[idx[j]]) >= 0) {
-                        gone[n_gone++] = ids[idx[j]];
-                        log_outcome(w, ids[idx[j]], &items[idx[j]]);
-                        continue;
-                }
                 done[n_done] = ids[idx[j]];
                 idx[n_done++] = idx[j];
         }
-        /* the other inputs at once: on a file system mounted with
+        /* the inputs of the batch at once: on a file system mounted with
          * discard each unlink waits for its discard (shared/spool.c) */
         spool_remove_batch(w->incoming, done, n_done, removed);
         for (size_t j = 0; j < n_done; j++) {
@@ -359,9 +349,5 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
                 log_error_errno(q, "Cannot sync incoming/new: %m");
                 r = r < 0 ? r : q;
         }
-        /* only now may receive overwrite them; after a failed sync they
-         * are removed at the next start instead */
-        for (size_t j = 0; q >= 0 && j < n_gone; j++)
-                spool_spare_ready(w->incoming, gone[j], w->incoming);
         return r;
 }

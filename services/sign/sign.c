@@ -174,10 +174,6 @@ int main(int argc, char **argv) {
                 goto finish;
         }
         r = spool_clean_tmp(&signed_dir, "sign", NULL);
-        if (r >= 0)
-                r = spool_clean_spares(&signed_dir, false, NULL);
-        if (r >= 0)
-                r = spool_clean_spares(&incoming, true, NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot clean signed/tmp: %m");
         r = spool_clean_tmp(&quarantine, "sign", NULL);

@@ -100,9 +100,7 @@ class Spool:
         return sorted(n for n in os.listdir(self.path(queue, sub)) if ID_RE.match(n))
 
     def tmp_files(self, queue):
-        """Files being written in tmp/; not the spares a later stage gave
-        back for reuse (ID.spare, docs/spool-format.md)."""
-        return [n for n in os.listdir(self.path(queue, "tmp")) if not n.endswith(".spare")]
+        return os.listdir(self.path(queue, "tmp"))
 
     def read(self, queue, qid):
         with open(self.path(queue, "new", qid), "rb") as f:
