@@ -61,9 +61,6 @@ int spool_dir_open(int root_fd, const char *name, bool create, SpoolDir *ret) {
 }
 
 void spool_dir_done(SpoolDir *d) {
-        free(d->spares);
-        d->spares = NULL;
-        d->n_spares = 0;
         d->fd = safe_close(d->fd);
         d->tmp_fd = safe_close(d->tmp_fd);
         d->new_fd = safe_close(d->new_fd);
@@ -86,20 +83,6 @@ static bool stage_name_valid(const char *stage) {
         return true;
 }
 
-/* A readdir() stream of its own on @dir_fd (which stays open and unmoved). */
-static int dir_stream(int dir_fd, DIR **ret) {
-        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0)
-                return -errno;
-        *ret = fdopendir(fd);
-        if (!*ret) {
-                safe_close(fd);
-                return -errno;
-        }
-        return 0;
-}
-
 /**
  * spool_file_create() - start writing message @id into @d's tmp/.
  * The tmp name carries the writing stage ("ID.receive") so each stage can
@@ -107,9 +90,7 @@ static int dir_stream(int dir_fd, DIR **ret) {
  * in flight. An existing tmp file of the same name is a leftover of a
  * crashed attempt at the same hand-over and is truncated.
  */
-static int spare_take(SpoolDir *d, const char *tmp_name);
-
-static int file_open(SpoolDir *d, const char *id, const char *stage, bool reuse, SpoolFile *ret) {
+int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
         SpoolFile f = SPOOL_FILE_NULL;
 
         if (!queue_id_valid(id) || !stage_name_valid(stage))
@@ -117,19 +98,12 @@ static int file_open(SpoolDir *d, const char *id, const char *stage, bool reuse,
         f.dir = d;
         memcpy(f.id, id, QUEUE_ID_LEN + 1);
         (void) snprintf(f.tmp_name, sizeof(f.tmp_name), "%s.%s", id, stage);
-        f.fd = reuse ? spare_take(d, f.tmp_name) : -ENOENT;
-        f.reused = f.fd >= 0;
-        if (f.fd < 0)
-                f.fd = openat(d->tmp_fd, f.tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                              SPOOL_FILE_MODE);
+        f.fd = openat(d->tmp_fd, f.tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                      SPOOL_FILE_MODE);
         if (f.fd < 0)
                 return -errno;
         *ret = f;
         return 0;
-}
-
-int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
-        return file_open(d, id, stage, false, ret);
 }
 
 int write_full_fd(int fd, const void *p, size_t n) {
@@ -152,166 +126,13 @@ int write_full_fd(int fd, const void *p, size_t n) {
 }
 
 int spool_file_write(SpoolFile *f, const void *p, size_t n) {
-        int r = write_full_fd(f->fd, p, n);
-
-        if (r >= 0)
-                f->size += n;
-        return r;
+        return write_full_fd(f->fd, p, n);
 }
 
 int spool_file_sync(SpoolFile *f) {
-        /* a reused file may be longer than what we wrote: cut the old tail */
-        if (f->reused && ftruncate(f->fd, (off_t) f->size) < 0)
-                return -errno;
         /* fdatasync: the size is data, so it is flushed too; the directory
          * entry is made durable by the fsync of new/ after the rename. */
         return RET_NERRNO(fdatasync(f->fd));
-}
-
-/*
- * Spare files. Creating a file costs this project's test file system a
- * third to two thirds of a millisecond of kernel CPU (the inode
- * allocation), more than anything else a message costs but the RSA
- * signature; a rename costs 0.03 ms. So a stage done with a file its
- * producer will need again does not unlink it but gives it back as a
- * spare into the producer's tmp/, in two renames:
- *
- *   spool_give_spare():  new/ID -> new/ID.gone   (the removal: ID is gone)
- *   the caller syncs new/, as after any removal
- *   spool_spare_ready(): new/ID.gone -> to's tmp/ID.spare
- *
- * so a spare is never overwritten while a crash could still bring back
- * its old name in new/. Both renames are done by the stage that owns the
- * source new/, which is what the sticky queue directories allow. The
- * producer renames a spare to its tmp name, overwrites it from the start
- * and cuts it to size before the sync (spool_file_create_reusing()); the
- * hand-over is otherwise unchanged. Names with a suffix are not queue IDs,
- * so every scan of new/ ignores them; leftovers of a crash are removed at
- * start-up (spool_clean_spares()).
- */
-static void id_name(char *buf, size_t size, const char *id, const char *suffix) {
-        (void) snprintf(buf, size, "%s%s", id, suffix);
-}
-
-int spool_give_spare(SpoolDir *from, const char *id) {
-        char gone[QUEUE_ID_LEN + sizeof(SPOOL_GONE_SUFFIX)];
-
-        if (!queue_id_valid(id))
-                return -EINVAL;
-        id_name(gone, sizeof(gone), id, SPOOL_GONE_SUFFIX);
-        return RET_NERRNO(renameat(from->new_fd, id, from->new_fd, gone));
-}
-
-/* Call once @from's new/ is synced after spool_give_spare(). */
-void spool_spare_ready(SpoolDir *from, const char *id, SpoolDir *to) {
-        char gone[QUEUE_ID_LEN + sizeof(SPOOL_GONE_SUFFIX)], spare[QUEUE_ID_LEN + sizeof(SPOOL_SPARE_SUFFIX)];
-
-        if (!queue_id_valid(id))
-                return;
-        id_name(gone, sizeof(gone), id, SPOOL_GONE_SUFFIX);
-        id_name(spare, sizeof(spare), id, SPOOL_SPARE_SUFFIX);
-        if (renameat(from->new_fd, gone, to->tmp_fd, spare) < 0)
-                (void) unlinkat(from->new_fd, gone, 0);
-}
-
-/* "ID" + @suffix, exactly */
-static bool is_id_with_suffix(const char *name, const char *suffix) {
-        size_t n = strlen(name), k = strlen(suffix);
-        char id[QUEUE_ID_LEN + 1];
-
-        if (n != QUEUE_ID_LEN + k || memcmp(name + QUEUE_ID_LEN, suffix, k) != 0)
-                return false;
-        memcpy(id, name, QUEUE_ID_LEN);
-        id[QUEUE_ID_LEN] = 0;
-        return queue_id_valid(id);
-}
-
-/* Lists tmp/'s spares into d->spares (at most SPOOL_SPARES_MAX). */
-static int spares_scan(SpoolDir *d) {
-        struct dirent *de;
-        DIR *dir;
-        int r;
-
-        if (!d->spares) {
-                d->spares = calloc(SPOOL_SPARES_MAX, sizeof(*d->spares));
-                if (!d->spares)
-                        return -ENOMEM;
-        }
-        d->n_spares = 0;
-        r = dir_stream(d->tmp_fd, &dir);
-        if (r < 0)
-                return r;
-        while (d->n_spares < SPOOL_SPARES_MAX && (de = readdir(dir)))
-                if (is_id_with_suffix(de->d_name, SPOOL_SPARE_SUFFIX))
-                        memcpy(d->spares[d->n_spares++], de->d_name, sizeof(*d->spares));
-        closedir(dir);
-        return 0;
-}
-
-/* Takes a spare as tmp/@tmp_name, open for writing; -ENOENT if there is none. */
-static int spare_take(SpoolDir *d, const char *tmp_name) {
-        /* scan when the last scan found spares, else every 64th create */
-        if (d->n_spares == 0 && (d->scan_found || ++d->creates_since_scan >= 64)) {
-                d->creates_since_scan = 0;
-                if (spares_scan(d) < 0)
-                        d->n_spares = 0;
-                d->scan_found = d->n_spares > 0;
-        }
-        while (d->n_spares > 0) {
-                const char *spare = d->spares[--d->n_spares];
-                struct stat st;
-                int fd;
-
-                /* another process may have taken it, or it is not ours (sticky tmp/) */
-                if (renameat(d->tmp_fd, spare, d->tmp_fd, tmp_name) < 0)
-                        continue;
-                fd = openat(d->tmp_fd, tmp_name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-                /* only a plain file with no other name is overwritten */
-                if (fd >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && st.st_nlink == 1)
-                        return fd;
-                safe_close(fd);
-                (void) unlinkat(d->tmp_fd, tmp_name, 0);
-        }
-        return -ENOENT;
-}
-
-/**
- * spool_file_create_reusing() - as spool_file_create(), but overwrites a
- * spare file of tmp/ if there is one (see spool_give_spare()).
- */
-int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
-        return file_open(d, id, stage, true, ret);
-}
-
-static int clean_suffix(int dir_fd, const char *suffix, unsigned *removed) {
-        struct dirent *de;
-        DIR *dir;
-        int r;
-
-        r = dir_stream(dir_fd, &dir);
-        if (r < 0)
-                return r;
-        while ((de = readdir(dir)))
-                if (is_id_with_suffix(de->d_name, suffix) && unlinkat(dirfd(dir), de->d_name, 0) >= 0)
-                        (*removed)++;
-        closedir(dir);
-        return 0;
-}
-
-/**
- * spool_clean_spares() - at start-up, remove the spares in @d's tmp/ (call
- * as the stage that reuses them) or, with @given, the half-given ones in
- * @d's new/ (call as the stage that gives them).
- */
-int spool_clean_spares(SpoolDir *d, bool given, unsigned *ret_removed) {
-        unsigned removed = 0;
-        int r;
-
-        r = given ? clean_suffix(d->new_fd, SPOOL_GONE_SUFFIX, &removed)
-                  : clean_suffix(d->tmp_fd, SPOOL_SPARE_SUFFIX, &removed);
-        if (ret_removed)
-                *ret_removed = removed;
-        return r;
 }
 
 /* @name: new/'s entry, f->id for a message or a sidecar name beside it */
@@ -431,15 +252,20 @@ void spool_ids_free(char **ids, size_t n) {
  * that are not queue IDs are skipped: they are not ours to touch.
  */
 int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n) {
+        _cleanup_close_ int fd = -EBADF;
         DIR *dir;
         struct dirent *de;
         char **ids = NULL;
         size_t n = 0, cap = 0;
         int r = 0;
 
-        r = dir_stream(d->new_fd, &dir);
-        if (r < 0)
-                return r;
+        fd = openat(d->new_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        dir = fdopendir(fd);
+        if (!dir)
+                return -errno;
+        fd = -EBADF;
         while ((errno = 0, de = readdir(dir))) {
                 if (!queue_id_valid(de->d_name))
                         continue;
@@ -481,15 +307,20 @@ int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n) {
  * file is from a previous, dead instance.
  */
 int spool_clean_tmp(SpoolDir *d, const char *stage, unsigned *ret_removed) {
+        _cleanup_close_ int fd = -EBADF;
         size_t slen = strlen(stage);
         unsigned removed = 0;
         struct dirent *de;
         DIR *dir;
         int r = 0;
 
-        r = dir_stream(d->tmp_fd, &dir);
-        if (r < 0)
-                return r;
+        fd = openat(d->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        dir = fdopendir(fd);
+        if (!dir)
+                return -errno;
+        fd = -EBADF;
         while ((de = readdir(dir))) {
                 size_t n = strlen(de->d_name);
 

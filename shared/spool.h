@@ -22,31 +22,20 @@
 #define SPOOL_DIR_MODE 0750
 #define SPOOL_FILE_MODE 0640
 
-#define SPOOL_SPARE_SUFFIX ".spare"
-#define SPOOL_GONE_SUFFIX ".gone"
-#define SPOOL_SPARES_MAX 256
-
 typedef struct SpoolDir {
         int fd;         /* the queue directory itself */
         int tmp_fd;
         int new_fd;
         char *name;
-        /* spare files found in tmp/ (spool_file_create_reusing()) */
-        char (*spares)[QUEUE_ID_LEN + sizeof(SPOOL_SPARE_SUFFIX)];
-        size_t n_spares;
-        unsigned creates_since_scan;
-        bool scan_found;
 } SpoolDir;
 
-#define SPOOL_DIR_NULL ((SpoolDir) { .fd = -EBADF, .tmp_fd = -EBADF, .new_fd = -EBADF, .scan_found = true })
+#define SPOOL_DIR_NULL ((SpoolDir) { .fd = -EBADF, .tmp_fd = -EBADF, .new_fd = -EBADF })
 
 typedef struct SpoolFile {
         SpoolDir *dir;
         int fd;
         char id[QUEUE_ID_LEN + 1];
         char tmp_name[QUEUE_ID_LEN + 1 + 32];
-        bool reused;            /* a spare being overwritten: cut to size before the sync */
-        uint64_t size;          /* bytes written */
 } SpoolFile;
 
 #define SPOOL_FILE_NULL ((SpoolFile) { .fd = -EBADF })
@@ -63,10 +52,6 @@ void spool_dir_done(SpoolDir *d);
 int spool_dir_sync(SpoolDir *d);
 
 int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
-int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
-int spool_give_spare(SpoolDir *from, const char *id);
-void spool_spare_ready(SpoolDir *from, const char *id, SpoolDir *to);
-int spool_clean_spares(SpoolDir *d, bool given, unsigned *ret_removed);
 int spool_file_write(SpoolFile *f, const void *p, size_t n);
 int spool_file_sync(SpoolFile *f);
 int spool_file_publish(SpoolFile *f, unsigned flags);

@@ -110,61 +110,6 @@ int main(void) {
                 spool_dir_done(&big);
         }
 
-        /* spares: a consumed file given back is overwritten by the next
-         * message, cut to its size; a name in new/ never survives the give */
-        {
-                SpoolDir sp = SPOOL_DIR_NULL;
-                char a[QUEUE_ID_LEN + 1], c[QUEUE_ID_LEN + 1], name[64];
-                static const char long_text[] = "a long message that the next one is shorter than\n";
-
-                ASSERT_OK(spool_dir_open(root_fd, "spares", true, &sp));
-                queue_id_format(UINT64_C(7000), 0, a);
-                queue_id_format(UINT64_C(7001), 0, c);
-                ASSERT_OK(spool_file_create(&sp, a, "receive", &f));
-                ASSERT_OK(spool_file_write(&f, long_text, strlen(long_text)));
-                ASSERT_OK(spool_file_publish(&f, SPOOL_NOREPLACE));
-                ASSERT_OK(spool_give_spare(&sp, a));
-                ASSERT_EQ(spool_exists(&sp, a), 0);
-                ASSERT_OK(spool_scan_new(&sp, &list, &n));
-                ASSERT_EQ(n, 0);                /* ID.gone is not a queue ID */
-                spool_ids_free(list, n);
-                /* not ready yet: the next file is created, not reused */
-                ASSERT_OK(spool_file_create_reusing(&sp, c, "receive", &f));
-                ASSERT_TRUE(!f.reused);
-                spool_file_abort(&f);
-                spool_spare_ready(&sp, a, &sp);
-                (void) snprintf(name, sizeof(name), "%s.spare", a);
-                ASSERT_EQ(fstatat(sp.tmp_fd, name, &st, 0), 0);
-                sp.scan_found = true;           /* look again now */
-                ASSERT_OK(spool_file_create_reusing(&sp, c, "receive", &f));
-                ASSERT_TRUE(f.reused);
-                ASSERT_OK(spool_file_write(&f, "short\n", 6));
-                ASSERT_OK(spool_file_publish(&f, SPOOL_NOREPLACE));
-                buf_reset(&b);
-                ASSERT_OK(spool_read_new(&sp, c, 1024, &b));
-                ASSERT_STREQ((char *) b.data, "short\n");
-                ASSERT_EQ(fstatat(sp.tmp_fd, name, &st, 0), -1);
-                /* a spare with a second name is never overwritten */
-                ASSERT_OK(spool_give_spare(&sp, c));
-                spool_spare_ready(&sp, c, &sp);
-                (void) snprintf(name, sizeof(name), "%s.spare", c);
-                ASSERT_EQ(linkat(sp.tmp_fd, name, sp.fd, "other-name", 0), 0);
-                sp.scan_found = true;
-                ASSERT_OK(spool_file_create_reusing(&sp, a, "receive", &f));
-                ASSERT_TRUE(!f.reused);
-                spool_file_abort(&f);
-                buf_reset(&b);
-                ASSERT_OK(read_full_fd(openat(sp.fd, "other-name", O_RDONLY | O_CLOEXEC), 1024, &b));
-                ASSERT_STREQ((char *) b.data, "short\n");
-                /* start-up clean-up: spares in tmp/, half-given ones in new/ */
-                ASSERT_OK(spool_file_create(&sp, a, "receive", &f));
-                ASSERT_OK(spool_file_publish(&f, SPOOL_NOREPLACE));
-                ASSERT_OK(spool_give_spare(&sp, a));
-                ASSERT_OK(spool_clean_spares(&sp, true, &removed));
-                ASSERT_EQ(removed, 1);
-                spool_dir_done(&sp);
-        }
-
         /* move between queues; exists; remove */
         ASSERT_OK(spool_move(&in, &out, ids[1], true));
         ASSERT_EQ(spool_exists(&in, ids[1]), 0);
