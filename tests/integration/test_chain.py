@@ -9,8 +9,6 @@ import smtplib
 import subprocess
 import sys
 import tempfile
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pochtar  # noqa: E402
@@ -53,30 +51,15 @@ try:
             return False
     pochtar.wait_for(listening, what="receive to listen")
 
-    # The article's snippet, unchanged but for the names and the port.
-    host = "127.0.0.1"
-    from_ = "info@example.com"
-    to_ = "samael500@example.org"
-    msg = MIMEMultipart("alternative")
-    msg["Subject"] = "Hello from Earth"
-    msg["From"] = from_
-    msg["To"] = to_
-    text = "There are test mail text content"
-    html = """
-<html>
-  <head></head>
-  <body>
-    <h1>Hello from Earth<h1>
-    <p>There are test mail html content.</p>
-    <p style="color:red">have a good day ;)</p>
-  </body>
-</html>
-"""
-    msg.attach(MIMEText(text, "plain"))
-    msg.attach(MIMEText(html, "html"))
-    conn = smtplib.SMTP(host, port)
-    conn.sendmail(from_, [to_], msg.as_string())
-    conn.quit()
+    # The article's snippet (article_snippet.py), unchanged but for the
+    # names (example.com signs) and the port.
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "article_snippet.py")) as f:
+        snippet = f.read()
+    code = snippet.replace("'from@some.com', 'to@other.org'", "'info@example.com', 'samael500@example.org'")
+    code = code.replace("conn = smtplib.SMTP(host)", "conn = smtplib.SMTP(host, %d)" % port)
+    code = code.replace("host = 'localhost'", "host = '127.0.0.1'")
+    assert code.count("example.com") == 1 and "%d)" % port in code
+    exec(compile(code, "article_snippet", "exec"), {})
 
     # cron: "root" everywhere, qualified by receive with origin_domain
     cron = subprocess.run([BIN["sendmail"], "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root"],

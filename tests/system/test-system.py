@@ -55,40 +55,10 @@ retry_max = 10s
 
 # The article's snippet (seed/self-postman-article.md), unchanged but for
 # the addresses: example.com signs, other.org's MX is the sink.
-SNIPPET = '''\
-import smtplib
-
-from email.mime.text import MIMEText
-from email.mime.multipart import MIMEMultipart
-
-text_part = MIMEText('There are test mail text content', 'plain')
-html_part = MIMEText(\'\'\'
-<html>
-  <head></head>
-  <body>
-    <h1>Hello from Earth<h1>
-    <p>There are test mail html content.</p>
-    <p style="color:red">have a good day ;)</p>
-  </body>
-</html>
-\'\'\', 'html')
-
-from_, to_ = 'info@example.com', 'bob@other.org'
-
-msg = MIMEMultipart('alternative')
-
-msg['Subject'] = 'Hello from Earth'
-msg['From'] = from_
-msg['To'] = to_
-
-msg.attach(text_part)
-msg.attach(html_part)
-
-host = 'localhost'
-conn = smtplib.SMTP(host)
-conn.sendmail(from_, [to_], msg.as_string())
-conn.quit()
-'''
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration",
+                       "article_snippet.py")) as _f:
+    SNIPPET = _f.read().replace("'from@some.com', 'to@other.org'", "'info@example.com', 'bob@other.org'")
+assert "'info@example.com', 'bob@other.org'" in SNIPPET
 
 # Many messages over a few connections, each with a unique Subject.
 BULK = '''\
