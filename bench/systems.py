@@ -235,12 +235,19 @@ class Pochtar(System):
         self.spool = spool = os.path.join(dir, "spool")
         os.makedirs(dir, exist_ok=True)
         self.conf = os.path.join(dir, "pochtar.conf")
+        # The same key as OpenDKIM's, but the operator's own copy at 0600:
+        # pochtar-sign refuses a key that group or others can read (as
+        # OpenDKIM's RequireSafeKeys does), and the shared copy is 0640
+        # for the opendkim group, as the article sets it.
+        key = os.path.join(dir, SELECTOR + ".private")
+        shutil.copy(os.path.join(keys, SELECTOR + ".private"), key)
+        os.chmod(key, 0o600)
         with open(self.conf, "w") as f:
             f.write("[spool]\ndir = %s\n\n" % spool)
             f.write("[receive]\nlisten = %s:%d\nhostname = mail.example.com\n"
                     "origin_domain = %s\n\n" % (SMTPD + (DOMAIN,)))
             f.write("[sign]\ndomain = %s\nselector = %s\nkey = %s\n\n"
-                    % (DOMAIN, SELECTOR, os.path.join(keys, SELECTOR + ".private")))
+                    % (DOMAIN, SELECTOR, key))
             f.write("[deliver]\nmode = mx\nhelo_name = mail.example.com\n")
 
     def start(self, cgroup):
