@@ -13,6 +13,7 @@
 #include "shared/concurrent.h"
 #include "shared/macro.h"
 #include "shared/spool.h"
+#include "shared/spool-spare.h"
 
 int spool_root_open(const char *path, bool create, int *ret_fd) {
         int fd;
@@ -83,6 +84,26 @@ static bool stage_name_valid(const char *stage) {
         return true;
 }
 
+static int file_open(SpoolDir *d, const char *id, const char *stage, bool reuse, SpoolFile *ret) {
+        SpoolFile f = SPOOL_FILE_NULL;
+
+        if (!queue_id_valid(id) || !stage_name_valid(stage))
+                return -EINVAL;
+        f.dir = d;
+        memcpy(f.id, id, QUEUE_ID_LEN + 1);
+        (void) snprintf(f.tmp_name, sizeof(f.tmp_name), "%s.%s", id, stage);
+        f.fd = reuse ? spool_spare_take(d, f.tmp_name) : -ENOENT;
+        f.reused = f.fd >= 0;
+        if (f.fd < 0)
+                f.fd = openat(d->tmp_fd, f.tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                              SPOOL_FILE_MODE);
+        if (f.fd < 0)
+                return -errno;
+        f.in_tmp = true;
+        *ret = f;
+        return 0;
+}
+
 /**
  * spool_file_create() - start writing message @id into @d's tmp/.
  * The tmp name carries the writing stage ("ID.receive") so each stage can
@@ -91,19 +112,15 @@ static bool stage_name_valid(const char *stage) {
  * crashed attempt at the same hand-over and is truncated.
  */
 int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
-        SpoolFile f = SPOOL_FILE_NULL;
+        return file_open(d, id, stage, false, ret);
+}
 
-        if (!queue_id_valid(id) || !stage_name_valid(stage))
-                return -EINVAL;
-        f.dir = d;
-        memcpy(f.id, id, QUEUE_ID_LEN + 1);
-        (void) snprintf(f.tmp_name, sizeof(f.tmp_name), "%s.%s", id, stage);
-        f.fd = openat(d->tmp_fd, f.tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                      SPOOL_FILE_MODE);
-        if (f.fd < 0)
-                return -errno;
-        *ret = f;
-        return 0;
+/**
+ * spool_file_create_reusing() - as spool_file_create(), but overwrites a
+ * spare file of @d's tmp/ when there is one (shared/spool-spare.c).
+ */
+int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
+        return file_open(d, id, stage, true, ret);
 }
 
 int write_full_fd(int fd, const void *p, size_t n) {
@@ -126,10 +143,24 @@ int write_full_fd(int fd, const void *p, size_t n) {
 }
 
 int spool_file_write(SpoolFile *f, const void *p, size_t n) {
-        return write_full_fd(f->fd, p, n);
+        int r = write_full_fd(f->fd, p, n);
+
+        /* Out of space: the spares of this queue may hold what we need.
+         * Drop them and write this piece again from where it started. */
+        if (r == -ENOSPC && spool_spare_drop(f->dir) > 0) {
+                if (lseek(f->fd, (off_t) f->size, SEEK_SET) < 0)
+                        return -errno;
+                r = write_full_fd(f->fd, p, n);
+        }
+        if (r >= 0)
+                f->size += n;
+        return r;
 }
 
 int spool_file_sync(SpoolFile *f) {
+        /* a reused file may be longer than what we wrote: cut the old tail */
+        if (f->reused && ftruncate(f->fd, (off_t) f->size) < 0)
+                return -errno;
         /* fdatasync: the size is data, so it is flushed too; the directory
          * entry is made durable by the fsync of new/ after the rename. */
         return RET_NERRNO(fdatasync(f->fd));
@@ -139,11 +170,14 @@ int spool_file_sync(SpoolFile *f) {
 static int file_rename_to(SpoolFile *f, const char *name, unsigned flags) {
         int r;
 
+        /* Closed first: closing it in new/ would raise a second inotify
+         * event (IN_CLOSE_WRITE) for a file the reader already has. */
+        f->fd = safe_close(f->fd);
         r = RET_NERRNO(renameat2(f->dir->tmp_fd, f->tmp_name, f->dir->new_fd, name,
                                  (flags & SPOOL_NOREPLACE) ? RENAME_NOREPLACE : 0));
         if (r < 0)
                 return r;
-        f->fd = safe_close(f->fd);
+        f->in_tmp = false;
         return 0;
 }
 
@@ -200,8 +234,9 @@ static int sync_files(SpoolFile *files, size_t n) {
  * spool_publish_batch() - group commit: sync every file, rename them all,
  * then fsync each distinct new/ once. Returns the first error. On any
  * error nothing may be acknowledged: a failed directory fsync leaves
- * renamed files that are not durable. Files not renamed (fd >= 0) stay in
- * tmp/ for the caller to abort; renamed ones will be processed by the next
+ * renamed files that are not durable. Files not renamed
+ * (spool_file_pending()) stay in tmp/ for the caller to abort; renamed
+ * ones will be processed by the next
  * stage, so a caller that refuses them (452) may cause a duplicate, never
  * a loss.
  */
@@ -231,9 +266,10 @@ int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags) {
 }
 
 void spool_file_abort(SpoolFile *f) {
-        if (f->fd >= 0) {
-                f->fd = safe_close(f->fd);
+        f->fd = safe_close(f->fd);
+        if (f->in_tmp) {
                 (void) unlinkat(f->dir->tmp_fd, f->tmp_name, 0);
+                f->in_tmp = false;
         }
 }
 
@@ -307,14 +343,27 @@ int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n) {
  * file is from a previous, dead instance.
  */
 int spool_clean_tmp(SpoolDir *d, const char *stage, unsigned *ret_removed) {
+        char suffix[1 + 16 + 1];
+
+        if (!stage_name_valid(stage))
+                return -EINVAL;
+        (void) snprintf(suffix, sizeof(suffix), ".%s", stage);
+        return spool_unlink_suffixed(d->tmp_fd, suffix, ret_removed);
+}
+
+/**
+ * spool_unlink_suffixed() - unlink every "ID" + @suffix in @dir_fd, ID a
+ * queue ID; the number removed in *@ret_removed, the first error returned.
+ */
+int spool_unlink_suffixed(int dir_fd, const char *suffix, unsigned *ret_removed) {
         _cleanup_close_ int fd = -EBADF;
-        size_t slen = strlen(stage);
+        size_t k = strlen(suffix);
         unsigned removed = 0;
         struct dirent *de;
         DIR *dir;
         int r = 0;
 
-        fd = openat(d->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         dir = fdopendir(fd);
@@ -322,10 +371,13 @@ int spool_clean_tmp(SpoolDir *d, const char *stage, unsigned *ret_removed) {
                 return -errno;
         fd = -EBADF;
         while ((de = readdir(dir))) {
-                size_t n = strlen(de->d_name);
+                char id[QUEUE_ID_LEN + 1];
 
-                if (n != QUEUE_ID_LEN + 1 + slen || de->d_name[QUEUE_ID_LEN] != '.' ||
-                    memcmp(de->d_name + QUEUE_ID_LEN + 1, stage, slen) != 0)
+                if (strlen(de->d_name) != QUEUE_ID_LEN + k || memcmp(de->d_name + QUEUE_ID_LEN, suffix, k) != 0)
+                        continue;
+                memcpy(id, de->d_name, QUEUE_ID_LEN);
+                id[QUEUE_ID_LEN] = 0;
+                if (!queue_id_valid(id))
                         continue;
                 if (unlinkat(dirfd(dir), de->d_name, 0) < 0) {
                         if (errno != ENOENT && r >= 0)

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "shared/buf.h"
 #include "shared/queue-id.h"
@@ -27,6 +28,10 @@ typedef struct SpoolDir {
         int tmp_fd;
         int new_fd;
         char *name;
+        /* spare files (shared/spool-spare.c): the slots of this queue's
+         * tmp/ we give into and take from, and those given this round */
+        unsigned spare_give_next, spare_take_next, spare_skip;
+        uint32_t spare_reserved;
 } SpoolDir;
 
 #define SPOOL_DIR_NULL ((SpoolDir) { .fd = -EBADF, .tmp_fd = -EBADF, .new_fd = -EBADF })
@@ -36,6 +41,9 @@ typedef struct SpoolFile {
         int fd;
         char id[QUEUE_ID_LEN + 1];
         char tmp_name[QUEUE_ID_LEN + 1 + 32];
+        bool in_tmp;            /* ours to publish or abort */
+        bool reused;            /* a spare being overwritten: cut to size before the sync */
+        uint64_t size;          /* bytes written */
 } SpoolFile;
 
 #define SPOOL_FILE_NULL ((SpoolFile) { .fd = -EBADF })
@@ -52,15 +60,22 @@ void spool_dir_done(SpoolDir *d);
 int spool_dir_sync(SpoolDir *d);
 
 int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
+int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
 int spool_file_write(SpoolFile *f, const void *p, size_t n);
 int spool_file_sync(SpoolFile *f);
 int spool_file_publish(SpoolFile *f, unsigned flags);
 int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags);
 void spool_file_abort(SpoolFile *f);
 
+/* still in tmp/: not (yet) published */
+static inline bool spool_file_pending(const SpoolFile *f) {
+        return f->in_tmp;
+}
+
 int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n);
 void spool_ids_free(char **ids, size_t n);
 int spool_clean_tmp(SpoolDir *d, const char *stage, unsigned *ret_removed);
+int spool_unlink_suffixed(int dir_fd, const char *suffix, unsigned *ret_removed);
 int spool_open_new(SpoolDir *d, const char *id, int *ret_fd);
 int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out);
 int spool_remove_new(SpoolDir *d, const char *id, bool sync);

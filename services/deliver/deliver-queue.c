@@ -24,6 +24,13 @@
 #include "shared/macro.h"
 #include "shared/log-ids.h"
 #include "shared/notify.h"
+#include "shared/spool-spare.h"
+
+typedef struct Doomed {
+        char id[QUEUE_ID_LEN + 1];
+        bool state;             /* may have a state file */
+        int spare_slot;         /* given back to sign (shared/spool-spare.c), or negative */
+} Doomed;
 
 struct Queue {
         sd_event *event;
@@ -43,8 +50,7 @@ struct Queue {
         sd_event_source *sync_source;
         Message *held;                  /* claimed, waiting for the claim's fsync */
         /* finished messages whose files on_sync() removes, all at once */
-        char (*doomed)[QUEUE_ID_LEN + 1];
-        bool *doomed_state;             /* ... and which may have a state file */
+        Doomed *doomed;
         size_t n_doomed, doomed_cap;
         bool claim_dirty, remove_dirty, state_dirty;
         bool pumping;
@@ -292,65 +298,80 @@ static void queue_request_sync(Queue *q) {
 static int queue_doom(Queue *q, const char *id, bool state) {
         if (q->n_doomed == q->doomed_cap) {
                 size_t cap = q->doomed_cap ? q->doomed_cap * 2 : 64;
-                char (*ids)[QUEUE_ID_LEN + 1] = reallocarray(q->doomed, cap, sizeof(*ids));
-                bool *st;
+                Doomed *d = reallocarray(q->doomed, cap, sizeof(Doomed));
 
-                if (!ids)
+                if (!d)
                         return -ENOMEM;
-                q->doomed = ids;
-                st = reallocarray(q->doomed_state, cap, sizeof(bool));
-                if (!st)
-                        return -ENOMEM;
-                q->doomed_state = st;
+                q->doomed = d;
                 q->doomed_cap = cap;
         }
-        memcpy(q->doomed[q->n_doomed], id, QUEUE_ID_LEN + 1);
-        q->doomed_state[q->n_doomed++] = state;
+        q->doomed[q->n_doomed] = (Doomed) { .state = state, .spare_slot = -1 };
+        memcpy(q->doomed[q->n_doomed++].id, id, QUEUE_ID_LEN + 1);
         queue_request_sync(q);
         return 0;
 }
 
+static void log_not_removed(const char *id, int r) {
+        log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id },
+                      "Delivered, but cannot remove the queue file; it will be tried again after a "
+                      "restart: %m");
+}
+
 /*
- * Removes the files of every message finished since the last round, the
- * queue files (and state files) each as one concurrent batch: on a file
- * system mounted with discard each unlink waits for its discard
- * (shared/spool.c). A file that cannot be removed would bring its message
- * back after a restart, so that is logged.
+ * Removes the files of every message finished since the last round. sign
+ * wrote each queue file, so it goes back to sign as a spare when there is
+ * room (shared/spool-spare.c: handed over by spares_ready() once
+ * queue/new is synced); the rest, and the state files, are unlinked, each
+ * kind as one concurrent batch: on a file system mounted with discard
+ * each unlink waits for its discard. A file that cannot be removed would
+ * bring its message back after a restart, so that is logged.
  */
 static void remove_doomed(Queue *q) {
         _cleanup_free_ char **ids = NULL;
         _cleanup_free_ int *results = NULL;
-        size_t n = q->n_doomed, n_state = 0;
+        size_t n = q->n_doomed, n_rm = 0, n_state = 0;
 
         if (n == 0)
                 return;
         ids = calloc(n, sizeof(char *));
         results = calloc(n, sizeof(int));
-        if (!ids || !results) {
-                /* one at a time then */
-                for (size_t i = 0; i < n; i++) {
-                        (void) spool_remove_new(&q->queue_dir, q->doomed[i], false);
-                        if (q->doomed_state[i])
-                                (void) spool_remove_new(&q->state_dir, q->doomed[i], false);
-                }
-                q->n_doomed = 0;
-                q->remove_dirty = q->state_dirty = true;
-                return;
+        for (size_t i = 0; i < n; i++) {
+                Doomed *d = &q->doomed[i];
+                int k = spool_spare_give(&q->queue_dir, d->id, &q->signed_dir);
+
+                if (k >= 0)
+                        d->spare_slot = k;
+                else if (k != -EFBIG && k != -EXFULL) {
+                        if (k != -ENOENT)
+                                log_not_removed(d->id, k);
+                } else if (ids && results)
+                        ids[n_rm++] = d->id;
+                else if ((k = spool_remove_new(&q->queue_dir, d->id, false)) < 0 && k != -ENOENT)
+                        log_not_removed(d->id, k);      /* no memory: one at a time */
         }
-        for (size_t i = 0; i < n; i++)
-                ids[i] = q->doomed[i];
-        spool_remove_batch(&q->queue_dir, ids, n, results);
-        for (size_t i = 0; i < n; i++)
-                if (results[i] < 0 && results[i] != -ENOENT)
-                        log_msg_errno(LOG_ERR, results[i], &(LogFields) { .queue_id = ids[i] },
-                                      "Delivered, but cannot remove the queue file; it will be tried "
-                                      "again after a restart: %m");
-        for (size_t i = 0; i < n; i++)
-                if (q->doomed_state[i])
-                        ids[n_state++] = q->doomed[i];
-        spool_remove_batch(&q->state_dir, ids, n_state, results);
+        if (ids && results) {
+                spool_remove_batch(&q->queue_dir, ids, n_rm, results);
+                for (size_t i = 0; i < n_rm; i++)
+                        if (results[i] < 0 && results[i] != -ENOENT)
+                                log_not_removed(ids[i], results[i]);
+                for (size_t i = 0; i < n; i++)
+                        if (q->doomed[i].state)
+                                ids[n_state++] = q->doomed[i].id;
+                spool_remove_batch(&q->state_dir, ids, n_state, results);
+        } else
+                for (size_t i = 0; i < n; i++)
+                        if (q->doomed[i].state && spool_remove_new(&q->state_dir, q->doomed[i].id, false) >= 0)
+                                n_state++;
         q->remove_dirty = true;
         q->state_dirty = q->state_dirty || n_state > 0;
+}
+
+/* After the sync of queue/new (@synced if it worked): the queue files
+ * given back become sign's spares. */
+static void spares_ready(Queue *q, bool synced) {
+        for (size_t i = 0; i < q->n_doomed; i++)
+                spool_spare_ready(&q->queue_dir, q->doomed[i].id, &q->signed_dir, q->doomed[i].spare_slot,
+                                  synced);
         q->n_doomed = 0;
 }
 
@@ -369,6 +390,7 @@ static int on_sync(sd_event_source *s, void *userdata) {
         remove_doomed(q);
         if (q->claim_dirty || q->remove_dirty)
                 r = spool_dir_sync(&q->queue_dir);
+        spares_ready(q, r >= 0);
         if (q->claim_dirty && (k = spool_dir_sync(&q->signed_dir)) < 0 && r >= 0)
                 r = k;
         if (q->state_dirty && (k = spool_dir_sync(&q->state_dir)) < 0 && r >= 0)
@@ -788,6 +810,8 @@ int queue_start(Queue *q) {
                 r = spool_clean_tmp(&q->incoming_dir, DELIVER_STAGE, &removed);
         if (r >= 0)
                 r = spool_clean_tmp(&q->quarantine_dir, DELIVER_STAGE, &removed);
+        if (r >= 0)     /* files a crash caught between giving them back and handing them over */
+                r = spool_spare_clean_given(&q->queue_dir, &removed);
         if (r < 0)
                 log_warning_errno(r, "Failed to clean leftover temporary files, ignoring: %m");
         r = spool_scan_new(&q->queue_dir, &ids, &n);
@@ -834,12 +858,10 @@ Queue *queue_free(Queue *q) {
         }
         q->held = NULL;         /* those were in q->messages too */
         remove_doomed(q);
-        if (q->remove_dirty)
-                (void) spool_dir_sync(&q->queue_dir);
+        spares_ready(q, !q->remove_dirty || spool_dir_sync(&q->queue_dir) >= 0);
         if (q->state_dirty)
                 (void) spool_dir_sync(&q->state_dir);
         free(q->doomed);
-        free(q->doomed_state);
         spool_watch_free(q->watch);
         sd_event_source_disable_unref(q->flush_source);
         sd_event_source_disable_unref(q->sync_source);

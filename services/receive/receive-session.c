@@ -406,7 +406,7 @@ static int session_write_out(Session *s) {
         if (s->data.len == 0)
                 return 0;
         if (s->file.fd < 0) {
-                r = spool_file_create(&s->server->incoming, s->env.id, "receive", &s->file);
+                r = spool_file_create_reusing(&s->server->incoming, s->env.id, "receive", &s->file);
                 if (r < 0)
                         return r;
         }

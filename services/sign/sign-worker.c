@@ -15,6 +15,7 @@
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
+#include "shared/spool-spare.h"
 
 typedef enum SignOutcome {
         OUTCOME_SIGNED,
@@ -26,6 +27,7 @@ typedef enum SignOutcome {
 typedef struct SignItem {
         SpoolFile file;
         SignOutcome outcome;
+        bool give_back;         /* receive wrote the input: it may have it back as a spare */
         char detail[512];
 } SignItem;
 
@@ -261,7 +263,9 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
                 item->outcome = OUTCOME_UNSIGNED;
         }
 
-        r = spool_file_create(w->signed_dir, id, "sign", &item->file);
+        /* receive wrote this file, a notification deliver wrote it */
+        item->give_back = env.kind == ENVELOPE_KIND_MAIL;
+        r = spool_file_create_reusing(w->signed_dir, id, "sign", &item->file);
         if (r >= 0)
                 r = spool_file_write(&item->file, w->file.data, env_len);
         if (r >= 0)
@@ -289,12 +293,50 @@ static void log_outcome(SignWorker *w, const char *id, const SignItem *item) {
         }
 }
 
+/*
+ * Removes the published inputs: each that receive wrote goes back to it
+ * as a spare (shared/spool-spare.c), the rest are unlinked, all at once:
+ * on a file system mounted with discard each unlink waits for its discard.
+ * Then the removals are made durable, so a crash now does not re-sign
+ * messages deliver may already have sent, and only then may the spares
+ * be overwritten.
+ */
+static int remove_inputs(SignWorker *w, char * const *done, size_t n_done, const SignItem *items,
+                         const size_t *idx) {
+        char *unlink_ids[SIGN_BATCH_MAX];
+        int slots[SIGN_BATCH_MAX], removed[SIGN_BATCH_MAX], q;
+        size_t n_unlink = 0;
+
+        for (size_t j = 0; j < n_done; j++) {
+                slots[j] = items[idx[j]].give_back ? spool_spare_give(w->incoming, done[j], w->incoming)
+                                                   : -EFBIG;
+                if (slots[j] == -EFBIG || slots[j] == -EXFULL)
+                        unlink_ids[n_unlink++] = done[j];
+                else if (slots[j] < 0 && slots[j] != -ENOENT)
+                        log_msg_errno(LOG_WARNING, slots[j], &(LogFields) { .queue_id = done[j] },
+                                      "Signed copy published, but cannot remove the input: %m");
+        }
+        spool_remove_batch(w->incoming, unlink_ids, n_unlink, removed);
+        for (size_t j = 0; j < n_unlink; j++)
+                if (removed[j] < 0 && removed[j] != -ENOENT)
+                        log_msg_errno(LOG_WARNING, removed[j], &(LogFields) { .queue_id = unlink_ids[j] },
+                                      "Signed copy published, but cannot remove the input: %m");
+        for (size_t j = 0; j < n_done; j++)
+                log_outcome(w, done[j], &items[idx[j]]);
+        q = spool_dir_sync(w->incoming);
+        if (q < 0)
+                log_error_errno(q, "Cannot sync incoming/new: %m");
+        for (size_t j = 0; j < n_done; j++)
+                spool_spare_ready(w->incoming, done[j], w->incoming, slots[j], q >= 0);
+        return q;
+}
+
 int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
         SignItem items[SIGN_BATCH_MAX];
         SpoolFile files[SIGN_BATCH_MAX];
         char *done[SIGN_BATCH_MAX];
         size_t idx[SIGN_BATCH_MAX], k = 0, n_done = 0;
-        int r = 0, q, publish, removed[SIGN_BATCH_MAX];
+        int r = 0, q, publish;
 
         if (n > SIGN_BATCH_MAX)
                 return -E2BIG;
@@ -320,7 +362,7 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
                 r = publish;
         }
         for (size_t j = 0; j < k; j++) {
-                if (files[j].fd >= 0) {         /* not published: stays in incoming, retried */
+                if (spool_file_pending(&files[j])) {    /* not published: stays in incoming, retried */
                         spool_file_abort(&files[j]);
                         continue;
                 }
@@ -333,21 +375,6 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
                 done[n_done] = ids[idx[j]];
                 idx[n_done++] = idx[j];
         }
-        /* the inputs of the batch at once: on a file system mounted with
-         * discard each unlink waits for its discard (shared/spool.c) */
-        spool_remove_batch(w->incoming, done, n_done, removed);
-        for (size_t j = 0; j < n_done; j++) {
-                if (removed[j] < 0 && removed[j] != -ENOENT)
-                        log_msg_errno(LOG_WARNING, removed[j], &(LogFields) { .queue_id = done[j] },
-                                      "Signed copy published, but cannot remove the input: %m");
-                log_outcome(w, done[j], &items[idx[j]]);
-        }
-        /* Make the removals durable, so a crash now does not re-sign
-         * messages deliver may already have sent. */
-        q = spool_dir_sync(w->incoming);
-        if (q < 0) {
-                log_error_errno(q, "Cannot sync incoming/new: %m");
-                r = r < 0 ? r : q;
-        }
-        return r;
+        q = remove_inputs(w, done, n_done, items, idx);
+        return r < 0 ? r : q;
 }

@@ -17,6 +17,7 @@
 #include "services/sign/sign-worker.h"
 #include "shared/log.h"
 #include "shared/notify.h"
+#include "shared/spool-spare.h"
 #include "shared/watch.h"
 
 #define RETRY_USEC (10 * USEC_PER_SEC)
@@ -179,6 +180,10 @@ int main(int argc, char **argv) {
         r = spool_clean_tmp(&quarantine, "sign", NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot clean quarantine/tmp: %m");
+        /* inputs a crash caught between giving them back and handing them over */
+        r = spool_spare_clean_given(&incoming, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot clean incoming/new: %m");
 
         r = sign_worker_init(&m.worker, &config, &incoming, &signed_dir, &quarantine);
         if (r < 0) {

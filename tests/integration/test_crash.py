@@ -266,7 +266,11 @@ try:
     # deliver/queue, deliver/state
     for top, dirs, files in os.walk(spool.root):
         if os.path.basename(top) in ("tmp", "new"):
-            check(not files, "%s is empty: %s" % (os.path.relpath(top, spool.root), files[:5]))
+            left = [f for f in files if not pochtar.SPARE_RE.match(f)]
+            check(not left, "%s is empty but for spares: %s" % (os.path.relpath(top, spool.root), left[:5]))
+        if os.path.basename(top) == "tmp":
+            spares = [f for f in files if pochtar.SPARE_RE.match(f)]
+            check(len(spares) <= 32, "%s holds at most 32 spares: %d" % (os.path.relpath(top, spool.root), len(spares)))
     print("RESULT messages=%d kills=%d (receive %d, sign %d, deliver %d) attempts=%d "
           "sink=%d dup_qid=%d (sign %d) dup_client=%d sent_s=%.1f settled_s=%.1f" %
           (MESSAGES, sum(kills.values()), kills["receive"], kills["sign"], kills["deliver"], attempts[0],

@@ -16,6 +16,8 @@ import time
 
 QUEUES = ("incoming", "signed", "quarantine")
 ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{16}$")
+# a consumed queue file kept in tmp/ for reuse (shared/spool-spare.h)
+SPARE_RE = re.compile(r"^spare\.[0-9]{2}$")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -100,7 +102,12 @@ class Spool:
         return sorted(n for n in os.listdir(self.path(queue, sub)) if ID_RE.match(n))
 
     def tmp_files(self, queue):
-        return os.listdir(self.path(queue, "tmp"))
+        """Files being written in queue's tmp/: every name but the spares
+        (shared/spool-spare.c), which are consumed files kept for reuse."""
+        return [n for n in os.listdir(self.path(queue, "tmp")) if not SPARE_RE.match(n)]
+
+    def spares(self, queue):
+        return [n for n in os.listdir(self.path(queue, "tmp")) if SPARE_RE.match(n)]
 
     def read(self, queue, qid):
         with open(self.path(queue, "new", qid), "rb") as f:
