@@ -69,6 +69,19 @@ int main(void) {
                 config_done(&c);
         }
 
+        {
+                static const usec_t range[2] = { 0, 300 * USEC_PER_SEC };
+                usec_t t = 1;
+
+                ASSERT_OK(config_parse_usec("0", &t, range));
+                ASSERT_EQ(t, 0);
+                ASSERT_OK(config_parse_usec("5m", &t, range));
+                ASSERT_EQ(t, 300 * USEC_PER_SEC);
+                ASSERT_EQ(config_parse_usec("301", &t, range), -ERANGE);
+                ASSERT_EQ(t, 300 * USEC_PER_SEC);               /* unchanged on error */
+                ASSERT_OK(config_parse_usec("301", &t, NULL));
+        }
+
         ASSERT_OK(config_init(&c));
         ASSERT_EQ(config_load(&c, "/nonexistent/pochtar.conf", &err), -ENOENT);
         config_done(&c);
