@@ -79,6 +79,7 @@ typedef struct DeliverConfig {
         usec_t retry_max;
         usec_t max_queue_lifetime;
         usec_t delay_warning;
+        usec_t connection_cache_time;   /* keep an idle session for the next message; 0: no reuse */
 } DeliverConfig;
 
 typedef struct Config {

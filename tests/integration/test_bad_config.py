@@ -43,6 +43,8 @@ BAD_OPTIONS = [
     ("[deliver]\ncapture_dir = rel/dir\n", 2, "'rel/dir' for 'capture_dir' in [deliver] is not an absolute path"),
     ("[deliver]\nmode = carrier-pigeon\n", 2, "invalid value 'carrier-pigeon' for 'mode' in [deliver]"),
     ("[deliver]\nretry_min = soon\n", 2, "invalid value 'soon' for 'retry_min'"),
+    ("[deliver]\n\nconnection_cache_time = 301\n", 3, "value '301' for 'connection_cache_time' is out of range"),
+    ("[deliver]\nconnection_cache_time = -1\n", 2, "invalid value '-1' for 'connection_cache_time' in [deliver]"),
     ("[sign]\non_no_key = maybe\n", 2, "invalid value 'maybe' for 'on_no_key' in [sign]"),
 ]
 
