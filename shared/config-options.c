@@ -16,6 +16,8 @@
 static const unsigned range_rcpts[2] = { 100, 100000 };        /* RFC 5321 §4.5.3.1.8 floor */
 static const unsigned range_sessions[2] = { 1, 100000 };
 static const unsigned range_conns[2] = { 1, 10000 };
+/* longer only holds a remote server's slot; many close idle sessions sooner */
+static const usec_t range_connection_cache[2] = { 0, 300 * USEC_PER_SEC };
 
 const ConfigOption config_options[] = {
         OPT(spool, dir, "dir", config_parse_path, NULL),
@@ -62,6 +64,7 @@ const ConfigOption config_options[] = {
         OPT(deliver, retry_max, "retry_max", config_parse_usec, NULL),
         OPT(deliver, max_queue_lifetime, "max_queue_lifetime", config_parse_usec, NULL),
         OPT(deliver, delay_warning, "delay_warning", config_parse_usec, NULL),
+        OPT(deliver, connection_cache_time, "connection_cache_time", config_parse_usec, range_connection_cache),
 };
 
 const size_t config_options_count = ELEMENTSOF(config_options);
@@ -94,6 +97,8 @@ int config_init(Config *c) {
                         .retry_max = 3600 * USEC_PER_SEC,
                         .max_queue_lifetime = 5 * 86400 * USEC_PER_SEC,
                         .delay_warning = 4 * 3600 * USEC_PER_SEC,
+                        /* Postfix's smtp_connection_cache_time_limit */
+                        .connection_cache_time = 2 * USEC_PER_SEC,
                 },
         };
         if (config_parse_string(POCHTAR_SPOOL_DIR, &c->spool.dir, NULL) < 0 ||

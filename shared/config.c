@@ -132,6 +132,7 @@ int config_parse_size(const char *v, void *dst, const void *arg) {
 }
 
 int config_parse_usec(const char *v, void *dst, const void *arg) {
+        const usec_t *range = arg;
         static const struct {
                 const char *suffix;
                 usec_t mul;
@@ -155,7 +156,10 @@ int config_parse_usec(const char *v, void *dst, const void *arg) {
                 if (streq(suffix, units[i].suffix)) {
                         if (n > UINT64_MAX / units[i].mul)
                                 return -ERANGE;
-                        *(usec_t *) dst = n * units[i].mul;
+                        n *= units[i].mul;
+                        if (range && (n < range[0] || n > range[1]))
+                                return -ERANGE;
+                        *(usec_t *) dst = n;
                         return 0;
                 }
         return -EINVAL;

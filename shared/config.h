@@ -79,6 +79,7 @@ typedef struct DeliverConfig {
         usec_t retry_max;
         usec_t max_queue_lifetime;
         usec_t delay_warning;
+        usec_t connection_cache_time;   /* keep an idle session for the next message; 0: no reuse */
 } DeliverConfig;
 
 typedef struct Config {
@@ -119,7 +120,8 @@ int config_parse_path(const char *v, void *dst, const void *arg);       /* absol
 int config_parse_bool(const char *v, void *dst, const void *arg);
 int config_parse_unsigned(const char *v, void *dst, const void *arg);   /* arg: const unsigned[2] {min,max} or NULL */
 int config_parse_size(const char *v, void *dst, const void *arg);       /* bytes; k, M, G suffixes (1024) */
-int config_parse_usec(const char *v, void *dst, const void *arg);       /* "90", "30s", "5m", "1h", "5d", "250ms" */
+int config_parse_usec(const char *v, void *dst, const void *arg);       /* "90", "30s", "5m", "1h", "5d", "250ms";
+                                                                         * arg: const usec_t[2] {min,max} or NULL */
 int config_parse_strv(const char *v, void *dst, const void *arg);       /* comma/space separated list */
 int config_parse_sign_policy(const char *v, void *dst, const void *arg);
 int config_parse_deliver_mode(const char *v, void *dst, const void *arg);

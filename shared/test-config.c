@@ -34,6 +34,7 @@ static const struct {
         { "[spool]\ndir = relative/path\n", "F:2: 'relative/path' for 'dir' in [spool] is not an absolute path" },
         { "[deliver]\nmode = carrier-pigeon\n", "F:2: invalid value 'carrier-pigeon' for 'mode' in [deliver]" },
         { "[deliver]\nretry_min = 5 minutes\n", "F:2: invalid value '5 minutes' for 'retry_min' in [deliver]" },
+        { "[deliver]\nconnection_cache_time = 10m\n", "F:2: value '10m' for 'connection_cache_time' is out of range" },
         { "dir = /x\n", "F:1: 'dir' is outside any section" },
         { "[sign]\nthis line has no equals sign\n", "F:2: syntax error (expected 'key = value' or '[section]')" },
 };
@@ -45,7 +46,7 @@ int main(void) {
         ASSERT_OK(load_text("# pochtar\n[spool]\ndir = /srv/spool ; inline comment\n"
                             "[receive]\nlisten = 127.0.0.1:2525, 127.0.0.2:25\nmax_message_size = 20M\n"
                             "command_timeout = 5m\nidle_exit=30s\n"
-                            "[deliver]\nmode = capture\nretry_max = 2h\n"
+                            "[deliver]\nmode = capture\nretry_max = 2h\nconnection_cache_time = 0\n"
                             "[sign]\noversign_headers = From Subject\n", &c, &err));
         ASSERT_TRUE(err == NULL);
         ASSERT_STREQ(c.spool.dir, "/srv/spool");
@@ -57,6 +58,7 @@ int main(void) {
         ASSERT_EQ(c.receive.max_recipients, 1000);                      /* default kept */
         ASSERT_EQ(c.deliver.mode, DELIVER_MODE_CAPTURE);
         ASSERT_EQ(c.deliver.retry_max, 7200 * USEC_PER_SEC);
+        ASSERT_EQ(c.deliver.connection_cache_time, 0);
         ASSERT_STREQ(c.sign.oversign_headers[1], "Subject");
         ASSERT_STREQ(c.sign.canonicalization, "relaxed/relaxed");       /* default kept */
         config_done(&c);
@@ -67,6 +69,19 @@ int main(void) {
                 ASSERT_STREQ(err, bad[i].error);
                 free(err);
                 config_done(&c);
+        }
+
+        {
+                static const usec_t range[2] = { 0, 300 * USEC_PER_SEC };
+                usec_t t = 1;
+
+                ASSERT_OK(config_parse_usec("0", &t, range));
+                ASSERT_EQ(t, 0);
+                ASSERT_OK(config_parse_usec("5m", &t, range));
+                ASSERT_EQ(t, 300 * USEC_PER_SEC);
+                ASSERT_EQ(config_parse_usec("301", &t, range), -ERANGE);
+                ASSERT_EQ(t, 300 * USEC_PER_SEC);               /* unchanged on error */
+                ASSERT_OK(config_parse_usec("301", &t, NULL));
         }
 
         ASSERT_OK(config_init(&c));

@@ -40,16 +40,35 @@ static int pref_cmp(const void *a, const void *b) {
         return (int) x->pref - (int) y->pref;
 }
 
+/*
+ * The exchange of one MX record into @name. dn_expand() needs the whole
+ * message for compression pointers, but the bytes it consumed in place
+ * must be exactly this record's RDATA after the preference: a name that
+ * runs on into the next record, or leaves trailing bytes, is malformed.
+ */
+static int mx_exchange(ns_msg *msg, const ns_rr *rr, char *name, size_t size) {
+        int n;
+
+        n = ns_name_uncompress(ns_msg_base(*msg), ns_msg_end(*msg), ns_rr_rdata(*rr) + 2, name, size);
+        if (n < 0 || (size_t) n != (size_t) ns_rr_rdlen(*rr) - 2)
+                return -EBADMSG;
+        return 0;
+}
+
 /**
  * mx_parse_mx() - MX records of an answer. Names that are not valid
- * domains are skipped. A lone "." exchange is a null MX (RFC 7505 §3);
- * next to real MX records it is ignored. Returns MX_OK with at least one
- * name, MX_NODATA, MX_NULLMX, MX_NOTFOUND or MX_RETRY.
+ * domains are skipped, and so are records whose RDATA is malformed; if
+ * no usable name is left, a malformed record makes the answer MX_RETRY:
+ * it does not show that the domain has no MX, nor that its only MX is
+ * the null one, so it must not bounce. A lone "." exchange
+ * is a null MX (RFC 7505 §3); next to real MX records it is ignored.
+ * Returns MX_OK with at least one name, MX_NODATA, MX_NULLMX,
+ * MX_NOTFOUND or MX_RETRY.
  */
 MxOutcome mx_parse_mx(const uint8_t *answer, size_t len, MxNames *ret) {
         ns_msg msg;
         MxOutcome o;
-        bool null_mx = false;
+        bool null_mx = false, malformed = false;
         MxNames l = {};
 
         if (len > DNS_ANSWER_MAX || ns_initparse(answer, (int) len, &msg) < 0)
@@ -64,11 +83,12 @@ MxOutcome mx_parse_mx(const uint8_t *answer, size_t len, MxNames *ret) {
 
                 if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
                         return MX_RETRY;
-                if (ns_rr_type(rr) != ns_t_mx || ns_rr_class(rr) != ns_c_in || ns_rr_rdlen(rr) < 3)
+                if (ns_rr_type(rr) != ns_t_mx || ns_rr_class(rr) != ns_c_in)
                         continue;
-                if (ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg), ns_rr_rdata(rr) + 2, name,
-                                       sizeof(name)) < 0)
-                        return MX_RETRY;
+                if (ns_rr_rdlen(rr) < 3 || mx_exchange(&msg, &rr, name, sizeof(name)) < 0) {
+                        malformed = true;
+                        continue;
+                }
                 n = strlen(name);
                 if (n == 0 || (n == 1 && name[0] == '.')) {
                         null_mx = true;
@@ -81,7 +101,7 @@ MxOutcome mx_parse_mx(const uint8_t *answer, size_t len, MxNames *ret) {
                 l.n++;
         }
         if (l.n == 0)
-                return null_mx ? MX_NULLMX : MX_NODATA;
+                return malformed ? MX_RETRY : null_mx ? MX_NULLMX : MX_NODATA;
         /* qsort is not stable; sort by (pref, index) to keep answer order */
         for (size_t i = 1; i < l.n; i++)
                 for (size_t j = i; j > 0 && pref_cmp(&l.names[j - 1], &l.names[j]) > 0; j--) {
@@ -94,10 +114,13 @@ MxOutcome mx_parse_mx(const uint8_t *answer, size_t len, MxNames *ret) {
         return MX_OK;
 }
 
+/* ns_parserr() already keeps RDATA inside the message; an A record's is
+ * exactly 4 bytes, and one that is not is skipped like a malformed MX. */
 MxOutcome mx_parse_a(const uint8_t *answer, size_t len, struct in_addr *ret, size_t max, size_t *ret_n) {
         ns_msg msg;
         MxOutcome o;
         size_t n = 0;
+        bool malformed = false;
 
         if (len > DNS_ANSWER_MAX || ns_initparse(answer, (int) len, &msg) < 0)
                 return MX_RETRY;
@@ -109,12 +132,16 @@ MxOutcome mx_parse_a(const uint8_t *answer, size_t len, struct in_addr *ret, siz
 
                 if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
                         return MX_RETRY;
-                if (ns_rr_type(rr) != ns_t_a || ns_rr_class(rr) != ns_c_in || ns_rr_rdlen(rr) != 4)
+                if (ns_rr_type(rr) != ns_t_a || ns_rr_class(rr) != ns_c_in)
                         continue;
+                if (ns_rr_rdlen(rr) != 4) {
+                        malformed = true;
+                        continue;
+                }
                 memcpy(&ret[n++], ns_rr_rdata(rr), 4);
         }
         *ret_n = n;
-        return n > 0 ? MX_OK : MX_NODATA;
+        return n > 0 ? MX_OK : malformed ? MX_RETRY : MX_NODATA;
 }
 
 int mx_outcome_dsn(MxOutcome o, const char *domain, Dsn *d) {

@@ -405,7 +405,7 @@ static void on_resolved(const MxList *list, void *userdata) {
                 .connect_timeout = r->cfg->connect_timeout,
                 .command_timeout = r->cfg->command_timeout,
                 .data_timeout = r->cfg->data_timeout,
-                .idle_timeout = DELIVER_SESSION_IDLE_USEC,
+                .idle_timeout = r->cfg->connection_cache_time,
         };
         static const ClientOps ops = { .pull = on_pull, .job_done = on_job_done, .closed = on_closed };
         int k;

@@ -16,10 +16,6 @@
  */
 typedef struct Route Route;
 
-/* How long a session with nothing to send stays open for the next message
- * to its destination (Postfix: smtp_connection_cache_time_limit, 2 s). */
-#define DELIVER_SESSION_IDLE_USEC (2 * USEC_PER_SEC)
-
 int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret);
 Route *route_free(Route *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Route *, route_free);

@@ -25,6 +25,8 @@
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/notify.h"
+#include "shared/spool-check.h"
+#include "shared/spool.h"
 
 static const char *arg_config = POCHTAR_CONFIG;
 
@@ -130,6 +132,21 @@ static int run(Config *cfg) {
         return 0;
 }
 
+/* The shared queues are tmpfiles'; deliver/ and control/ inside the tree
+ * are deliver's own and made by it (deliver-queue.c) when missing. */
+static int check_spool(const Config *c) {
+        static const char * const queues[] = { SPOOL_SIGNED, SPOOL_INCOMING, SPOOL_QUARANTINE, NULL };
+        _cleanup_free_ char *missing = NULL;
+        int r;
+
+        r = spool_check_queues(c->spool.dir, queues, &missing);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, SPOOL_CHECK_ERROR_FMT, missing);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         Config cfg;
         _cleanup_free_ char *error = NULL;
@@ -150,6 +167,11 @@ int main(int argc, char **argv) {
                         log_error_errno(r, "Failed to load '%s': %m", arg_config);
                 config_done(&cfg);
                 return EX_CONFIG;
+        }
+        r = check_spool(&cfg);
+        if (r < 0) {
+                config_done(&cfg);
+                return r == -ENOENT || r == -ENOTDIR ? EX_CONFIG : EXIT_FAILURE;
         }
         r = default_helo(&cfg);
         if (r >= 0)

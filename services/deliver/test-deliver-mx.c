@@ -55,6 +55,19 @@ static void add_mx(Packet *p, const char *owner, unsigned pref, const char *exch
         p->buf[rdlen_at + 1] = (uint8_t) (p->len - rdlen_at - 2);
 }
 
+/* A record whose RDATA length is stated, not measured: @rdata is raw
+ * wire bytes, so a test can make a name end past or before it. */
+static void add_raw(Packet *p, const char *owner, unsigned type, unsigned rdlen, const void *rdata, size_t size) {
+        put_name(p, owner);
+        put16(p, type);
+        put16(p, ns_c_in);
+        put16(p, 0);
+        put16(p, 300);
+        put16(p, rdlen);
+        memcpy(p->buf + p->len, rdata, size);
+        p->len += size;
+}
+
 static void add_a(Packet *p, const char *owner, const uint8_t ip[4]) {
         put_name(p, owner);
         put16(p, ns_t_a);
@@ -103,6 +116,38 @@ int main(void) {
         add_mx(&p, "example.org", 10, "mx.example.org");
         ASSERT_EQ(mx_parse_mx(p.buf, p.len - 3, &names), MX_RETRY);
 
+        /*
+         * "\3mx1" with rdlength 6 has no terminating label: the next
+         * record's owner (a pointer to "example.org") would complete it
+         * as mx1.example.org if the name were read past its own record.
+         */
+        begin(&p, 0, 2, "example.org", ns_t_mx);
+        add_raw(&p, "example.org", ns_t_mx, 2 + 4, "\0\12\3mx1", 6);
+        add_mx(&p, "example.org", 20, "mx2.example.org");
+        ASSERT_EQ(mx_parse_mx(p.buf, p.len, &names), MX_OK);
+        ASSERT_EQ(names.n, 1);
+        ASSERT_STREQ(names.names[0].name, "mx2.example.org");
+        /* nothing but that record: not proof of "no MX", so retry */
+        begin(&p, 0, 2, "example.org", ns_t_mx);
+        add_raw(&p, "example.org", ns_t_mx, 2 + 4, "\0\12\3mx1", 6);
+        add_a(&p, "example.org", ip1);
+        ASSERT_EQ(mx_parse_mx(p.buf, p.len, &names), MX_RETRY);
+        /* a whole name followed by a byte that belongs to no field */
+        begin(&p, 0, 1, "example.org", ns_t_mx);
+        add_raw(&p, "example.org", ns_t_mx, 2 + 6 + 1, "\0\12\3mx1\0\0", 9);
+        ASSERT_EQ(mx_parse_mx(p.buf, p.len, &names), MX_RETRY);
+        /* the same record measured right is accepted */
+        begin(&p, 0, 1, "example.org", ns_t_mx);
+        add_raw(&p, "example.org", ns_t_mx, 2 + 6, "\0\12\3mx1\300\14", 8);
+        ASSERT_EQ(mx_parse_mx(p.buf, p.len, &names), MX_OK);
+        ASSERT_EQ(names.n, 1);
+        ASSERT_STREQ(names.names[0].name, "mx1.example.org");
+        /* a malformed record next to a null MX must not bounce */
+        begin(&p, 0, 2, "example.org", ns_t_mx);
+        add_mx(&p, "example.org", 0, ".");
+        add_raw(&p, "example.org", ns_t_mx, 2 + 6 + 1, "\0\12\3mx1\0\0", 9);
+        ASSERT_EQ(mx_parse_mx(p.buf, p.len, &names), MX_RETRY);
+
         begin(&p, 0, 2, "mx.example.org", ns_t_a);
         add_a(&p, "mx.example.org", ip1);
         add_a(&p, "mx.example.org", ip2);
@@ -111,5 +156,15 @@ int main(void) {
         ASSERT_EQ(memcmp(&a[1], ip2, 4), 0);
         ASSERT_EQ(mx_parse_a(p.buf, p.len, a, 1, &n), MX_OK);
         ASSERT_EQ(n, 1);
+        /* an A record whose RDATA is not 4 bytes is skipped; alone, retry */
+        begin(&p, 0, 2, "mx.example.org", ns_t_a);
+        add_raw(&p, "mx.example.org", ns_t_a, 5, "\313\0\161\31\0", 5);
+        add_a(&p, "mx.example.org", ip2);
+        ASSERT_EQ(mx_parse_a(p.buf, p.len, a, 4, &n), MX_OK);
+        ASSERT_EQ(n, 1);
+        ASSERT_EQ(memcmp(&a[0], ip2, 4), 0);
+        begin(&p, 0, 1, "mx.example.org", ns_t_a);
+        add_raw(&p, "mx.example.org", ns_t_a, 5, "\313\0\161\31\0", 5);
+        ASSERT_EQ(mx_parse_a(p.buf, p.len, a, 4, &n), MX_RETRY);
         return 0;
 }

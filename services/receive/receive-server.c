@@ -25,6 +25,7 @@
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/notify.h"
+#include "shared/spool-check.h"
 
 /* Connections accepted per wake-up of a listener, so one busy listener
  * cannot starve sessions that already have data. */
@@ -368,7 +369,9 @@ static int read_sender_map(const char *path, SenderMap *ret) {
 }
 
 int server_new(sd_event *event, const Config *config, Server **ret) {
+        static const char * const queues[] = { SPOOL_INCOMING, NULL };
         _cleanup_(server_freep) Server *s = NULL;
+        _cleanup_free_ char *missing = NULL;
         const char *bad = NULL;
         int r;
 
@@ -409,10 +412,15 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
                 s->has_sender_map = true;
         }
 
-        r = spool_root_open(config->spool.dir, true, &s->spool_root_fd);
+        r = spool_check_queues(config->spool.dir, queues, &missing);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, SPOOL_CHECK_ERROR_FMT, missing);
+        r = spool_root_open(config->spool.dir, false, &s->spool_root_fd);
         if (r < 0)
                 return log_error_errno(r, "Failed to open spool '%s': %m", config->spool.dir);
-        r = spool_dir_open(s->spool_root_fd, SPOOL_INCOMING, true, &s->incoming);
+        r = spool_dir_open(s->spool_root_fd, SPOOL_INCOMING, false, &s->incoming);
         if (r < 0)
                 return log_error_errno(r, "Failed to open '%s/" SPOOL_INCOMING "': %m", config->spool.dir);
         /* Leftovers of a dead instance: never acknowledged, so never anyone's mail. */

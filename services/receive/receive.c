@@ -149,8 +149,9 @@ int main(int argc, char **argv) {
         if (r <= 0)
                 return r < 0 ? EX_USAGE : EXIT_SUCCESS;
         r = run();
-        /* a bad value or a missing file named by the configuration (logged where found) */
-        if (r == -EINVAL || r == -ENOENT)
+        /* a bad value or a missing file or spool directory named by the
+         * configuration (logged where found) */
+        if (r == -EINVAL || r == -ENOENT || r == -ENOTDIR)
                 return EX_CONFIG;
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

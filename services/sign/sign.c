@@ -17,6 +17,7 @@
 #include "services/sign/sign-worker.h"
 #include "shared/log.h"
 #include "shared/notify.h"
+#include "shared/spool-check.h"
 #include "shared/spool-spare.h"
 #include "shared/watch.h"
 
@@ -115,7 +116,8 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        _cleanup_free_ char *error = NULL;
+        static const char * const queues[] = { SPOOL_INCOMING, SPOOL_SIGNED, SPOOL_QUARANTINE, NULL };
+        _cleanup_free_ char *error = NULL, *missing = NULL;
         const char *config_path = POCHTAR_CONFIG;
         SpoolDir incoming = SPOOL_DIR_NULL, signed_dir = SPOOL_DIR_NULL, quarantine = SPOOL_DIR_NULL;
         _cleanup_close_ int root = -EBADF;
@@ -163,6 +165,16 @@ int main(int argc, char **argv) {
                 goto finish;
         }
 
+        r = spool_check_queues(config.spool.dir, queues, &missing);
+        if (r == -ENOMEM) {
+                log_oom();
+                goto finish;
+        }
+        if (r < 0) {
+                log_error_errno(r, SPOOL_CHECK_ERROR_FMT, missing);
+                exit_status = r == -ENOENT || r == -ENOTDIR ? EX_CONFIG : EXIT_FAILURE;
+                goto finish;
+        }
         r = spool_root_open(config.spool.dir, false, &root);
         if (r < 0) {
                 log_error_errno(r, "Cannot open spool %s: %m", config.spool.dir);

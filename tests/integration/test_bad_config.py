@@ -43,6 +43,8 @@ BAD_OPTIONS = [
     ("[deliver]\ncapture_dir = rel/dir\n", 2, "'rel/dir' for 'capture_dir' in [deliver] is not an absolute path"),
     ("[deliver]\nmode = carrier-pigeon\n", 2, "invalid value 'carrier-pigeon' for 'mode' in [deliver]"),
     ("[deliver]\nretry_min = soon\n", 2, "invalid value 'soon' for 'retry_min'"),
+    ("[deliver]\n\nconnection_cache_time = 301\n", 3, "value '301' for 'connection_cache_time' is out of range"),
+    ("[deliver]\nconnection_cache_time = -1\n", 2, "invalid value '-1' for 'connection_cache_time' in [deliver]"),
     ("[sign]\non_no_key = maybe\n", 2, "invalid value 'maybe' for 'on_no_key' in [sign]"),
 ]
 
@@ -110,6 +112,27 @@ try:
     os.mkdir(creds)
     shutil.copy(os.path.join(work, "world.private"), os.path.join(creds, "mail.private"))
     os.chmod(os.path.join(creds, "mail.private"), 0o644)
+    # A spool tree that is not there is not made up (owners and modes are
+    # systemd-tmpfiles'): every stage stops, naming the first directory it
+    # needs that is missing and how to create the tree. (receive is not
+    # started on the partial tree: it needs only incoming/ and would run.)
+    good_key = key("spoolcheck.private")
+    nospool = os.path.join(work, "nospool")
+    partial = os.path.join(work, "partial")
+    for q in ("incoming", "signed"):
+        for sub in ("tmp", "new"):
+            os.makedirs(os.path.join(partial, q, sub))
+    for stage, root, want in [(s, nospool, nospool) for s in BIN] + \
+            [(s, partial, os.path.join(partial, "quarantine")) for s in ("sign", "deliver")]:
+        out = start(stage, "[spool]\ndir = %s\n[sign]\ndomain = example.com\nselector = mail\nkey = %s\n"
+                    % (root, good_key))
+        check(out is not None and out.returncode == 78
+              and "Cannot use spool directory %s: No such file or directory" % want in out.stderr
+              and "systemd-tmpfiles --create" in out.stderr,
+              "%s refuses a spool without %s: %s" % (stage, want, out and out.stderr.strip()))
+    check(not os.path.exists(nospool) and sorted(os.listdir(partial)) == ["incoming", "signed"],
+          "nothing created in the spool")
+
     d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf("/etc/pochtar/dkim/mail.private"))],
                        env={"CREDENTIALS_DIRECTORY": creds})
     try:

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """pochtar-deliver keeps a session with nothing to send open for a while
-(DELIVER_SESSION_IDLE_USEC, 2 s) and sends the next message to the same
-destination over it; ends it with QUIT when nothing came; and when the
-server closed the idle session first, the next message goes over a new
-one, delivered at once, not deferred. Real DNS (dnsmasq) and aiosmtpd
-sinks in a private network namespace."""
+(connection_cache_time, default 2 s) and sends the next message to the
+same destination over it; ends it with QUIT when nothing came; and when
+the server closed the idle session first, the next message goes over a
+new one, delivered at once, not deferred. With connection_cache_time = 0
+each message has its own session, ended with QUIT at once. Real DNS
+(dnsmasq) and aiosmtpd sinks in a private network namespace."""
 import os
 import sys
 import tempfile
@@ -48,14 +49,15 @@ keep = QuitRecorder()
 short = Recorder()
 # the second server ends a session idle for 0.5 s (421, then close)
 sinks = [start_sink("203.0.113.25", keep), start_sink("203.0.113.26", short, timeout=0.5)]
-conf = pochtar.write_config(work, """
+CONF = """
 [spool]
 dir = %s
 [deliver]
 mode = mx
 helo_name = mail.example.com
 retry_min = 60s
-""" % spool.root)
+"""
+conf = pochtar.write_config(work, CONF % spool.root)
 
 
 def msg(subject):
@@ -106,6 +108,23 @@ try:
         os.path.join(spool.root, "deliver", "queue", "new")), what="queue empty")
     log = d.output()
     check("deferred" not in log, "nothing deferred")
+    rc = d.stop()
+    check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
+
+    # no reuse: the same two messages as above, two sessions
+    d = pochtar.Daemon([DELIVER, "--config", pochtar.write_config(work, CONF % spool.root + "connection_cache_time = 0\n")],
+                       env={"POCHTAR_LOG_LEVEL": "info"})
+    spool.inject("signed", "app@example.com", ["e@keep.example.org"], msg("fifth"))
+    pochtar.wait_for(lambda: len(keep.messages) == 3, what="fifth message")
+    pochtar.wait_for(lambda: keep.quits == 2, timeout=1, what="QUIT at once without a cache time")
+    time.sleep(0.5)
+    spool.inject("signed", "app@example.com", ["f@keep.example.org"], msg("sixth"))
+    pochtar.wait_for(lambda: len(keep.messages) == 4, what="sixth message")
+    pochtar.wait_for(lambda: keep.quits == 3, timeout=1, what="QUIT at once after the sixth")
+    with keep.lock:
+        # id() of a freed session may come back; with the source port it will not
+        peers = [(m[6], m[7]) for m in keep.messages]
+    check(len({peers[0], peers[2], peers[3]}) == 3, "connection_cache_time = 0: one session per message")
     rc = d.stop()
     check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
 finally:

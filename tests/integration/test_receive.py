@@ -41,6 +41,7 @@ class Receiver:
         need(RECEIVE or "pochtar-receive", "systemd-socket-activate")
         self.dir = tempfile.mkdtemp(prefix="pochtar-receive-test-")
         self.spool_root = spool_root or os.path.join(self.dir, "spool")
+        pochtar.Spool(self.spool_root)          # the daemons do not create it (docs/spool-format.md)
         self.port = pochtar.free_port()
         self.config = pochtar.write_config(self.dir, (
             "[spool]\ndir = %s\n[receive]\nlisten = 127.0.0.1:%d\nhostname = %s\n"
@@ -62,8 +63,7 @@ class Receiver:
         pochtar.wait_for(ok, what="the listening socket")
         # the probe connection above started the receiver; wait until it is
         # exec'ed (systemd-socket-activate replaces itself) and has its spool
-        pochtar.wait_for(lambda: os.path.isdir(os.path.join(self.spool_root, "incoming", "new")),
-                         what="the spool tree")
+        pochtar.wait_for(lambda: "Ready:" in self.daemon.output(), what="the receiver to be ready")
 
     def new(self):
         d = os.path.join(self.spool_root, "incoming", "new")
