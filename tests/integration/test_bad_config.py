@@ -18,13 +18,7 @@ BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "d
 if not all(BIN.values()):
     pochtar.skip("stage binaries not given")
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 # (pochtar.conf text, line of the error, what the message must say)
@@ -128,7 +122,4 @@ try:
         d.stop()
 finally:
     shutil.rmtree(work, ignore_errors=True)
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("bad configuration ok")
+check.exit("bad configuration ok")

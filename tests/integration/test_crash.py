@@ -178,13 +178,7 @@ def settled():
     return acked <= seqs
 
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 t0 = time.monotonic()
@@ -283,7 +277,4 @@ finally:
         print("kept", work)
     else:
         subprocess.run(["rm", "-rf", work])
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("crash consistency ok")
+check.exit("crash consistency ok")

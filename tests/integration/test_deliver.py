@@ -142,15 +142,7 @@ with open(spool.path("signed", "tmp", "notify.test"), "wb") as f:
 os.rename(spool.path("signed", "tmp", "notify.test"), spool.path("signed", "new", qf.split(b"\n")[1][3:].decode()))
 
 d = pochtar.Daemon([DELIVER, "--config", conf], env={"POCHTAR_LOG_LEVEL": "info"})
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+check = pochtar.Checks()
 
 
 def state_of(qid):
@@ -243,12 +235,9 @@ finally:
     for s in sinks:
         s.stop()
     dns.stop()
-    if failures or sys.exc_info()[0]:
+    if check.failures or sys.exc_info()[0]:
         print(d.output())
     spool.cleanup()
     cleanup(work, [d])
 
-if failures:
-    print("%d check(s) failed" % len(failures))
-    sys.exit(1)
-print("all checks passed")
+check.exit("all checks passed")

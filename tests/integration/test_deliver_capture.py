@@ -45,13 +45,7 @@ raw = (b"From: app@example.com\r\nTo: bob@example.org\r\nSubject: capture\r\n\r\
 signed = dkim.sign(raw, b"mail", b"example.com", base64.b64encode(priv), signature_algorithm=b"ed25519-sha256",
                    include_headers=[b"from", b"to", b"subject"]) + raw
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 d = None
@@ -87,7 +81,7 @@ try:
 finally:
     if d:
         d.stop()
-        if failures:
+        if check.failures:
             print(d.output())
     cleanup(work, [d] if d else [])
-sys.exit(1 if failures else 0)
+check.exit()

@@ -44,13 +44,7 @@ creds = os.path.join(work, "creds")
 os.mkdir(creds)
 with open(os.path.join(creds, "relay-password"), "w") as f:
     f.write("s3cret pass")
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 daemons = []
@@ -121,8 +115,8 @@ finally:
     for s in sinks:
         s.stop()
     dns.stop()
-    if failures or sys.exc_info()[0]:
+    if check.failures or sys.exc_info()[0]:
         for d in daemons:
             print(d.output())
     cleanup(work, daemons)
-sys.exit(1 if failures else 0)
+check.exit()

@@ -57,13 +57,7 @@ max_per_destination = 2
 connect_timeout = 2s
 command_timeout = 3s
 """ % spool.root)
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 def state_path(qid):
@@ -124,9 +118,9 @@ finally:
     sink.stop()
     busy_sink.stop()
     dns.stop()
-    if failures:
+    if check.failures:
         print(daemons[-1].output() if daemons else "")
     spool.cleanup()
     cleanup(work, daemons)
 
-sys.exit(1 if failures else 0)
+check.exit()

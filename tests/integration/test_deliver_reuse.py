@@ -69,15 +69,7 @@ def sessions(rec):
 
 
 d = pochtar.Daemon([DELIVER, "--config", conf], env={"POCHTAR_LOG_LEVEL": "info"})
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+check = pochtar.Checks()
 
 
 try:
@@ -113,12 +105,9 @@ finally:
     for s in sinks:
         s.stop()
     dns.stop()
-    if failures or sys.exc_info()[0]:
+    if check.failures or sys.exc_info()[0]:
         print(d.output())
     spool.cleanup()
     cleanup(work, [d])
 
-if failures:
-    print("%d check(s) failed" % len(failures))
-    sys.exit(1)
-print("all checks passed")
+check.exit("all checks passed")

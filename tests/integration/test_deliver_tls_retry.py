@@ -73,13 +73,7 @@ max_per_destination = 1
 connect_timeout = 2s
 command_timeout = 2s
 """ % (spool.root, policy))
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 def msg(s):
@@ -137,10 +131,10 @@ try:
 finally:
     if d:
         d.stop()
-        if failures or sys.exc_info()[0]:
+        if check.failures or sys.exc_info()[0]:
             print(d.output())
     for s in sinks:
         s.stop()
     dns.stop()
     cleanup(work, [d] if d else [])
-sys.exit(1 if failures else 0)
+check.exit()

@@ -32,13 +32,7 @@ if not all(BIN.values()):
 
 MESSAGES = 20
 # a batch of 20 messages of 40 KiB each, in a 4 MiB spool
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 work = tempfile.mkdtemp(prefix="pochtar-diskfull-")
@@ -207,7 +201,4 @@ finally:
     sink.stop()
     subprocess.run(["umount", root])
     subprocess.run(["rm", "-rf", work])
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("disk full ok")
+check.exit("disk full ok")

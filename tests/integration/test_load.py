@@ -26,13 +26,7 @@ if not RECEIVE:
 SESSIONS = 500
 IDLE = 50
 ROUNDS = int(os.environ.get("POCHTAR_LOAD_ROUNDS", "4"))
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 # this process holds 500+ client sockets
@@ -194,7 +188,4 @@ finally:
     d.stop()
     spool.cleanup()
     subprocess.run(["rm", "-rf", work])
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("load ok")
+check.exit("load ok")

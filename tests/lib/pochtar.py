@@ -137,6 +137,28 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
+class Checks:
+    """A test's soft assertions: each check prints "ok:" or "FAIL:" and the
+    test goes on, so that one run shows every failure; exit() ends the test
+    with status 1 when any check failed."""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, cond, what):
+        print(("ok: " if cond else "FAIL: ") + what)
+        if not cond:
+            self.failures.append(what)
+
+    def exit(self, passed=None):
+        """Exits 1 naming the failed checks; else prints `passed` and returns."""
+        if self.failures:
+            print("FAILED: " + "; ".join(self.failures))
+            sys.exit(1)
+        if passed:
+            print(passed)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
