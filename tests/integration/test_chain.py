@@ -5,7 +5,6 @@ smtplib snippet and a cron-style pochtar-sendmail submission each arrive
 exactly once in the capture maildir, DKIM-signed in a way python3-dkim
 verifies, and every queue and tmp/ is empty afterwards."""
 import os
-import smtplib
 import subprocess
 import sys
 import tempfile
@@ -43,13 +42,7 @@ capture_dir = %s
 
 daemons = [pochtar.Daemon([BIN[s], "--config", config]) for s in ("deliver", "sign", "receive")]
 try:
-    def listening():
-        try:
-            smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
-            return True
-        except OSError:
-            return False
-    pochtar.wait_for(listening, what="receive to listen")
+    pochtar.wait_until_smtp_answers(port)
 
     # The article's snippet (article_snippet.py), unchanged but for the
     # names (example.com signs) and the port.

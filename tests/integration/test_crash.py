@@ -152,14 +152,6 @@ def client(numbers):
             pass
 
 
-def listening():
-    try:
-        smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
-        return True
-    except (OSError, smtplib.SMTPException):
-        return False
-
-
 SEQ = re.compile(rb"\r\nX-Crash-Seq: (\d+)\r\n")
 QID = re.compile(rb"with E?SMTP id ([0-9A-Z]{16})")
 
@@ -185,7 +177,7 @@ t0 = time.monotonic()
 try:
     for s in STAGES:
         start(s)
-    pochtar.wait_for(listening, what="receive to listen")
+    pochtar.wait_until_smtp_answers(port)
     stop = threading.Event()
     k = threading.Thread(target=killer, args=(stop,))
     k.start()
@@ -217,7 +209,7 @@ try:
         kill(s, signal.SIGTERM)
     for s in STAGES:
         start(s)
-    pochtar.wait_for(listening, what="receive to listen after the clean restart")
+    pochtar.wait_until_smtp_answers(port, what="receive to listen after the clean restart")
     time.sleep(1)
     for s in STAGES:
         kill(s, signal.SIGTERM)

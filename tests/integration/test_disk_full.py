@@ -104,13 +104,7 @@ daemons = {}
 try:
     daemons["receive"] = pochtar.Daemon([BIN["receive"], "--config", config])
 
-    def listening():
-        try:
-            smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
-            return True
-        except (OSError, smtplib.SMTPException):
-            return False
-    pochtar.wait_for(listening, what="receive to listen")
+    pochtar.wait_until_smtp_answers(port)
 
     sent = {}
     conn = smtplib.SMTP("127.0.0.1", port)

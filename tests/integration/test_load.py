@@ -82,13 +82,7 @@ d = pochtar.Daemon([RECEIVE, "--config", config])
 try:
     pid = d.proc.pid
 
-    def listening():
-        try:
-            smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
-            return True
-        except (OSError, smtplib.SMTPException):
-            return False
-    pochtar.wait_for(listening, what="receive to listen")
+    pochtar.wait_until_smtp_answers(port)
     time.sleep(0.2)     # the probe's session is gone
     base_fds = fds(pid)
     base_rss = status(pid, "VmRSS")

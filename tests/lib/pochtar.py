@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -157,6 +158,19 @@ class Checks:
             sys.exit(1)
         if passed:
             print(passed)
+
+
+def smtp_answers(port):
+    """Whether an SMTP server on 127.0.0.1:port greets and takes QUIT."""
+    try:
+        smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
+        return True
+    except OSError:             # smtplib.SMTPException is an OSError too
+        return False
+
+
+def wait_until_smtp_answers(port, what="receive to listen"):
+    wait_for(lambda: smtp_answers(port), what=what)
 
 
 def free_port():
