@@ -46,12 +46,9 @@ def serve():
 threading.Thread(target=serve, daemon=True).start()
 
 dns = netns.Dnsmasq()
-dns.mx("probe.example.net", "mx.probe.example.net", 10)
-dns.a("mx.probe.example.net", "203.0.113.25")
-dns.mx("refused.example.net", "mx.refused.example.net", 10)
-dns.a("mx.refused.example.net", "203.0.113.26")
-dns.mx("blocked.example.net", "mx.blocked.example.net", 10)
-dns.a("mx.blocked.example.net", "203.0.113.27")       # no route: like a filtered port
+dns.mx_at("probe.example.net", "203.0.113.25")
+dns.mx_at("refused.example.net", "203.0.113.26")
+dns.mx_at("blocked.example.net", "203.0.113.27")       # no route: like a filtered port
 dns.start()
 
 spool = Spool()

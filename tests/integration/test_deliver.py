@@ -33,16 +33,15 @@ spool = pochtar.Spool(os.path.join(work, "spool"))
 
 dns = netns.Dnsmasq()
 domains = {
-    "plain.example.org": ("mx.plain.example.org", "203.0.113.25"),
-    "tls.example.org": ("mx.tls.example.org", "203.0.113.26"),
-    "retry.example.org": ("mx.retry.example.org", "203.0.113.27"),
-    "reject.example.org": ("mx.reject.example.org", "203.0.113.28"),
-    "hang.example.org": ("mx.hang.example.org", "203.0.113.29"),
-    "encrypt.example.org": ("mx.encrypt.example.org", "203.0.113.25"),
+    "plain.example.org": "203.0.113.25",
+    "tls.example.org": "203.0.113.26",
+    "retry.example.org": "203.0.113.27",
+    "reject.example.org": "203.0.113.28",
+    "hang.example.org": "203.0.113.29",
+    "encrypt.example.org": "203.0.113.25",
 }
-for d, (mx, ip) in domains.items():
-    dns.mx(d, mx, 10)
-    dns.a(mx, ip)
+for d, ip in domains.items():
+    dns.mx_at(d, ip)
 # first MX down (nothing listens on .30), second is the plain sink
 dns.mx("down.example.org", "mx1.down.example.org", 10)
 dns.a("mx1.down.example.org", "203.0.113.30")

@@ -26,10 +26,8 @@ if not DELIVER:
 work = tempfile.mkdtemp(prefix="pochtar-deliver-restart-")
 spool = pochtar.Spool(os.path.join(work, "spool"))
 dns = netns.Dnsmasq()
-dns.mx("restart.example.org", "mx.restart.example.org", 10)
-dns.a("mx.restart.example.org", "203.0.113.25")
-dns.mx("busy.example.org", "mx.busy.example.org", 10)
-dns.a("mx.busy.example.org", "203.0.113.26")
+dns.mx_at("restart.example.org", "203.0.113.25")
+dns.mx_at("busy.example.org", "203.0.113.26")
 dns.start()
 
 accept_later = {"on": False}

@@ -38,10 +38,8 @@ class QuitRecorder(Recorder):
 work = tempfile.mkdtemp(prefix="pochtar-deliver-reuse-")
 spool = pochtar.Spool(os.path.join(work, "spool"))
 dns = netns.Dnsmasq()
-dns.mx("keep.example.org", "mx.keep.example.org", 10)
-dns.a("mx.keep.example.org", "203.0.113.25")
-dns.mx("short.example.org", "mx.short.example.org", 10)
-dns.a("mx.short.example.org", "203.0.113.26")
+dns.mx_at("keep.example.org", "203.0.113.25")
+dns.mx_at("short.example.org", "203.0.113.26")
 dns.start()
 
 keep = QuitRecorder()

@@ -30,8 +30,7 @@ work = tempfile.mkdtemp(prefix="pochtar-deliver-tls-retry-")
 spool = pochtar.Spool(os.path.join(work, "spool"))
 dns = netns.Dnsmasq()
 for name, ip in (("oldtls", "50"), ("verify", "51"), ("slow", "52"), ("small", "53"), ("reuse", "54")):
-    dns.mx("%s.example.org" % name, "mx.%s.example.org" % name, 10)
-    dns.a("mx.%s.example.org" % name, "203.0.113." + ip)
+    dns.mx_at("%s.example.org" % name, "203.0.113." + ip)
 dns.start()
 
 cert = self_signed_cert(work, "mx.verify.example.org")

@@ -44,8 +44,7 @@ key = signlib.make_key(work, "mail", "rsa")
 verify_dns = signlib.Dns()
 verify_dns.add("mail", "example.com", signlib.public_record(key))
 dns = netns.Dnsmasq()
-dns.mx("example.org", "mx.example.org", 10)
-dns.a("mx.example.org", "203.0.113.25")
+dns.mx_at("example.org", "203.0.113.25")
 dns.start()
 # later@ is deferred while the disk is full, so deliver must write its
 # per-recipient state (user0@ sent, later@ deferred) when there is no room
