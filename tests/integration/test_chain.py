@@ -20,9 +20,7 @@ if not all(BIN.values()):
 work = tempfile.mkdtemp(prefix="pochtar-chain-")
 spool = pochtar.Spool(os.path.join(work, "spool"))
 capture = os.path.join(work, "capture")
-key = signlib.make_key(work, "mail", "rsa")
-dns = signlib.Dns()
-dns.add("mail", "example.com", signlib.public_record(key))
+key, dns = signlib.new_published_key(work, "mail")
 port = pochtar.free_port()
 config = pochtar.write_config(work, """
 [spool]

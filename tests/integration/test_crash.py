@@ -48,9 +48,7 @@ KILL_EVERY = 0.2
 
 work = tempfile.mkdtemp(prefix="pochtar-crash-")
 spool = pochtar.Spool(os.path.join(work, "spool"))
-key = signlib.make_key(work, "mail", "rsa")
-verify_dns = signlib.Dns()
-verify_dns.add("mail", "example.com", signlib.public_record(key))
+key, verify_dns = signlib.new_published_key(work, "mail")
 dns = netns.Dnsmasq()
 dns.mx_at("example.org", "203.0.113.25")
 dns.start()
