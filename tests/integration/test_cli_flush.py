@@ -54,16 +54,13 @@ dns.start()
 sink = Sink()
 mx = Controller(sink, hostname="203.0.113.60", port=25, ready_timeout=10)
 mx.start()
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 helo_name = mail.example.com
 retry_min = 1h
 retry_max = 1h
 connect_timeout = 2s
 command_timeout = 5s
-""" % spool.root)
+""")
 
 
 def queue():

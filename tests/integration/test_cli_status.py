@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import netns  # noqa: E402
-from pochtar import Spool, new_queue_id, skip, write_config  # noqa: E402
+from pochtar import Spool, new_queue_id, skip, write_spool_config  # noqa: E402
 
 POCHTAR = os.environ.get("POCHTAR")
 if not POCHTAR:
@@ -58,7 +58,7 @@ old = new_queue_id(int((now - 3 * 3600) * 1e6))
 spool.inject("signed", "a@example.com", ["b@example.org"], b"x\r\n", qid=old)
 spool.inject("signed", "a@example.com", ["c@example.org"], b"x\r\n")
 spool.inject("quarantine", "a@example.com", ["b@example.org"], b"x\r\n")
-conf = write_config(spool.root, "[spool]\ndir = %s\n" % spool.root)
+conf = write_spool_config(spool.root, spool.root)
 
 
 def status(*args):

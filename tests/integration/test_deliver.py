@@ -77,10 +77,7 @@ hang = HangingServer("203.0.113.29")
 policy_map = os.path.join(work, "tls_policy")
 with open(policy_map, "w") as f:
     f.write("# test policy\nencrypt.example.org encrypt\n")
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 mode = mx
 helo_name = mail.example.com
 bind_address = 203.0.113.30
@@ -90,7 +87,7 @@ retry_max = 4s
 connect_timeout = 2s
 command_timeout = 2s
 data_timeout = 4s
-""" % (spool.root, policy_map))
+""" % policy_map)
 
 # DKIM: sign with python3-dkim itself, check the sink's copy verifies
 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

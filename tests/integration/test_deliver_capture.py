@@ -25,14 +25,11 @@ except ImportError:
 work = tempfile.mkdtemp(prefix="pochtar-deliver-capture-")
 spool = pochtar.Spool(os.path.join(work, "spool"))
 capture = os.path.join(work, "capture")
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 mode = capture
 capture_dir = %s
 helo_name = mail.example.com
-""" % (spool.root, capture))
+""" % capture)
 
 key = ed25519.Ed25519PrivateKey.generate()
 priv = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,

@@ -51,10 +51,7 @@ daemons = []
 try:
     def run(port, extra="", env=None, host="relay.example.net"):
         spool = pochtar.Spool(os.path.join(work, "spool%d-%d" % (port, len(daemons))))
-        conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+        conf = pochtar.write_spool_config(work, spool.root, deliver="""
 mode = relay
 relayhost = [%s]:%d
 helo_name = mail.example.com
@@ -63,7 +60,7 @@ retry_min = 1h
 connect_timeout = 2s
 command_timeout = 2s
 %s
-""" % (spool.root, host, port, extra))
+""" % (host, port, extra))
         qid = spool.inject("signed", "app@example.com", ["x@gmail.test", "y@other.test"],
                            b"Subject: r\r\n\r\nhi\r\n")
         d = pochtar.Daemon([DELIVER, "--config", conf], env=env)

@@ -44,17 +44,14 @@ class SlowRecorder(Recorder):
 busy = SlowRecorder()
 busy_sink = start_sink("203.0.113.26", busy)
 
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 helo_name = mail.example.com
 retry_min = 1h
 retry_max = 2h
 max_per_destination = 2
 connect_timeout = 2s
 command_timeout = 3s
-""" % spool.root)
+""")
 check = pochtar.Checks()
 
 

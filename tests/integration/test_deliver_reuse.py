@@ -46,14 +46,11 @@ keep = QuitRecorder()
 short = Recorder()
 # the second server ends a session idle for 0.5 s (421, then close)
 sinks = [start_sink("203.0.113.25", keep), start_sink("203.0.113.26", short, timeout=0.5)]
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 mode = mx
 helo_name = mail.example.com
 retry_min = 60s
-""" % spool.root)
+""")
 
 
 def msg(subject):

@@ -58,10 +58,7 @@ sinks = [c_old,
 policy = os.path.join(work, "policy")
 with open(policy, "w") as f:
     f.write("verify.example.org verify\n")
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 helo_name = mail.example.com
 tls_policy_map = %s
 retry_min = 1s
@@ -71,7 +68,7 @@ max_queue_lifetime = 3s
 max_per_destination = 1
 connect_timeout = 2s
 command_timeout = 2s
-""" % (spool.root, policy))
+""" % policy)
 check = pochtar.Checks()
 
 

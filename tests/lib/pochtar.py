@@ -186,6 +186,15 @@ def write_config(directory, text):
     return path
 
 
+def write_spool_config(directory, spool_root, **sections):
+    """pochtar.conf in directory for the spool at spool_root; each keyword
+    is a [section] with the lines given, in the order given."""
+    text = "[spool]\ndir = %s\n" % spool_root
+    for name, lines in sections.items():
+        text += "[%s]\n%s\n" % (name, lines.strip("\n"))
+    return write_config(directory, text)
+
+
 # POCHTAR_TEST_VALGRIND=1 runs every Daemon under valgrind. Definite leaks
 # count as errors; what libraries keep until exit does not.
 VALGRIND = ("valgrind", "--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite",
