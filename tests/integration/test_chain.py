@@ -22,21 +22,10 @@ spool = pochtar.Spool(os.path.join(work, "spool"))
 capture = os.path.join(work, "capture")
 key, dns = signlib.new_published_key(work, "mail")
 port = pochtar.free_port()
-config = pochtar.write_config(work, """
-[spool]
-dir = %s
-[receive]
-listen = 127.0.0.1:%d
-hostname = mail.example.com
-origin_domain = example.com
-[sign]
-domain = example.com
-selector = mail
-key = %s
-[deliver]
+config = pochtar.write_chain_config(work, spool.root, port, key, receive="origin_domain = example.com\n", deliver="""
 mode = capture
 capture_dir = %s
-""" % (spool.root, port, key, capture))
+""" % capture)
 
 daemons = [pochtar.Daemon([BIN[s], "--config", config]) for s in ("deliver", "sign", "receive")]
 try:

@@ -54,26 +54,17 @@ dns.mx_at("example.org", "203.0.113.25")
 dns.start()
 sink = start_sink("203.0.113.25", Recorder())
 port = pochtar.free_port()
-config = pochtar.write_config(work, """
-[spool]
-dir = %s
-[receive]
-listen = 127.0.0.1:%d
-hostname = mail.example.com
+config = pochtar.write_chain_config(work, spool.root, port, key, receive="""
 origin_domain = example.com
 command_timeout = 10s
-[sign]
-domain = example.com
-selector = mail
-key = %s
-[deliver]
+""", deliver="""
 mode = mx
 helo_name = mail.example.com
 retry_min = 1s
 retry_max = 2s
 connect_timeout = 2s
 command_timeout = 5s
-""" % (spool.root, port, key))
+""")
 
 STAGES = ("receive", "sign", "deliver")
 lock = threading.Lock()

@@ -50,22 +50,12 @@ accept_later = {"on": False}
 sink = start_sink("203.0.113.25", Recorder(
     rcpt_reply=lambda a: None if a != "later@example.org" or accept_later["on"] else "451 4.2.0 not yet"))
 port = pochtar.free_port()
-config = pochtar.write_config(work, """
-[spool]
-dir = %s
-[receive]
-listen = 127.0.0.1:%d
-hostname = mail.example.com
-[sign]
-domain = example.com
-selector = mail
-key = %s
-[deliver]
+config = pochtar.write_chain_config(work, root, port, key, deliver="""
 mode = mx
 helo_name = mail.example.com
 retry_min = 1s
 retry_max = 2s
-""" % (root, port, key))
+""")
 
 SEQ = re.compile(rb"\r\nX-Full-Seq: (\d+)\r\n")
 

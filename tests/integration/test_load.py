@@ -37,15 +37,10 @@ if soft < 4096:
 work = tempfile.mkdtemp(prefix="pochtar-load-")
 spool = pochtar.Spool(os.path.join(work, "spool"))
 port = pochtar.free_port()
-config = pochtar.write_config(work, """
-[spool]
-dir = %s
-[receive]
-listen = 127.0.0.1:%d
-hostname = mail.example.com
+config = pochtar.write_chain_config(work, spool.root, port, receive="""
 max_sessions = %d
 command_timeout = 3s
-""" % (spool.root, port, SESSIONS))
+""" % SESSIONS)
 
 
 def fds(pid):

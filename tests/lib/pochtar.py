@@ -195,6 +195,17 @@ def write_spool_config(directory, spool_root, **sections):
     return write_config(directory, text)
 
 
+def write_chain_config(directory, spool_root, port, key=None, receive="", **sections):
+    """pochtar.conf for the stages on one spool as the chain tests run them:
+    receive on 127.0.0.1:port as mail.example.com, plus the `receive` lines;
+    with a key, sign for example.com as selector mail; then `sections`
+    (deliver=...) as write_spool_config() takes them."""
+    chain = {"receive": "listen = 127.0.0.1:%d\nhostname = mail.example.com\n%s" % (port, receive)}
+    if key:
+        chain["sign"] = "domain = example.com\nselector = mail\nkey = %s\n" % key
+    return write_spool_config(directory, spool_root, **chain, **sections)
+
+
 # POCHTAR_TEST_VALGRIND=1 runs every Daemon under valgrind. Definite leaks
 # count as errors; what libraries keep until exit does not.
 VALGRIND = ("valgrind", "--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite",
