@@ -14,9 +14,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pochtar  # noqa: E402
 
-BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver")}
-if not all(BIN.values()):
-    pochtar.skip("stage binaries not given")
+BIN = pochtar.binaries("receive", "sign", "deliver")
 
 check = pochtar.Checks()
 

@@ -36,9 +36,7 @@ import pochtar  # noqa: E402
 import signlib  # noqa: E402
 from deliver_sinks import Recorder, start_sink  # noqa: E402
 
-BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver")}
-if not all(BIN.values()):
-    pochtar.skip("stage binaries not given")
+BIN = pochtar.binaries("receive", "sign", "deliver")
 
 MESSAGES = int(os.environ.get("POCHTAR_CRASH_MESSAGES", "2000"))
 # the stream is paced over this long so that it meets ~75 kills, not ~20

@@ -24,9 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 import pochtar  # noqa: E402
 from deliver_sinks import cleanup, HangingServer, Recorder, self_signed_cert, start_sink  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
 work = tempfile.mkdtemp(prefix="pochtar-deliver-test-")
 spool = pochtar.Spool(os.path.join(work, "spool"))

@@ -12,9 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pochtar  # noqa: E402
 from deliver_sinks import cleanup  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 try:
     import dkim
     from cryptography.hazmat.primitives import serialization

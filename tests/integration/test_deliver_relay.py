@@ -17,9 +17,7 @@ netns.enter(["203.0.113.40"])
 import pochtar  # noqa: E402
 from deliver_sinks import cleanup, PasswordCheck, Recorder, self_signed_cert, start_sink  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
 work = tempfile.mkdtemp(prefix="pochtar-deliver-relay-")
 dns = netns.Dnsmasq()

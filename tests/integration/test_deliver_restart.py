@@ -19,9 +19,7 @@ netns.enter(["203.0.113.25", "203.0.113.26"])
 import pochtar  # noqa: E402
 from deliver_sinks import cleanup, Recorder, start_sink  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
 work = tempfile.mkdtemp(prefix="pochtar-deliver-restart-")
 spool = pochtar.Spool(os.path.join(work, "spool"))

@@ -22,9 +22,7 @@ import pochtar  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 from deliver_sinks import Recorder, cleanup, self_signed_cert, start_sink  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
 work = tempfile.mkdtemp(prefix="pochtar-deliver-tls-retry-")
 spool = pochtar.Spool(os.path.join(work, "spool"))

@@ -26,9 +26,7 @@ import pochtar  # noqa: E402
 import signlib  # noqa: E402
 from deliver_sinks import Recorder, start_sink  # noqa: E402
 
-BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver")}
-if not all(BIN.values()):
-    pochtar.skip("stage binaries not given")
+BIN = pochtar.binaries("receive", "sign", "deliver")
 
 MESSAGES = 20
 # a batch of 20 messages of 40 KiB each, in a 4 MiB spool

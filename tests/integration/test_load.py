@@ -19,9 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pochtar  # noqa: E402
 
-RECEIVE = os.environ.get("POCHTAR_RECEIVE")
-if not RECEIVE:
-    pochtar.skip("POCHTAR_RECEIVE not set")
+RECEIVE = pochtar.binary("receive")
 
 SESSIONS = 500
 IDLE = 50

@@ -277,6 +277,20 @@ class Daemon:
             _memory_errors.append("%s: no valgrind summary (killed?)\n%s\n" % (name, self.final_output))
 
 
+def binaries(*names):
+    """{name: path} of the pochtar binaries meson passes as $POCHTAR_<NAME>;
+    the test is skipped when one is not given."""
+    paths = {n: os.environ.get("POCHTAR_" + n.upper()) for n in names}
+    missing = ["POCHTAR_" + n.upper() for n, p in paths.items() if not p]
+    if missing:
+        skip(", ".join(missing) + " not set")
+    return paths
+
+
+def binary(name):
+    return binaries(name)[name]
+
+
 def skip(reason):
     print("SKIP: " + reason)
     raise SystemExit(77)
