@@ -2,9 +2,11 @@
 addresses inside the test's network namespace, each recording what it got."""
 import asyncio
 import os
+import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
@@ -99,9 +101,18 @@ class HangingServer:
             c.close()
 
 
-def cleanup(work, daemons):
-    """Removes the test's directory and the daemons' log files."""
-    import shutil
+def tear_down(work, daemons, servers, failed=False):
+    """The end of a deliver test: stops the daemons, then the servers
+    (sinks, dnsmasq); shows what the daemons logged when a check failed or
+    an exception is on its way out; removes work and the daemons' logs."""
+    daemons = [d for d in daemons if d]
+    for d in daemons:
+        d.stop()
+    for s in servers:
+        s.stop()
+    if failed or sys.exc_info()[0]:
+        for d in daemons:
+            print(d.output())
     for d in daemons:
         try:
             os.unlink(d.log_path)

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup, HangingServer, Recorder, self_signed_cert, start_sink  # noqa: E402
+from deliver_sinks import HangingServer, Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 
@@ -224,14 +224,6 @@ try:
     check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
     check("Sanitizer" not in d.output(), "no sanitizer report")
 finally:
-    d.stop()
-    hang.stop()
-    for s in sinks:
-        s.stop()
-    dns.stop()
-    if check.failures or sys.exc_info()[0]:
-        print(d.output())
-    spool.cleanup()
-    cleanup(work, [d])
+    tear_down(work, [d], [hang] + sinks + [dns], check.failures)
 
 check.exit("all checks passed")

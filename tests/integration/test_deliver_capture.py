@@ -10,7 +10,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup  # noqa: E402
+from deliver_sinks import tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 try:
@@ -74,9 +74,5 @@ try:
     rc = d.stop()
     check(rc == 0 and "Sanitizer" not in d.output(), "clean exit (%s)" % rc)
 finally:
-    if d:
-        d.stop()
-        if check.failures:
-            print(d.output())
-    cleanup(work, [d] if d else [])
+    tear_down(work, [d], [], check.failures)
 check.exit()

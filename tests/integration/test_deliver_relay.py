@@ -15,7 +15,7 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.40"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup, PasswordCheck, Recorder, self_signed_cert, start_sink  # noqa: E402
+from deliver_sinks import PasswordCheck, Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 
@@ -105,13 +105,5 @@ command_timeout = 2s
     check(rcs == [0] * len(rcs) and not any("Sanitizer" in x.output() for x in daemons),
           "clean exits on SIGTERM %s, no sanitizer report" % rcs)
 finally:
-    for d in daemons:
-        d.stop()
-    for s in sinks:
-        s.stop()
-    dns.stop()
-    if check.failures or sys.exc_info()[0]:
-        for d in daemons:
-            print(d.output())
-    cleanup(work, daemons)
+    tear_down(work, daemons, sinks + [dns], check.failures)
 check.exit()

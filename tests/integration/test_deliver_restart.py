@@ -17,7 +17,7 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup, Recorder, start_sink  # noqa: E402
+from deliver_sinks import Recorder, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 
@@ -106,14 +106,6 @@ try:
     rc = d.stop()
     check(rc == 0 and "Sanitizer" not in d.output(), "clean exit on SIGTERM (%s), no sanitizer report" % rc)
 finally:
-    for d in daemons:
-        d.stop()
-    sink.stop()
-    busy_sink.stop()
-    dns.stop()
-    if check.failures:
-        print(daemons[-1].output() if daemons else "")
-    spool.cleanup()
-    cleanup(work, daemons)
+    tear_down(work, daemons, [sink, busy_sink, dns], check.failures)
 
 check.exit()

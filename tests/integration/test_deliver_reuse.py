@@ -17,7 +17,7 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup, Recorder, start_sink  # noqa: E402
+from deliver_sinks import Recorder, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 
@@ -94,13 +94,6 @@ try:
     rc = d.stop()
     check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
 finally:
-    d.stop()
-    for s in sinks:
-        s.stop()
-    dns.stop()
-    if check.failures or sys.exc_info()[0]:
-        print(d.output())
-    spool.cleanup()
-    cleanup(work, [d])
+    tear_down(work, [d], sinks + [dns], check.failures)
 
 check.exit("all checks passed")

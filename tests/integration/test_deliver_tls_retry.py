@@ -20,7 +20,7 @@ netns.enter(["203.0.113.50", "203.0.113.51", "203.0.113.52", "203.0.113.53", "20
 
 import pochtar  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
-from deliver_sinks import Recorder, cleanup, self_signed_cert, start_sink  # noqa: E402
+from deliver_sinks import Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 
@@ -123,12 +123,5 @@ try:
     rc = d.stop()
     check(rc == 0 and "Sanitizer" not in d.output(), "clean exit (%s)" % rc)
 finally:
-    if d:
-        d.stop()
-        if check.failures or sys.exc_info()[0]:
-            print(d.output())
-    for s in sinks:
-        s.stop()
-    dns.stop()
-    cleanup(work, [d] if d else [])
+    tear_down(work, [d], sinks + [dns], check.failures)
 check.exit()
