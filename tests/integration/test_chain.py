@@ -7,7 +7,6 @@ verifies, and every queue and tmp/ is empty afterwards."""
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pochtar  # noqa: E402
@@ -15,8 +14,7 @@ import signlib  # noqa: E402
 
 BIN = pochtar.binaries("receive", "sign", "deliver", "sendmail")
 
-work = tempfile.mkdtemp(prefix="pochtar-chain-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-chain-")
 capture = os.path.join(work, "capture")
 key, dns = signlib.new_published_key(work, "mail")
 port = pochtar.free_port()

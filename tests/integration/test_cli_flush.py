@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -46,8 +45,7 @@ class Sink:
         return "250 2.0.0 Ok: queued"
 
 
-work = tempfile.mkdtemp(prefix="pochtar-cli-flush-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-cli-flush-")
 dns = netns.Dnsmasq()
 dns.mx_at("flush.example.org", "203.0.113.60")
 dns.start()

@@ -22,7 +22,6 @@ import signal
 import smtplib
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -44,8 +43,7 @@ SECONDS = float(os.environ.get("POCHTAR_CRASH_SECONDS", "15"))
 CLIENTS = 4
 KILL_EVERY = 0.2
 
-work = tempfile.mkdtemp(prefix="pochtar-crash-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-crash-")
 key, verify_dns = signlib.new_published_key(work, "mail")
 dns = netns.Dnsmasq()
 dns.mx_at("example.org", "203.0.113.25")

@@ -7,7 +7,6 @@ SERVFAIL, and DKIM still verifying after delivery."""
 import email
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -26,8 +25,7 @@ from deliver_sinks import HangingServer, Recorder, self_signed_cert, start_sink,
 
 DELIVER = pochtar.binary("deliver")
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-test-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-test-")
 
 dns = netns.Dnsmasq()
 domains = {

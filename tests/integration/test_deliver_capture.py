@@ -5,7 +5,6 @@ signature still verifies; the queue is emptied; a second hand-over of the
 same ID (sign crashed after publishing) is dropped, not delivered twice."""
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -20,8 +19,7 @@ try:
 except ImportError:
     pochtar.skip("python3-dkim or python3-cryptography missing")
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-capture-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-capture-")
 capture = os.path.join(work, "capture")
 conf = pochtar.write_spool_config(work, spool.root, deliver="""
 mode = capture

@@ -8,7 +8,6 @@ import collections
 import os
 import signal
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -21,8 +20,7 @@ from deliver_sinks import Recorder, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-restart-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-restart-")
 dns = netns.Dnsmasq()
 dns.mx_at("restart.example.org", "203.0.113.25")
 dns.mx_at("busy.example.org", "203.0.113.26")

@@ -7,7 +7,6 @@ one, delivered at once, not deferred. Real DNS (dnsmasq) and aiosmtpd
 sinks in a private network namespace."""
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -33,8 +32,7 @@ class QuitRecorder(Recorder):
         return "221 2.0.0 Bye"
 
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-reuse-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-reuse-")
 dns = netns.Dnsmasq()
 dns.mx_at("keep.example.org", "203.0.113.25")
 dns.mx_at("short.example.org", "203.0.113.26")

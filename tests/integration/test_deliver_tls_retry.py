@@ -9,7 +9,6 @@ import email
 import os
 import ssl
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -24,8 +23,7 @@ from deliver_sinks import Recorder, self_signed_cert, start_sink, tear_down  # n
 
 DELIVER = pochtar.binary("deliver")
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-tls-retry-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-tls-retry-")
 dns = netns.Dnsmasq()
 for name, ip in (("oldtls", "50"), ("verify", "51"), ("slow", "52"), ("small", "53"), ("reuse", "54")):
     dns.mx_at("%s.example.org" % name, "203.0.113." + ip)

@@ -12,7 +12,6 @@ import smtplib
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -32,8 +31,7 @@ soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 if soft < 4096:
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
 
-work = tempfile.mkdtemp(prefix="pochtar-load-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-load-")
 port = pochtar.free_port()
 config = pochtar.write_chain_config(work, spool.root, port, receive="""
 max_sessions = %d

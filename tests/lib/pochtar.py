@@ -122,6 +122,12 @@ class Spool:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def new_work_dir(prefix):
+    """A test's own directory with a spool tree in it: (path, Spool)."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    return work, Spool(os.path.join(work, "spool"))
+
+
 # Under valgrind the daemons run some 20 times slower: the valgrind test
 # setup stretches every wait by this factor.
 TIMEOUT_SCALE = float(os.environ.get("POCHTAR_TEST_TIMEOUT_SCALE", "1"))
