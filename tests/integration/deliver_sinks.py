@@ -2,7 +2,6 @@
 addresses inside the test's network namespace, each recording what it got."""
 import asyncio
 import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -12,6 +11,8 @@ import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
+
+import pochtar  # tests/lib, on the path of every test that imports this
 
 
 class Recorder:
@@ -118,7 +119,7 @@ def tear_down(work, daemons, servers, failed=False):
             os.unlink(d.log_path)
         except OSError:
             pass
-    shutil.rmtree(work, ignore_errors=True)
+    pochtar.remove_work_dir(work)
 
 
 class PasswordCheck:

@@ -71,9 +71,5 @@ finally:
         d.stop()
     out = "".join(d.output() for d in daemons)
     print(out)
-    spool.cleanup()
-    if os.environ.get("KEEP"):
-        print("kept", work)
-    else:
-        subprocess.run(["rm", "-rf", work])
+    pochtar.remove_work_dir(work)
 print("chain ok")

@@ -121,6 +121,5 @@ finally:
             print(d.output())
     mx.stop()
     dns.stop()
-    spool.cleanup()
-    subprocess.run(["rm", "-rf", work])
+    pochtar.remove_work_dir(work)
 print("flush made deliver retry at once")

@@ -20,7 +20,6 @@ import random
 import re
 import signal
 import smtplib
-import subprocess
 import sys
 import threading
 import time
@@ -249,8 +248,5 @@ finally:
     print("\n".join(errors[:20]))
     dns.stop()
     sink.stop()
-    if os.environ.get("KEEP"):
-        print("kept", work)
-    else:
-        subprocess.run(["rm", "-rf", work])
+    pochtar.remove_work_dir(work)
 check.exit("crash consistency ok")

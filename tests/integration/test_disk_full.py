@@ -179,5 +179,5 @@ finally:
     dns.stop()
     sink.stop()
     subprocess.run(["umount", root])
-    subprocess.run(["rm", "-rf", work])
+    pochtar.remove_work_dir(work)
 check.exit("disk full ok")

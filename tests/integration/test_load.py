@@ -10,7 +10,6 @@ import os
 import resource
 import smtplib
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -171,6 +170,5 @@ try:
           (SESSIONS, ROUNDS, base_fds, peak_fds, fds(pid), base_rss, peak_rss, end_rss, t_connected, t_sent, waited))
 finally:
     d.stop()
-    spool.cleanup()
-    subprocess.run(["rm", "-rf", work])
+    pochtar.remove_work_dir(work)
 check.exit("load ok")

@@ -128,6 +128,14 @@ def new_work_dir(prefix):
     return work, Spool(os.path.join(work, "spool"))
 
 
+def remove_work_dir(work):
+    """Removes a test's directory, or keeps it and says where when $KEEP is set."""
+    if os.environ.get("KEEP"):
+        print("kept", work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # Under valgrind the daemons run some 20 times slower: the valgrind test
 # setup stretches every wait by this factor.
 TIMEOUT_SCALE = float(os.environ.get("POCHTAR_TEST_TIMEOUT_SCALE", "1"))
