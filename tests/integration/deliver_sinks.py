@@ -12,7 +12,9 @@ import time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
-import pochtar  # tests/lib, on the path of every test that imports this
+# tests/lib, on the path of every test that imports this module
+import netns
+import pochtar
 
 
 class Recorder:
@@ -73,6 +75,15 @@ def start_sink(addr, handler, tls=None, implicit_tls=False, port=25, hostname="s
                    **kwargs)
     c.start()
     return c
+
+
+def start_mx_with_sink(domain, ip, handler):
+    """dnsmasq saying domain's mail goes to ip, and a sink there with
+    handler: (dnsmasq, sink controller)."""
+    dns = netns.Dnsmasq()
+    dns.mx_at(domain, ip)
+    dns.start()
+    return dns, start_sink(ip, handler)
 
 
 class HangingServer:

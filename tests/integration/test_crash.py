@@ -32,7 +32,7 @@ netns.enter(["203.0.113.25"])
 
 import pochtar  # noqa: E402
 import signlib  # noqa: E402
-from deliver_sinks import Recorder, start_sink  # noqa: E402
+from deliver_sinks import Recorder, start_mx_with_sink  # noqa: E402
 
 BIN = pochtar.binaries("receive", "sign", "deliver")
 
@@ -44,10 +44,7 @@ KILL_EVERY = 0.2
 
 work, spool = pochtar.new_work_dir("pochtar-crash-")
 key, verify_dns = signlib.new_published_key(work, "mail")
-dns = netns.Dnsmasq()
-dns.mx_at("example.org", "203.0.113.25")
-dns.start()
-sink = start_sink("203.0.113.25", Recorder())
+dns, sink = start_mx_with_sink("example.org", "203.0.113.25", Recorder())
 port = pochtar.free_port()
 config = pochtar.write_chain_config(work, spool.root, port, key, receive="""
 origin_domain = example.com

@@ -24,7 +24,7 @@ netns.enter(["203.0.113.25"])
 
 import pochtar  # noqa: E402
 import signlib  # noqa: E402
-from deliver_sinks import Recorder, start_sink  # noqa: E402
+from deliver_sinks import Recorder, start_mx_with_sink  # noqa: E402
 
 BIN = pochtar.binaries("receive", "sign", "deliver")
 
@@ -39,13 +39,10 @@ os.mkdir(root)
 subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", root], check=True)
 spool = pochtar.Spool(root)
 key, verify_dns = signlib.new_published_key(work, "mail")
-dns = netns.Dnsmasq()
-dns.mx_at("example.org", "203.0.113.25")
-dns.start()
 # later@ is deferred while the disk is full, so deliver must write its
 # per-recipient state (user0@ sent, later@ deferred) when there is no room
 accept_later = {"on": False}
-sink = start_sink("203.0.113.25", Recorder(
+dns, sink = start_mx_with_sink("example.org", "203.0.113.25", Recorder(
     rcpt_reply=lambda a: None if a != "later@example.org" or accept_later["on"] else "451 4.2.0 not yet"))
 port = pochtar.free_port()
 config = pochtar.write_chain_config(work, root, port, key, deliver="""
