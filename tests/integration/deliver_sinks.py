@@ -54,6 +54,16 @@ class Recorder:
         with self.lock:
             return [r for m in self.messages for r in m[1]]
 
+    def contents(self):
+        """The bytes of every message accepted so far."""
+        with self.lock:
+            return [m[2] for m in self.messages]
+
+    def numbers(self, regex):
+        """{n} of the messages accepted so far, where a test numbers its
+        messages in a header that regex's first group matches."""
+        return {int(regex.search(c).group(1)) for c in self.contents()}
+
 
 def self_signed_cert(directory, name):
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")

@@ -136,18 +136,12 @@ SEQ = re.compile(rb"\r\nX-Crash-Seq: (\d+)\r\n")
 QID = re.compile(rb"with E?SMTP id ([0-9A-Z]{16})")
 
 
-def sink_messages():
-    with sink.handler.lock:
-        return [m[2] for m in sink.handler.messages]
-
-
 def settled():
     if any(spool.ids(q) for q in ("incoming", "signed")):
         return False
     if os.listdir(spool.path("deliver", "queue", "new")):
         return False
-    seqs = {int(SEQ.search(m).group(1)) for m in sink_messages()}
-    return acked <= seqs
+    return acked <= sink.handler.numbers(SEQ)
 
 
 check = pochtar.Checks()
@@ -172,7 +166,7 @@ try:
     # keep killing while the chain drains, so sign and deliver are killed
     # with work in hand too
     def at_sink():
-        return acked <= {int(SEQ.search(m).group(1)) for m in sink_messages()}
+        return acked <= sink.handler.numbers(SEQ)
     pochtar.wait_for(at_sink, timeout=120, interval=0.2, what="every acknowledged message at the sink")
     stop.set()
     k.join()
@@ -194,7 +188,7 @@ try:
     for s in STAGES:
         kill(s, signal.SIGTERM)
 
-    msgs = sink_messages()
+    msgs = sink.handler.contents()
     by_seq, by_qid = {}, {}
     for m in msgs:
         seq = int(SEQ.search(m).group(1))

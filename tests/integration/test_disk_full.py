@@ -129,7 +129,7 @@ try:
     check(not spool.ids("quarantine"), "nothing quarantined on a full disk")
     queued = set(spool.ids("incoming")) | set(spool.ids("signed"))
     queued |= set(os.listdir(spool.path("deliver", "queue", "new")))
-    delivered = {int(SEQ.search(m[2]).group(1)) for m in sink.handler.messages}
+    delivered = sink.handler.numbers(SEQ)
     check(len(queued) + len(delivered) >= MESSAGES,
           "every message is still queued or delivered (%d queued, %d delivered)" % (len(queued), len(delivered)))
     for q in ("signed",):
@@ -148,12 +148,12 @@ try:
     t = time.monotonic()
 
     def drained():
-        got = {int(SEQ.search(m[2]).group(1)) for m in sink.handler.messages}
+        got = sink.handler.numbers(SEQ)
         return got >= set(sent) and not spool.ids("incoming") and not spool.ids("signed") \
             and not os.listdir(spool.path("deliver", "queue", "new"))
     pochtar.wait_for(drained, timeout=30, interval=0.1, what="every message at the sink once space returned")
     print("drained %.1fs after the filler was deleted" % (time.monotonic() - t))
-    msgs = [m[2] for m in sink.handler.messages]
+    msgs = sink.handler.contents()
     rcpts = sorted(r for m in sink.handler.messages for r in m[1])
     dups = len(rcpts) - len(set(rcpts))
     print("recipients delivered twice: %d" % dups)
