@@ -102,22 +102,21 @@ try:
     os.mkdir(creds)
     shutil.copy(os.path.join(work, "world.private"), os.path.join(creds, "mail.private"))
     os.chmod(os.path.join(creds, "mail.private"), 0o644)
-    d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf("/etc/pochtar/dkim/mail.private"))],
-                       env={"CREDENTIALS_DIRECTORY": creds})
-    try:
-        pochtar.wait_for(lambda: "Signing with 1 key(s)" in d.output() or d.proc.poll() is not None,
-                         what="sign to start with the credential")
-        check(d.proc.poll() is None, "sign accepts a key from $CREDENTIALS_DIRECTORY: %s" % d.output().strip())
-    finally:
-        d.stop()
+    def sign_keeps_running(path, what, env=None):
+        """Starts sign with the key at path until it signs or exits: (running, its output)."""
+        d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf(path))], env=env)
+        try:
+            pochtar.wait_for(lambda: "Signing with 1 key(s)" in d.output() or d.proc.poll() is not None, what=what)
+            return d.proc.poll() is None, d.output().strip()
+        finally:
+            d.stop()
+
+    running, out = sign_keeps_running("/etc/pochtar/dkim/mail.private", "sign to start with the credential",
+                                      env={"CREDENTIALS_DIRECTORY": creds})
+    check(running, "sign accepts a key from $CREDENTIALS_DIRECTORY: %s" % out)
     # and the same key, safe, outside credentials starts too (the refusals above are about the key)
-    d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf(key("good.private")))])
-    try:
-        pochtar.wait_for(lambda: "Signing with 1 key(s)" in d.output() or d.proc.poll() is not None,
-                         what="sign to start with a safe key")
-        check(d.proc.poll() is None, "sign starts with a 0600 key: %s" % d.output().strip())
-    finally:
-        d.stop()
+    running, out = sign_keeps_running(key("good.private"), "sign to start with a safe key")
+    check(running, "sign starts with a 0600 key: %s" % out)
 finally:
     shutil.rmtree(work, ignore_errors=True)
 check.exit("bad configuration ok")
