@@ -14,10 +14,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import netns  # noqa: E402
 import pochtar  # noqa: E402
 
-POCHTAR = os.environ.get("POCHTAR")
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not POCHTAR or not DELIVER:
-    pochtar.skip("POCHTAR or POCHTAR_DELIVER not set")
+POCHTAR = pochtar.binary("pochtar")
+DELIVER = pochtar.binary("deliver")
 try:
     from aiosmtpd.controller import Controller
 except ImportError:

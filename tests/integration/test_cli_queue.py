@@ -9,11 +9,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from pochtar import Spool, format_queue_file, new_queue_id, skip, write_spool_config  # noqa: E402
+from pochtar import Spool, binary, format_queue_file, new_queue_id, write_spool_config  # noqa: E402
 
-POCHTAR = os.environ.get("POCHTAR")
-if not POCHTAR:
-    skip("POCHTAR not set")
+POCHTAR = binary("pochtar")
 
 spool = Spool()
 for q in ("deliver/queue", "deliver/state", "hold/signed"):

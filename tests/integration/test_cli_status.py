@@ -13,11 +13,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import netns  # noqa: E402
-from pochtar import Spool, new_queue_id, skip, write_spool_config  # noqa: E402
+from pochtar import Spool, binary, new_queue_id, skip, write_spool_config  # noqa: E402
 
-POCHTAR = os.environ.get("POCHTAR")
-if not POCHTAR:
-    skip("POCHTAR not set")
+POCHTAR = binary("pochtar")
 netns.enter(["203.0.113.25", "203.0.113.26"])
 os.environ["PATH"] += ":/usr/sbin:/sbin"
 if subprocess.run(["which", "dnsmasq"], capture_output=True).returncode != 0:

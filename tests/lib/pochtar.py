@@ -291,11 +291,16 @@ class Daemon:
             _memory_errors.append("%s: no valgrind summary (killed?)\n%s\n" % (name, self.final_output))
 
 
+def _binary_variable(name):
+    return "POCHTAR" if name == "pochtar" else "POCHTAR_" + name.upper()
+
+
 def binaries(*names):
-    """{name: path} of the pochtar binaries meson passes as $POCHTAR_<NAME>;
-    the test is skipped when one is not given."""
-    paths = {n: os.environ.get("POCHTAR_" + n.upper()) for n in names}
-    missing = ["POCHTAR_" + n.upper() for n, p in paths.items() if not p]
+    """{name: path} of the pochtar binaries meson passes as $POCHTAR_<NAME>
+    ($POCHTAR for the pochtar command); the test is skipped when one is not
+    given."""
+    paths = {n: os.environ.get(_binary_variable(n)) for n in names}
+    missing = [_binary_variable(n) for n, p in paths.items() if not p]
     if missing:
         skip(", ".join(missing) + " not set")
     return paths
