@@ -224,9 +224,8 @@ try:
 
     # every tmp/ and new/ in the tree: incoming, signed, quarantine,
     # deliver/queue, deliver/state
-    for top, dirs, files in os.walk(spool.root):
-        if os.path.basename(top) in ("tmp", "new"):
-            check(not files, "%s is empty: %s" % (os.path.relpath(top, spool.root), files[:5]))
+    for path, files in spool.tmp_and_new_dirs().items():
+        check(not files, "%s is empty: %s" % (path, files[:5]))
     print("RESULT messages=%d kills=%d (receive %d, sign %d, deliver %d) attempts=%d "
           "sink=%d dup_qid=%d (sign %d) dup_client=%d sent_s=%.1f settled_s=%.1f" %
           (MESSAGES, sum(kills.values()), kills["receive"], kills["sign"], kills["deliver"], attempts[0],

@@ -165,9 +165,9 @@ try:
         check(body_digest(m) == sent[n], "message %d arrived complete" % n)
         check(signlib.verifies(m, 0, verify_dns), "message %d: DKIM verifies" % n)
     check(not spool.ids("quarantine"), "quarantine is empty")
-    for top, dirs, files in os.walk(root):
-        if os.path.basename(top) in ("tmp", "new") and "deliver/state" not in top:
-            check(not files, "%s is empty: %s" % (os.path.relpath(top, root), files[:5]))
+    for path, files in spool.tmp_and_new_dirs().items():
+        if "deliver/state" not in path:
+            check(not files, "%s is empty: %s" % (path, files[:5]))
 finally:
     for d in daemons.values():
         d.stop()

@@ -118,6 +118,12 @@ class Spool:
         os.rename(tmp, self.path(queue, "new", qid))
         return qid
 
+    def tmp_and_new_dirs(self):
+        """{path under the root: [file names]} of every tmp/ and new/ in the
+        tree, deliver/queue and deliver/state included."""
+        return {os.path.relpath(top, self.root): files for top, dirs, files in os.walk(self.root)
+                if os.path.basename(top) in ("tmp", "new")}
+
     def cleanup(self):
         shutil.rmtree(self.root, ignore_errors=True)
 
