@@ -2,6 +2,21 @@
 
 Spool files are read and written here independently of the C code, from
 docs/spool-format.md, so a test checks the format rather than trusting it.
+
+The shape of most tests, with the helpers below:
+
+    BIN = pochtar.binaries("receive", "sign", "deliver")   # or skip (77)
+    work, spool = pochtar.new_work_dir("pochtar-xyz-")
+    config = pochtar.write_chain_config(work, spool.root, port, key, deliver="mode = mx\n")
+    check = pochtar.Checks()
+    ... pochtar.Daemon([BIN["receive"], "--config", config]) ...
+    ... pochtar.wait_until_smtp_answers(port), pochtar.wait_for(...), check(cond, what) ...
+    pochtar.remove_work_dir(work)        # in a finally
+    check.exit("xyz ok")
+
+netns.py has the network namespace and dnsmasq (Dnsmasq.mx_at()); the
+SMTP sinks are in tests/integration/deliver_sinks.py, DKIM keys and the
+verifier's DNS in tests/integration/signlib.py.
 """
 import atexit
 import os
