@@ -5,11 +5,16 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
+
+# tests/lib, on the path of every test that imports this module
+import netns
+import pochtar
 
 
 class Recorder:
@@ -49,6 +54,16 @@ class Recorder:
         with self.lock:
             return [r for m in self.messages for r in m[1]]
 
+    def contents(self):
+        """The bytes of every message accepted so far."""
+        with self.lock:
+            return [m[2] for m in self.messages]
+
+    def numbers(self, regex):
+        """{n} of the messages accepted so far, where a test numbers its
+        messages in a header that regex's first group matches."""
+        return {int(regex.search(c).group(1)) for c in self.contents()}
+
 
 def self_signed_cert(directory, name):
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
@@ -70,6 +85,15 @@ def start_sink(addr, handler, tls=None, implicit_tls=False, port=25, hostname="s
                    **kwargs)
     c.start()
     return c
+
+
+def start_mx_with_sink(domain, ip, handler):
+    """dnsmasq saying domain's mail goes to ip, and a sink there with
+    handler: (dnsmasq, sink controller)."""
+    dns = netns.Dnsmasq()
+    dns.mx_at(domain, ip)
+    dns.start()
+    return dns, start_sink(ip, handler)
 
 
 class HangingServer:
@@ -99,15 +123,24 @@ class HangingServer:
             c.close()
 
 
-def cleanup(work, daemons):
-    """Removes the test's directory and the daemons' log files."""
-    import shutil
+def tear_down(work, daemons, servers, failed=False):
+    """The end of a deliver test: stops the daemons, then the servers
+    (sinks, dnsmasq); shows what the daemons logged when a check failed or
+    an exception is on its way out; removes work and the daemons' logs."""
+    daemons = [d for d in daemons if d]
+    for d in daemons:
+        d.stop()
+    for s in servers:
+        s.stop()
+    if failed or sys.exc_info()[0]:
+        for d in daemons:
+            print(d.output())
     for d in daemons:
         try:
             os.unlink(d.log_path)
         except OSError:
             pass
-    shutil.rmtree(work, ignore_errors=True)
+    pochtar.remove_work_dir(work)
 
 
 class PasswordCheck:

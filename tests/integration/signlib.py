@@ -50,6 +50,15 @@ def public_record(path):
     return ("v=DKIM1; k=%s; p=%s" % (kind, base64.b64encode(raw).decode())).encode()
 
 
+def new_published_key(directory, selector, kind="rsa", domain="example.com"):
+    """A new key in directory and a Dns publishing its public key under
+    selector for domain: (key path, Dns)."""
+    key = make_key(directory, selector, kind)
+    dns = Dns()
+    dns.add(selector, domain, public_record(key))
+    return key, dns
+
+
 class Dns:
     """dnsfunc for dkim.verify: TXT records by name."""
 

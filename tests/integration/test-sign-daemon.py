@@ -19,9 +19,7 @@ import pochtar
 
 signlib.need_binaries()
 work = tempfile.mkdtemp(prefix="pochtar-sign-daemon-")
-rsa = signlib.make_key(work, "rsa", "rsa")
-dns = signlib.Dns()
-dns.add("rsa", "example.com", signlib.public_record(rsa))
+rsa, dns = signlib.new_published_key(work, "rsa")
 SIMPLE = "domain = example.com\nselector = rsa\nkey = %s\n" % rsa
 
 

@@ -14,17 +14,9 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pochtar  # noqa: E402
 
-BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver")}
-if not all(BIN.values()):
-    pochtar.skip("stage binaries not given")
+BIN = pochtar.binaries("receive", "sign", "deliver")
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 # (pochtar.conf text, line of the error, what the message must say)
@@ -133,25 +125,21 @@ try:
     check(not os.path.exists(nospool) and sorted(os.listdir(partial)) == ["incoming", "signed"],
           "nothing created in the spool")
 
-    d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf("/etc/pochtar/dkim/mail.private"))],
-                       env={"CREDENTIALS_DIRECTORY": creds})
-    try:
-        pochtar.wait_for(lambda: "Signing with 1 key(s)" in d.output() or d.proc.poll() is not None,
-                         what="sign to start with the credential")
-        check(d.proc.poll() is None, "sign accepts a key from $CREDENTIALS_DIRECTORY: %s" % d.output().strip())
-    finally:
-        d.stop()
+    def sign_keeps_running(path, what, env=None):
+        """Starts sign with the key at path until it signs or exits: (running, its output)."""
+        d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf(path))], env=env)
+        try:
+            pochtar.wait_for(lambda: "Signing with 1 key(s)" in d.output() or d.proc.poll() is not None, what=what)
+            return d.proc.poll() is None, d.output().strip()
+        finally:
+            d.stop()
+
+    running, out = sign_keeps_running("/etc/pochtar/dkim/mail.private", "sign to start with the credential",
+                                      env={"CREDENTIALS_DIRECTORY": creds})
+    check(running, "sign accepts a key from $CREDENTIALS_DIRECTORY: %s" % out)
     # and the same key, safe, outside credentials starts too (the refusals above are about the key)
-    d = pochtar.Daemon([BIN["sign"], "--config", pochtar.write_config(work, sign_conf(key("good.private")))])
-    try:
-        pochtar.wait_for(lambda: "Signing with 1 key(s)" in d.output() or d.proc.poll() is not None,
-                         what="sign to start with a safe key")
-        check(d.proc.poll() is None, "sign starts with a 0600 key: %s" % d.output().strip())
-    finally:
-        d.stop()
+    running, out = sign_keeps_running(key("good.private"), "sign to start with a safe key")
+    check(running, "sign starts with a 0600 key: %s" % out)
 finally:
     shutil.rmtree(work, ignore_errors=True)
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("bad configuration ok")
+check.exit("bad configuration ok")

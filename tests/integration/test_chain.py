@@ -5,51 +5,27 @@ smtplib snippet and a cron-style pochtar-sendmail submission each arrive
 exactly once in the capture maildir, DKIM-signed in a way python3-dkim
 verifies, and every queue and tmp/ is empty afterwards."""
 import os
-import smtplib
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pochtar  # noqa: E402
 import signlib  # noqa: E402
 
-BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver", "sendmail")}
-if not all(BIN.values()):
-    pochtar.skip("stage binaries not given")
+BIN = pochtar.binaries("receive", "sign", "deliver", "sendmail")
 
-work = tempfile.mkdtemp(prefix="pochtar-chain-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-chain-")
 capture = os.path.join(work, "capture")
-key = signlib.make_key(work, "mail", "rsa")
-dns = signlib.Dns()
-dns.add("mail", "example.com", signlib.public_record(key))
+key, dns = signlib.new_published_key(work, "mail")
 port = pochtar.free_port()
-config = pochtar.write_config(work, """
-[spool]
-dir = %s
-[receive]
-listen = 127.0.0.1:%d
-hostname = mail.example.com
-origin_domain = example.com
-[sign]
-domain = example.com
-selector = mail
-key = %s
-[deliver]
+config = pochtar.write_chain_config(work, spool.root, port, key, receive="origin_domain = example.com\n", deliver="""
 mode = capture
 capture_dir = %s
-""" % (spool.root, port, key, capture))
+""" % capture)
 
 daemons = [pochtar.Daemon([BIN[s], "--config", config]) for s in ("deliver", "sign", "receive")]
 try:
-    def listening():
-        try:
-            smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
-            return True
-        except OSError:
-            return False
-    pochtar.wait_for(listening, what="receive to listen")
+    pochtar.wait_until_smtp_answers(port)
 
     # The article's snippet (article_snippet.py), unchanged but for the
     # names (example.com signs) and the port.
@@ -95,9 +71,5 @@ finally:
         d.stop()
     out = "".join(d.output() for d in daemons)
     print(out)
-    spool.cleanup()
-    if os.environ.get("KEEP"):
-        print("kept", work)
-    else:
-        subprocess.run(["rm", "-rf", work])
+    pochtar.remove_work_dir(work)
 print("chain ok")

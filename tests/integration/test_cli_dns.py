@@ -11,11 +11,9 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import netns  # noqa: E402
-from pochtar import skip, write_config  # noqa: E402
+from pochtar import binary, skip, write_config  # noqa: E402
 
-POCHTAR = os.environ.get("POCHTAR")
-if not POCHTAR:
-    skip("POCHTAR not set")
+POCHTAR = binary("pochtar")
 for tool in ("dnsmasq", "openssl", "ip"):
     if not any(os.access(os.path.join(d, tool), os.X_OK)
                for d in os.environ.get("PATH", "").split(":") + ["/usr/sbin", "/sbin"]):

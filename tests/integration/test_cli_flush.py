@@ -8,17 +8,14 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import netns  # noqa: E402
 import pochtar  # noqa: E402
 
-POCHTAR = os.environ.get("POCHTAR")
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not POCHTAR or not DELIVER:
-    pochtar.skip("POCHTAR or POCHTAR_DELIVER not set")
+POCHTAR = pochtar.binary("pochtar")
+DELIVER = pochtar.binary("deliver")
 try:
     from aiosmtpd.controller import Controller
 except ImportError:
@@ -46,25 +43,20 @@ class Sink:
         return "250 2.0.0 Ok: queued"
 
 
-work = tempfile.mkdtemp(prefix="pochtar-cli-flush-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-cli-flush-")
 dns = netns.Dnsmasq()
-dns.mx("flush.example.org", "mx.flush.example.org", 10)
-dns.a("mx.flush.example.org", "203.0.113.60")
+dns.mx_at("flush.example.org", "203.0.113.60")
 dns.start()
 sink = Sink()
 mx = Controller(sink, hostname="203.0.113.60", port=25, ready_timeout=10)
 mx.start()
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 helo_name = mail.example.com
 retry_min = 1h
 retry_max = 1h
 connect_timeout = 2s
 command_timeout = 5s
-""" % spool.root)
+""")
 
 
 def queue():
@@ -127,6 +119,5 @@ finally:
             print(d.output())
     mx.stop()
     dns.stop()
-    spool.cleanup()
-    subprocess.run(["rm", "-rf", work])
+    pochtar.remove_work_dir(work)
 print("flush made deliver retry at once")

@@ -11,11 +11,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from pochtar import Spool, new_queue_id, skip, write_config  # noqa: E402
+from pochtar import Spool, binary, new_queue_id, skip, write_spool_config  # noqa: E402
 
-POCHTAR = os.environ.get("POCHTAR")
-if not POCHTAR:
-    skip("POCHTAR not set")
+POCHTAR = binary("pochtar")
 REMOTE = "/lib/systemd/systemd-journal-remote"
 if not os.access(REMOTE, os.X_OK):
     skip("systemd-journal-remote not installed")
@@ -73,7 +71,7 @@ spool.inject("incoming", "x@example.com", ["y@example.org"], b"x\r\n")
 spool.inject("signed", "x@example.com", ["y@example.org"], b"x\r\n",
              qid=new_queue_id(int((time.time() - 600) * 1e6)))
 spool.inject("signed", "x@example.com", ["y@example.org"], b"x\r\n")
-conf = write_config(work, "[spool]\ndir = %s\n" % spool.root)
+conf = write_spool_config(work, spool.root)
 
 
 def metrics(*args):

@@ -9,17 +9,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from pochtar import Spool, format_queue_file, new_queue_id, skip, write_config  # noqa: E402
+from pochtar import Spool, binary, format_queue_file, new_queue_id, write_spool_config  # noqa: E402
 
-POCHTAR = os.environ.get("POCHTAR")
-if not POCHTAR:
-    skip("POCHTAR not set")
+POCHTAR = binary("pochtar")
 
 spool = Spool()
 for q in ("deliver/queue", "deliver/state", "hold/signed"):
     for sub in ("tmp", "new"):
         os.makedirs(spool.path(q, sub), exist_ok=True)
-conf = write_config(spool.root, "[spool]\ndir = %s\n" % spool.root)
+conf = write_spool_config(spool.root, spool.root)
 
 
 def pochtar(*args, expect=0):

@@ -13,11 +13,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import netns  # noqa: E402
-from pochtar import Spool, new_queue_id, skip, write_config  # noqa: E402
+from pochtar import Spool, binary, new_queue_id, skip, write_spool_config  # noqa: E402
 
-POCHTAR = os.environ.get("POCHTAR")
-if not POCHTAR:
-    skip("POCHTAR not set")
+POCHTAR = binary("pochtar")
 netns.enter(["203.0.113.25", "203.0.113.26"])
 os.environ["PATH"] += ":/usr/sbin:/sbin"
 if subprocess.run(["which", "dnsmasq"], capture_output=True).returncode != 0:
@@ -46,12 +44,9 @@ def serve():
 threading.Thread(target=serve, daemon=True).start()
 
 dns = netns.Dnsmasq()
-dns.mx("probe.example.net", "mx.probe.example.net", 10)
-dns.a("mx.probe.example.net", "203.0.113.25")
-dns.mx("refused.example.net", "mx.refused.example.net", 10)
-dns.a("mx.refused.example.net", "203.0.113.26")
-dns.mx("blocked.example.net", "mx.blocked.example.net", 10)
-dns.a("mx.blocked.example.net", "203.0.113.27")       # no route: like a filtered port
+dns.mx_at("probe.example.net", "203.0.113.25")
+dns.mx_at("refused.example.net", "203.0.113.26")
+dns.mx_at("blocked.example.net", "203.0.113.27")       # no route: like a filtered port
 dns.start()
 
 spool = Spool()
@@ -61,7 +56,7 @@ old = new_queue_id(int((now - 3 * 3600) * 1e6))
 spool.inject("signed", "a@example.com", ["b@example.org"], b"x\r\n", qid=old)
 spool.inject("signed", "a@example.com", ["c@example.org"], b"x\r\n")
 spool.inject("quarantine", "a@example.com", ["b@example.org"], b"x\r\n")
-conf = write_config(spool.root, "[spool]\ndir = %s\n" % spool.root)
+conf = write_spool_config(spool.root, spool.root)
 
 
 def status(*args):

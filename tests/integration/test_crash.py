@@ -20,9 +20,7 @@ import random
 import re
 import signal
 import smtplib
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -34,11 +32,9 @@ netns.enter(["203.0.113.25"])
 
 import pochtar  # noqa: E402
 import signlib  # noqa: E402
-from deliver_sinks import Recorder, start_sink  # noqa: E402
+from deliver_sinks import Recorder, start_mx_with_sink  # noqa: E402
 
-BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver")}
-if not all(BIN.values()):
-    pochtar.skip("stage binaries not given")
+BIN = pochtar.binaries("receive", "sign", "deliver")
 
 MESSAGES = int(os.environ.get("POCHTAR_CRASH_MESSAGES", "2000"))
 # the stream is paced over this long so that it meets ~75 kills, not ~20
@@ -46,37 +42,21 @@ SECONDS = float(os.environ.get("POCHTAR_CRASH_SECONDS", "15"))
 CLIENTS = 4
 KILL_EVERY = 0.2
 
-work = tempfile.mkdtemp(prefix="pochtar-crash-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
-key = signlib.make_key(work, "mail", "rsa")
-verify_dns = signlib.Dns()
-verify_dns.add("mail", "example.com", signlib.public_record(key))
-dns = netns.Dnsmasq()
-dns.mx("example.org", "mx.example.org", 10)
-dns.a("mx.example.org", "203.0.113.25")
-dns.start()
-sink = start_sink("203.0.113.25", Recorder())
+work, spool = pochtar.new_work_dir("pochtar-crash-")
+key, verify_dns = signlib.new_published_key(work, "mail")
+dns, sink = start_mx_with_sink("example.org", "203.0.113.25", Recorder())
 port = pochtar.free_port()
-config = pochtar.write_config(work, """
-[spool]
-dir = %s
-[receive]
-listen = 127.0.0.1:%d
-hostname = mail.example.com
+config = pochtar.write_chain_config(work, spool.root, port, key, receive="""
 origin_domain = example.com
 command_timeout = 10s
-[sign]
-domain = example.com
-selector = mail
-key = %s
-[deliver]
+""", deliver="""
 mode = mx
 helo_name = mail.example.com
 retry_min = 1s
 retry_max = 2s
 connect_timeout = 2s
 command_timeout = 5s
-""" % (spool.root, port, key))
+""")
 
 STAGES = ("receive", "sign", "deliver")
 lock = threading.Lock()
@@ -152,21 +132,8 @@ def client(numbers):
             pass
 
 
-def listening():
-    try:
-        smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
-        return True
-    except (OSError, smtplib.SMTPException):
-        return False
-
-
 SEQ = re.compile(rb"\r\nX-Crash-Seq: (\d+)\r\n")
 QID = re.compile(rb"with E?SMTP id ([0-9A-Z]{16})")
-
-
-def sink_messages():
-    with sink.handler.lock:
-        return [m[2] for m in sink.handler.messages]
 
 
 def settled():
@@ -174,24 +141,17 @@ def settled():
         return False
     if os.listdir(spool.path("deliver", "queue", "new")):
         return False
-    seqs = {int(SEQ.search(m).group(1)) for m in sink_messages()}
-    return acked <= seqs
+    return acked <= sink.handler.numbers(SEQ)
 
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 t0 = time.monotonic()
 try:
     for s in STAGES:
         start(s)
-    pochtar.wait_for(listening, what="receive to listen")
+    pochtar.wait_until_smtp_answers(port)
     stop = threading.Event()
     k = threading.Thread(target=killer, args=(stop,))
     k.start()
@@ -206,7 +166,7 @@ try:
     # keep killing while the chain drains, so sign and deliver are killed
     # with work in hand too
     def at_sink():
-        return acked <= {int(SEQ.search(m).group(1)) for m in sink_messages()}
+        return acked <= sink.handler.numbers(SEQ)
     pochtar.wait_for(at_sink, timeout=120, interval=0.2, what="every acknowledged message at the sink")
     stop.set()
     k.join()
@@ -223,12 +183,12 @@ try:
         kill(s, signal.SIGTERM)
     for s in STAGES:
         start(s)
-    pochtar.wait_for(listening, what="receive to listen after the clean restart")
+    pochtar.wait_until_smtp_answers(port, what="receive to listen after the clean restart")
     time.sleep(1)
     for s in STAGES:
         kill(s, signal.SIGTERM)
 
-    msgs = sink_messages()
+    msgs = sink.handler.contents()
     by_seq, by_qid = {}, {}
     for m in msgs:
         seq = int(SEQ.search(m).group(1))
@@ -264,13 +224,10 @@ try:
 
     # every tmp/ and new/ in the tree: incoming, signed, quarantine,
     # deliver/queue, deliver/state
-    for top, dirs, files in os.walk(spool.root):
-        if os.path.basename(top) in ("tmp", "new"):
-            left = [f for f in files if not pochtar.SPARE_RE.match(f)]
-            check(not left, "%s is empty but for spares: %s" % (os.path.relpath(top, spool.root), left[:5]))
-        if os.path.basename(top) == "tmp":
-            spares = [f for f in files if pochtar.SPARE_RE.match(f)]
-            check(len(spares) <= 32, "%s holds at most 32 spares: %d" % (os.path.relpath(top, spool.root), len(spares)))
+    for path, files in spool.tmp_and_new_dirs().items():
+        check(not files, "%s is empty but for spares: %s" % (path, files[:5]))
+    for q in ("incoming", "signed"):
+        check(len(spool.spares(q)) <= 32, "%s/tmp holds at most 32 spares" % q)
     print("RESULT messages=%d kills=%d (receive %d, sign %d, deliver %d) attempts=%d "
           "sink=%d dup_qid=%d (sign %d) dup_client=%d sent_s=%.1f settled_s=%.1f" %
           (MESSAGES, sum(kills.values()), kills["receive"], kills["sign"], kills["deliver"], attempts[0],
@@ -283,11 +240,5 @@ finally:
     print("\n".join(errors[:20]))
     dns.stop()
     sink.stop()
-    if os.environ.get("KEEP"):
-        print("kept", work)
-    else:
-        subprocess.run(["rm", "-rf", work])
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("crash consistency ok")
+    pochtar.remove_work_dir(work)
+check.exit("crash consistency ok")

@@ -7,7 +7,6 @@ SERVFAIL, and DKIM still verifying after delivery."""
 import email
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -22,27 +21,23 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup, HangingServer, Recorder, self_signed_cert, start_sink  # noqa: E402
+from deliver_sinks import HangingServer, Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-test-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-test-")
 
 dns = netns.Dnsmasq()
 domains = {
-    "plain.example.org": ("mx.plain.example.org", "203.0.113.25"),
-    "tls.example.org": ("mx.tls.example.org", "203.0.113.26"),
-    "retry.example.org": ("mx.retry.example.org", "203.0.113.27"),
-    "reject.example.org": ("mx.reject.example.org", "203.0.113.28"),
-    "hang.example.org": ("mx.hang.example.org", "203.0.113.29"),
-    "encrypt.example.org": ("mx.encrypt.example.org", "203.0.113.25"),
+    "plain.example.org": "203.0.113.25",
+    "tls.example.org": "203.0.113.26",
+    "retry.example.org": "203.0.113.27",
+    "reject.example.org": "203.0.113.28",
+    "hang.example.org": "203.0.113.29",
+    "encrypt.example.org": "203.0.113.25",
 }
-for d, (mx, ip) in domains.items():
-    dns.mx(d, mx, 10)
-    dns.a(mx, ip)
+for d, ip in domains.items():
+    dns.mx_at(d, ip)
 # first MX down (nothing listens on .30), second is the plain sink
 dns.mx("down.example.org", "mx1.down.example.org", 10)
 dns.a("mx1.down.example.org", "203.0.113.30")
@@ -78,10 +73,7 @@ hang = HangingServer("203.0.113.29")
 policy_map = os.path.join(work, "tls_policy")
 with open(policy_map, "w") as f:
     f.write("# test policy\nencrypt.example.org encrypt\n")
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 mode = mx
 helo_name = mail.example.com
 bind_address = 203.0.113.30
@@ -91,7 +83,7 @@ retry_max = 4s
 connect_timeout = 2s
 command_timeout = 2s
 data_timeout = 4s
-""" % (spool.root, policy_map))
+""" % policy_map)
 
 # DKIM: sign with python3-dkim itself, check the sink's copy verifies
 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -142,15 +134,7 @@ with open(spool.path("signed", "tmp", "notify.test"), "wb") as f:
 os.rename(spool.path("signed", "tmp", "notify.test"), spool.path("signed", "new", qf.split(b"\n")[1][3:].decode()))
 
 d = pochtar.Daemon([DELIVER, "--config", conf], env={"POCHTAR_LOG_LEVEL": "info"})
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+check = pochtar.Checks()
 
 
 def state_of(qid):
@@ -238,17 +222,6 @@ try:
     check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
     check("Sanitizer" not in d.output(), "no sanitizer report")
 finally:
-    d.stop()
-    hang.stop()
-    for s in sinks:
-        s.stop()
-    dns.stop()
-    if failures or sys.exc_info()[0]:
-        print(d.output())
-    spool.cleanup()
-    cleanup(work, [d])
+    tear_down(work, [d], [hang] + sinks + [dns], check.failures)
 
-if failures:
-    print("%d check(s) failed" % len(failures))
-    sys.exit(1)
-print("all checks passed")
+check.exit("all checks passed")

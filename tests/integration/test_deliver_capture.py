@@ -5,16 +5,13 @@ signature still verifies; the queue is emptied; a second hand-over of the
 same ID (sign crashed after publishing) is dropped, not delivered twice."""
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup  # noqa: E402
+from deliver_sinks import tear_down  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 try:
     import dkim
     from cryptography.hazmat.primitives import serialization
@@ -22,17 +19,13 @@ try:
 except ImportError:
     pochtar.skip("python3-dkim or python3-cryptography missing")
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-capture-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-capture-")
 capture = os.path.join(work, "capture")
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 mode = capture
 capture_dir = %s
 helo_name = mail.example.com
-""" % (spool.root, capture))
+""" % capture)
 
 key = ed25519.Ed25519PrivateKey.generate()
 priv = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
@@ -45,13 +38,7 @@ raw = (b"From: app@example.com\r\nTo: bob@example.org\r\nSubject: capture\r\n\r\
 signed = dkim.sign(raw, b"mail", b"example.com", base64.b64encode(priv), signature_algorithm=b"ed25519-sha256",
                    include_headers=[b"from", b"to", b"subject"]) + raw
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 d = None
@@ -85,9 +72,5 @@ try:
     rc = d.stop()
     check(rc == 0 and "Sanitizer" not in d.output(), "clean exit (%s)" % rc)
 finally:
-    if d:
-        d.stop()
-        if failures:
-            print(d.output())
-    cleanup(work, [d] if d else [])
-sys.exit(1 if failures else 0)
+    tear_down(work, [d], [], check.failures)
+check.exit()

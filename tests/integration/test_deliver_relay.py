@@ -15,11 +15,9 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.40"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup, PasswordCheck, Recorder, self_signed_cert, start_sink  # noqa: E402
+from deliver_sinks import PasswordCheck, Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
 work = tempfile.mkdtemp(prefix="pochtar-deliver-relay-")
 dns = netns.Dnsmasq()
@@ -44,23 +42,14 @@ creds = os.path.join(work, "creds")
 os.mkdir(creds)
 with open(os.path.join(creds, "relay-password"), "w") as f:
     f.write("s3cret pass")
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 daemons = []
 try:
     def run(port, extra="", env=None, host="relay.example.net"):
         spool = pochtar.Spool(os.path.join(work, "spool%d-%d" % (port, len(daemons))))
-        conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+        conf = pochtar.write_spool_config(work, spool.root, deliver="""
 mode = relay
 relayhost = [%s]:%d
 helo_name = mail.example.com
@@ -69,7 +58,7 @@ retry_min = 1h
 connect_timeout = 2s
 command_timeout = 2s
 %s
-""" % (spool.root, host, port, extra))
+""" % (host, port, extra))
         qid = spool.inject("signed", "app@example.com", ["x@gmail.test", "y@other.test"],
                            b"Subject: r\r\n\r\nhi\r\n")
         d = pochtar.Daemon([DELIVER, "--config", conf], env=env)
@@ -116,13 +105,5 @@ command_timeout = 2s
     check(rcs == [0] * len(rcs) and not any("Sanitizer" in x.output() for x in daemons),
           "clean exits on SIGTERM %s, no sanitizer report" % rcs)
 finally:
-    for d in daemons:
-        d.stop()
-    for s in sinks:
-        s.stop()
-    dns.stop()
-    if failures or sys.exc_info()[0]:
-        for d in daemons:
-            print(d.output())
-    cleanup(work, daemons)
-sys.exit(1 if failures else 0)
+    tear_down(work, daemons, sinks + [dns], check.failures)
+check.exit()

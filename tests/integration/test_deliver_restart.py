@@ -8,7 +8,6 @@ import collections
 import os
 import signal
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -17,19 +16,14 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup, Recorder, start_sink  # noqa: E402
+from deliver_sinks import Recorder, start_sink, tear_down  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-restart-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-restart-")
 dns = netns.Dnsmasq()
-dns.mx("restart.example.org", "mx.restart.example.org", 10)
-dns.a("mx.restart.example.org", "203.0.113.25")
-dns.mx("busy.example.org", "mx.busy.example.org", 10)
-dns.a("mx.busy.example.org", "203.0.113.26")
+dns.mx_at("restart.example.org", "203.0.113.25")
+dns.mx_at("busy.example.org", "203.0.113.26")
 dns.start()
 
 accept_later = {"on": False}
@@ -46,24 +40,15 @@ class SlowRecorder(Recorder):
 busy = SlowRecorder()
 busy_sink = start_sink("203.0.113.26", busy)
 
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 helo_name = mail.example.com
 retry_min = 1h
 retry_max = 2h
 max_per_destination = 2
 connect_timeout = 2s
 command_timeout = 3s
-""" % spool.root)
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+""")
+check = pochtar.Checks()
 
 
 def state_path(qid):
@@ -119,14 +104,6 @@ try:
     rc = d.stop()
     check(rc == 0 and "Sanitizer" not in d.output(), "clean exit on SIGTERM (%s), no sanitizer report" % rc)
 finally:
-    for d in daemons:
-        d.stop()
-    sink.stop()
-    busy_sink.stop()
-    dns.stop()
-    if failures:
-        print(daemons[-1].output() if daemons else "")
-    spool.cleanup()
-    cleanup(work, daemons)
+    tear_down(work, daemons, [sink, busy_sink, dns], check.failures)
 
-sys.exit(1 if failures else 0)
+check.exit()

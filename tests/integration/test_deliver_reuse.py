@@ -8,7 +8,6 @@ each message has its own session, ended with QUIT at once. Real DNS
 (dnsmasq) and aiosmtpd sinks in a private network namespace."""
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -18,11 +17,9 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import cleanup, Recorder, start_sink  # noqa: E402
+from deliver_sinks import Recorder, start_sink, tear_down  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
 
 class QuitRecorder(Recorder):
@@ -36,28 +33,22 @@ class QuitRecorder(Recorder):
         return "221 2.0.0 Bye"
 
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-reuse-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-reuse-")
 dns = netns.Dnsmasq()
-dns.mx("keep.example.org", "mx.keep.example.org", 10)
-dns.a("mx.keep.example.org", "203.0.113.25")
-dns.mx("short.example.org", "mx.short.example.org", 10)
-dns.a("mx.short.example.org", "203.0.113.26")
+dns.mx_at("keep.example.org", "203.0.113.25")
+dns.mx_at("short.example.org", "203.0.113.26")
 dns.start()
 
 keep = QuitRecorder()
 short = Recorder()
 # the second server ends a session idle for 0.5 s (421, then close)
 sinks = [start_sink("203.0.113.25", keep), start_sink("203.0.113.26", short, timeout=0.5)]
-CONF = """
-[spool]
-dir = %s
-[deliver]
+DELIVER_CONF = """
 mode = mx
 helo_name = mail.example.com
 retry_min = 60s
 """
-conf = pochtar.write_config(work, CONF % spool.root)
+conf = pochtar.write_spool_config(work, spool.root, deliver=DELIVER_CONF)
 
 
 def msg(subject):
@@ -71,15 +62,7 @@ def sessions(rec):
 
 
 d = pochtar.Daemon([DELIVER, "--config", conf], env={"POCHTAR_LOG_LEVEL": "info"})
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+check = pochtar.Checks()
 
 
 try:
@@ -112,7 +95,7 @@ try:
     check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
 
     # no reuse: the same two messages as above, two sessions
-    d = pochtar.Daemon([DELIVER, "--config", pochtar.write_config(work, CONF % spool.root + "connection_cache_time = 0\n")],
+    d = pochtar.Daemon([DELIVER, "--config", pochtar.write_spool_config(work, spool.root, deliver=DELIVER_CONF + "connection_cache_time = 0\n")],
                        env={"POCHTAR_LOG_LEVEL": "info"})
     spool.inject("signed", "app@example.com", ["e@keep.example.org"], msg("fifth"))
     pochtar.wait_for(lambda: len(keep.messages) == 3, what="fifth message")
@@ -128,16 +111,6 @@ try:
     rc = d.stop()
     check(rc == 0, "clean exit on SIGTERM (%s)" % rc)
 finally:
-    d.stop()
-    for s in sinks:
-        s.stop()
-    dns.stop()
-    if failures or sys.exc_info()[0]:
-        print(d.output())
-    spool.cleanup()
-    cleanup(work, [d])
+    tear_down(work, [d], sinks + [dns], check.failures)
 
-if failures:
-    print("%d check(s) failed" % len(failures))
-    sys.exit(1)
-print("all checks passed")
+check.exit("all checks passed")

@@ -9,7 +9,6 @@ import email
 import os
 import ssl
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -20,18 +19,14 @@ netns.enter(["203.0.113.50", "203.0.113.51", "203.0.113.52", "203.0.113.53", "20
 
 import pochtar  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
-from deliver_sinks import Recorder, cleanup, self_signed_cert, start_sink  # noqa: E402
+from deliver_sinks import Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
-DELIVER = os.environ.get("POCHTAR_DELIVER")
-if not DELIVER:
-    pochtar.skip("POCHTAR_DELIVER not set")
+DELIVER = pochtar.binary("deliver")
 
-work = tempfile.mkdtemp(prefix="pochtar-deliver-tls-retry-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-deliver-tls-retry-")
 dns = netns.Dnsmasq()
 for name, ip in (("oldtls", "50"), ("verify", "51"), ("slow", "52"), ("small", "53"), ("reuse", "54")):
-    dns.mx("%s.example.org" % name, "mx.%s.example.org" % name, 10)
-    dns.a("mx.%s.example.org" % name, "203.0.113." + ip)
+    dns.mx_at("%s.example.org" % name, "203.0.113." + ip)
 dns.start()
 
 cert = self_signed_cert(work, "mx.verify.example.org")
@@ -59,10 +54,7 @@ sinks = [c_old,
 policy = os.path.join(work, "policy")
 with open(policy, "w") as f:
     f.write("verify.example.org verify\n")
-conf = pochtar.write_config(work, """
-[spool]
-dir = %s
-[deliver]
+conf = pochtar.write_spool_config(work, spool.root, deliver="""
 helo_name = mail.example.com
 tls_policy_map = %s
 retry_min = 1s
@@ -72,14 +64,8 @@ max_queue_lifetime = 3s
 max_per_destination = 1
 connect_timeout = 2s
 command_timeout = 2s
-""" % (spool.root, policy))
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+""" % policy)
+check = pochtar.Checks()
 
 
 def msg(s):
@@ -135,12 +121,5 @@ try:
     rc = d.stop()
     check(rc == 0 and "Sanitizer" not in d.output(), "clean exit (%s)" % rc)
 finally:
-    if d:
-        d.stop()
-        if failures or sys.exc_info()[0]:
-            print(d.output())
-    for s in sinks:
-        s.stop()
-    dns.stop()
-    cleanup(work, [d] if d else [])
-sys.exit(1 if failures else 0)
+    tear_down(work, [d], sinks + [dns], check.failures)
+check.exit()

@@ -24,21 +24,13 @@ netns.enter(["203.0.113.25"])
 
 import pochtar  # noqa: E402
 import signlib  # noqa: E402
-from deliver_sinks import Recorder, start_sink  # noqa: E402
+from deliver_sinks import Recorder, start_mx_with_sink  # noqa: E402
 
-BIN = {s: os.environ.get("POCHTAR_" + s.upper()) for s in ("receive", "sign", "deliver")}
-if not all(BIN.values()):
-    pochtar.skip("stage binaries not given")
+BIN = pochtar.binaries("receive", "sign", "deliver")
 
 MESSAGES = 20
 # a batch of 20 messages of 40 KiB each, in a 4 MiB spool
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 work = tempfile.mkdtemp(prefix="pochtar-diskfull-")
@@ -46,35 +38,19 @@ root = os.path.join(work, "spool")
 os.mkdir(root)
 subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", root], check=True)
 spool = pochtar.Spool(root)
-key = signlib.make_key(work, "mail", "rsa")
-verify_dns = signlib.Dns()
-verify_dns.add("mail", "example.com", signlib.public_record(key))
-dns = netns.Dnsmasq()
-dns.mx("example.org", "mx.example.org", 10)
-dns.a("mx.example.org", "203.0.113.25")
-dns.start()
+key, verify_dns = signlib.new_published_key(work, "mail")
 # later@ is deferred while the disk is full, so deliver must write its
 # per-recipient state (user0@ sent, later@ deferred) when there is no room
 accept_later = {"on": False}
-sink = start_sink("203.0.113.25", Recorder(
+dns, sink = start_mx_with_sink("example.org", "203.0.113.25", Recorder(
     rcpt_reply=lambda a: None if a != "later@example.org" or accept_later["on"] else "451 4.2.0 not yet"))
 port = pochtar.free_port()
-config = pochtar.write_config(work, """
-[spool]
-dir = %s
-[receive]
-listen = 127.0.0.1:%d
-hostname = mail.example.com
-[sign]
-domain = example.com
-selector = mail
-key = %s
-[deliver]
+config = pochtar.write_chain_config(work, root, port, key, deliver="""
 mode = mx
 helo_name = mail.example.com
 retry_min = 1s
 retry_max = 2s
-""" % (root, port, key))
+""")
 
 SEQ = re.compile(rb"\r\nX-Full-Seq: (\d+)\r\n")
 
@@ -110,13 +86,7 @@ daemons = {}
 try:
     daemons["receive"] = pochtar.Daemon([BIN["receive"], "--config", config])
 
-    def listening():
-        try:
-            smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
-            return True
-        except (OSError, smtplib.SMTPException):
-            return False
-    pochtar.wait_for(listening, what="receive to listen")
+    pochtar.wait_until_smtp_answers(port)
 
     sent = {}
     conn = smtplib.SMTP("127.0.0.1", port)
@@ -178,7 +148,7 @@ try:
     check(not spool.ids("quarantine"), "nothing quarantined on a full disk")
     queued = set(spool.ids("incoming")) | set(spool.ids("signed"))
     queued |= set(os.listdir(spool.path("deliver", "queue", "new")))
-    delivered = {int(SEQ.search(m[2]).group(1)) for m in sink.handler.messages}
+    delivered = sink.handler.numbers(SEQ)
     check(len(queued) + len(delivered) >= MESSAGES,
           "every message is still queued or delivered (%d queued, %d delivered)" % (len(queued), len(delivered)))
     for q in ("signed",):
@@ -197,12 +167,12 @@ try:
     t = time.monotonic()
 
     def drained():
-        got = {int(SEQ.search(m[2]).group(1)) for m in sink.handler.messages}
+        got = sink.handler.numbers(SEQ)
         return got >= set(sent) and not spool.ids("incoming") and not spool.ids("signed") \
             and not os.listdir(spool.path("deliver", "queue", "new"))
     pochtar.wait_for(drained, timeout=30, interval=0.1, what="every message at the sink once space returned")
     print("drained %.1fs after the filler was deleted" % (time.monotonic() - t))
-    msgs = [m[2] for m in sink.handler.messages]
+    msgs = sink.handler.contents()
     rcpts = sorted(r for m in sink.handler.messages for r in m[1])
     dups = len(rcpts) - len(set(rcpts))
     print("recipients delivered twice: %d" % dups)
@@ -214,10 +184,9 @@ try:
         check(body_digest(m) == sent[n], "message %d arrived complete" % n)
         check(signlib.verifies(m, 0, verify_dns), "message %d: DKIM verifies" % n)
     check(not spool.ids("quarantine"), "quarantine is empty")
-    for top, dirs, files in os.walk(root):
-        if os.path.basename(top) in ("tmp", "new") and "deliver/state" not in top:
-            left = [f for f in files if not pochtar.SPARE_RE.match(f)]
-            check(not left, "%s is empty but for spares: %s" % (os.path.relpath(top, root), left[:5]))
+    for path, files in spool.tmp_and_new_dirs().items():
+        if "deliver/state" not in path:
+            check(not files, "%s is empty but for spares: %s" % (path, files[:5]))
 finally:
     for d in daemons.values():
         d.stop()
@@ -226,8 +195,5 @@ finally:
     dns.stop()
     sink.stop()
     subprocess.run(["umount", root])
-    subprocess.run(["rm", "-rf", work])
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("disk full ok")
+    pochtar.remove_work_dir(work)
+check.exit("disk full ok")

@@ -10,29 +10,19 @@ import os
 import resource
 import smtplib
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pochtar  # noqa: E402
 
-RECEIVE = os.environ.get("POCHTAR_RECEIVE")
-if not RECEIVE:
-    pochtar.skip("POCHTAR_RECEIVE not set")
+RECEIVE = pochtar.binary("receive")
 
 SESSIONS = 500
 IDLE = 50
 ROUNDS = int(os.environ.get("POCHTAR_LOAD_ROUNDS", "4"))
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
+check = pochtar.Checks()
 
 
 # this process holds 500+ client sockets
@@ -40,18 +30,12 @@ soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 if soft < 4096:
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
 
-work = tempfile.mkdtemp(prefix="pochtar-load-")
-spool = pochtar.Spool(os.path.join(work, "spool"))
+work, spool = pochtar.new_work_dir("pochtar-load-")
 port = pochtar.free_port()
-config = pochtar.write_config(work, """
-[spool]
-dir = %s
-[receive]
-listen = 127.0.0.1:%d
-hostname = mail.example.com
+config = pochtar.write_chain_config(work, spool.root, port, receive="""
 max_sessions = %d
 command_timeout = 3s
-""" % (spool.root, port, SESSIONS))
+""" % SESSIONS)
 
 
 def fds(pid):
@@ -88,13 +72,7 @@ d = pochtar.Daemon([RECEIVE, "--config", config])
 try:
     pid = d.proc.pid
 
-    def listening():
-        try:
-            smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
-            return True
-        except (OSError, smtplib.SMTPException):
-            return False
-    pochtar.wait_for(listening, what="receive to listen")
+    pochtar.wait_until_smtp_answers(port)
     time.sleep(0.2)     # the probe's session is gone
     base_fds = fds(pid)
     base_rss = status(pid, "VmRSS")
@@ -192,9 +170,5 @@ try:
           (SESSIONS, ROUNDS, base_fds, peak_fds, fds(pid), base_rss, peak_rss, end_rss, t_connected, t_sent, waited))
 finally:
     d.stop()
-    spool.cleanup()
-    subprocess.run(["rm", "-rf", work])
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("load ok")
+    pochtar.remove_work_dir(work)
+check.exit("load ok")

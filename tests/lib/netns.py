@@ -76,6 +76,13 @@ class Dnsmasq:
     def mx(self, domain, host, pref=10):
         self.args.append("--mx-host=%s,%s,%d" % (domain, host, pref))
 
+    def mx_at(self, domain, ip, pref=10):
+        """domain's mail goes to mx.<domain> at ip: the MX and its A record."""
+        host = "mx." + domain
+        self.mx(domain, host, pref)
+        self.a(host, ip)
+        return host
+
     def null_mx(self, domain):
         # RFC 7505: preference 0, exchange "." -- raw RDATA 0000 00
         self.args.append("--dns-rr=%s,15,000000" % domain)

@@ -2,12 +2,28 @@
 
 Spool files are read and written here independently of the C code, from
 docs/spool-format.md, so a test checks the format rather than trusting it.
+
+The shape of most tests, with the helpers below:
+
+    BIN = pochtar.binaries("receive", "sign", "deliver")   # or skip (77)
+    work, spool = pochtar.new_work_dir("pochtar-xyz-")
+    config = pochtar.write_chain_config(work, spool.root, port, key, deliver="mode = mx\n")
+    check = pochtar.Checks()
+    ... pochtar.Daemon([BIN["receive"], "--config", config]) ...
+    ... pochtar.wait_until_smtp_answers(port), pochtar.wait_for(...), check(cond, what) ...
+    pochtar.remove_work_dir(work)        # in a finally
+    check.exit("xyz ok")
+
+netns.py has the network namespace and dnsmasq (Dnsmasq.mx_at()); the
+SMTP sinks are in tests/integration/deliver_sinks.py, DKIM keys and the
+verifier's DNS in tests/integration/signlib.py.
 """
 import atexit
 import os
 import re
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -124,8 +140,29 @@ class Spool:
         os.rename(tmp, self.path(queue, "new", qid))
         return qid
 
+    def tmp_and_new_dirs(self):
+        """{path under the root: [file names]} of every tmp/ and new/ in the
+        tree, deliver/queue and deliver/state included; spares are left out
+        (they are consumed files kept for reuse, not messages)."""
+        return {os.path.relpath(top, self.root): [f for f in files if not SPARE_RE.match(f)]
+                for top, dirs, files in os.walk(self.root) if os.path.basename(top) in ("tmp", "new")}
+
     def cleanup(self):
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def new_work_dir(prefix):
+    """A test's own directory with a spool tree in it: (path, Spool)."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    return work, Spool(os.path.join(work, "spool"))
+
+
+def remove_work_dir(work):
+    """Removes a test's directory, or keeps it and says where when $KEEP is set."""
+    if os.environ.get("KEEP"):
+        print("kept", work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # Under valgrind the daemons run some 20 times slower: the valgrind test
@@ -144,6 +181,41 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
+class Checks:
+    """A test's soft assertions: each check prints "ok:" or "FAIL:" and the
+    test goes on, so that one run shows every failure; exit() ends the test
+    with status 1 when any check failed."""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, cond, what):
+        print(("ok: " if cond else "FAIL: ") + what)
+        if not cond:
+            self.failures.append(what)
+
+    def exit(self, passed=None):
+        """Exits 1 naming the failed checks; else prints `passed` and returns."""
+        if self.failures:
+            print("FAILED: " + "; ".join(self.failures))
+            sys.exit(1)
+        if passed:
+            print(passed)
+
+
+def smtp_answers(port):
+    """Whether an SMTP server on 127.0.0.1:port greets and takes QUIT."""
+    try:
+        smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
+        return True
+    except OSError:             # smtplib.SMTPException is an OSError too
+        return False
+
+
+def wait_until_smtp_answers(port, what="receive to listen"):
+    wait_for(lambda: smtp_answers(port), what=what)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -155,6 +227,26 @@ def write_config(directory, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def write_spool_config(directory, spool_root, **sections):
+    """pochtar.conf in directory for the spool at spool_root; each keyword
+    is a [section] with the lines given, in the order given."""
+    text = "[spool]\ndir = %s\n" % spool_root
+    for name, lines in sections.items():
+        text += "[%s]\n%s\n" % (name, lines.strip("\n"))
+    return write_config(directory, text)
+
+
+def write_chain_config(directory, spool_root, port, key=None, receive="", **sections):
+    """pochtar.conf for the stages on one spool as the chain tests run them:
+    receive on 127.0.0.1:port as mail.example.com, plus the `receive` lines;
+    with a key, sign for example.com as selector mail; then `sections`
+    (deliver=...) as write_spool_config() takes them."""
+    chain = {"receive": "listen = 127.0.0.1:%d\nhostname = mail.example.com\n%s" % (port, receive)}
+    if key:
+        chain["sign"] = "domain = example.com\nselector = mail\nkey = %s\n" % key
+    return write_spool_config(directory, spool_root, **chain, **sections)
 
 
 # POCHTAR_TEST_VALGRIND=1 runs every Daemon under valgrind. Definite leaks
@@ -226,6 +318,25 @@ class Daemon:
         elif self.valgrind and sig != signal.SIGKILL and b"ERROR SUMMARY: 0 errors" not in out:
             # killed before valgrind could check: nothing was proven
             _memory_errors.append("%s: no valgrind summary (killed?)\n%s\n" % (name, self.final_output))
+
+
+def _binary_variable(name):
+    return "POCHTAR" if name == "pochtar" else "POCHTAR_" + name.upper()
+
+
+def binaries(*names):
+    """{name: path} of the pochtar binaries meson passes as $POCHTAR_<NAME>
+    ($POCHTAR for the pochtar command); the test is skipped when one is not
+    given."""
+    paths = {n: os.environ.get(_binary_variable(n)) for n in names}
+    missing = [_binary_variable(n) for n, p in paths.items() if not p]
+    if missing:
+        skip(", ".join(missing) + " not set")
+    return paths
+
+
+def binary(name):
+    return binaries(name)[name]
 
 
 def skip(reason):
