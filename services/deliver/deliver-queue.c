@@ -741,11 +741,12 @@ static int open_dirs(Queue *q) {
         r = spool_root_open(q->cfg->spool.dir, false, &q->root_fd);
         if (r < 0)
                 return log_error_errno(r, "Failed to open spool '%s': %m", q->cfg->spool.dir);
-        r = spool_dir_open(q->root_fd, SPOOL_SIGNED, true, &q->signed_dir);
+        /* the shared queues are systemd-tmpfiles' (spool_check_queues() ran) */
+        r = spool_dir_open(q->root_fd, SPOOL_SIGNED, false, &q->signed_dir);
         if (r >= 0)
-                r = spool_dir_open(q->root_fd, SPOOL_INCOMING, true, &q->incoming_dir);
+                r = spool_dir_open(q->root_fd, SPOOL_INCOMING, false, &q->incoming_dir);
         if (r >= 0)
-                r = spool_dir_open(q->root_fd, SPOOL_QUARANTINE, true, &q->quarantine_dir);
+                r = spool_dir_open(q->root_fd, SPOOL_QUARANTINE, false, &q->quarantine_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to open spool queues in '%s': %m", q->cfg->spool.dir);
         if (mkdirat(q->root_fd, DELIVER_DIR, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
