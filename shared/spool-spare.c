@@ -30,10 +30,11 @@
 
 #define SLOT_NAME_MAX sizeof("spare.NN")
 #define GONE_NAME_MAX (QUEUE_ID_LEN + sizeof(SPOOL_GONE_SUFFIX))
-/* slots a giver looks at before it unlinks instead */
+/* slots a giver looks at before it unlinks instead, and a taker before
+ * it creates a file: spares fill the ring in order from where the taker
+ * is, so an empty slot there means the ring is (nearly) empty */
 #define GIVE_PROBES 4
-/* creates a taker skips looking after finding every slot empty */
-#define TAKE_BACKOFF 16
+#define TAKE_PROBES 4
 
 static void slot_name(char buf[static SLOT_NAME_MAX], unsigned slot) {
         (void) snprintf(buf, SLOT_NAME_MAX, "spare.%02u", slot % SPOOL_SPARE_SLOTS);
@@ -113,11 +114,9 @@ void spool_spare_ready(SpoolDir *from, const char *id, SpoolDir *to, int slot, b
  * by hand) is removed if it is ours, skipped otherwise.
  */
 int spool_spare_take(SpoolDir *d, const char *tmp_name) {
-        if (d->spare_skip > 0) {
-                d->spare_skip--;
-                return -ENOENT;
-        }
-        for (unsigned k = 0; k < SPOOL_SPARE_SLOTS; k++) {
+        /* The cursor moves only past a slot taken: a miss leaves it where
+         * the giver will put the next spare. */
+        for (unsigned k = 0; k < TAKE_PROBES; k++) {
                 unsigned slot = (d->spare_take_next + k) % SPOOL_SPARE_SLOTS;
                 char name[SLOT_NAME_MAX];
                 struct stat st;
@@ -133,7 +132,6 @@ int spool_spare_take(SpoolDir *d, const char *tmp_name) {
                 safe_close(fd);
                 (void) unlinkat(d->tmp_fd, tmp_name, 0);
         }
-        d->spare_skip = TAKE_BACKOFF;
         return -ENOENT;
 }
 

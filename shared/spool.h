@@ -30,7 +30,7 @@ typedef struct SpoolDir {
         char *name;
         /* spare files (shared/spool-spare.c): the slots of this queue's
          * tmp/ we give into and take from, and those given this round */
-        unsigned spare_give_next, spare_take_next, spare_skip;
+        unsigned spare_give_next, spare_take_next;
         uint32_t spare_reserved;
 } SpoolDir;
 
