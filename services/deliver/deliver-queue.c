@@ -26,6 +26,9 @@
 #include "shared/notify.h"
 #include "shared/spool-spare.h"
 
+/* how long the claims' removal from signed/new may wait for its sync */
+#define SIGNED_SYNC_USEC (20 * USEC_PER_MSEC)
+
 typedef struct Doomed {
         char id[QUEUE_ID_LEN + 1];
         bool state;             /* may have a state file */
@@ -48,6 +51,7 @@ struct Queue {
         /* group commit: claims and removals share one fsync per directory
          * per event-loop round (an idle-priority defer source) */
         sd_event_source *sync_source;
+        sd_event_source *signed_sync_source;    /* the claims' removals from signed/new, a little later */
         Message *held;                  /* claimed, waiting for the claim's fsync */
         /* finished messages whose files on_sync() removes, all at once */
         Doomed *doomed;
@@ -375,13 +379,25 @@ static void spares_ready(Queue *q, bool synced) {
         q->n_doomed = 0;
 }
 
+static int on_signed_sync(sd_event_source *s, uint64_t usec, void *userdata) {
+        Queue *q = userdata;
+        int r;
+
+        r = spool_dir_sync(&q->signed_dir);
+        if (r < 0)
+                log_error_errno(r, "Failed to sync signed/new: %m");
+        return 0;
+}
+
 /*
  * Runs after every pending inotify event of this round: one fsync of
- * deliver/queue/new and signed/new covers every claim since the last
- * round, one covers every removal. A claimed message is attempted only
- * after its claim is durable. A removal not yet synced when we crash
- * brings the message back: a duplicate, as in the window between the
- * remote 250 and the local record, never a loss.
+ * deliver/queue/new covers every claim and every removal since the last
+ * round. A claimed message is attempted only after its claim is durable
+ * in queue/new; the claims' removal from signed/new is synced up to
+ * SIGNED_SYNC_USEC later (on_signed_sync()), after queue/new, so a crash
+ * leaves a claimed file in at least one of them. A removal not yet synced
+ * when we crash brings the message back: a duplicate, as in the window
+ * between the remote 250 and the local record, never a loss.
  */
 static int on_sync(sd_event_source *s, void *userdata) {
         Queue *q = userdata;
@@ -391,8 +407,12 @@ static int on_sync(sd_event_source *s, void *userdata) {
         if (q->claim_dirty || q->remove_dirty)
                 r = spool_dir_sync(&q->queue_dir);
         spares_ready(q, r >= 0);
-        if (q->claim_dirty && (k = spool_dir_sync(&q->signed_dir)) < 0 && r >= 0)
-                r = k;
+        /* The claims are durable in queue/new now; their removal from
+         * signed/new may wait, so that one sync covers many rounds. */
+        if (q->claim_dirty && r >= 0 && sd_event_source_get_enabled(q->signed_sync_source, NULL) == 0) {
+                (void) sd_event_source_set_time_relative(q->signed_sync_source, SIGNED_SYNC_USEC);
+                (void) sd_event_source_set_enabled(q->signed_sync_source, SD_EVENT_ONESHOT);
+        }
         if (q->state_dirty && (k = spool_dir_sync(&q->state_dir)) < 0 && r >= 0)
                 r = k;
         if (r < 0)
@@ -823,7 +843,12 @@ int queue_start(Queue *q) {
         spool_ids_free(ids, n);
         if (r < 0)
                 return r;
-        r = sd_event_add_defer(q->event, &q->sync_source, on_sync, q);
+        r = sd_event_add_time_relative(q->event, &q->signed_sync_source, CLOCK_MONOTONIC, SIGNED_SYNC_USEC, 0,
+                                       on_signed_sync, q);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(q->signed_sync_source, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_defer(q->event, &q->sync_source, on_sync, q);
         if (r >= 0)
                 r = sd_event_source_set_priority(q->sync_source, SD_EVENT_PRIORITY_IDLE);
         if (r >= 0)
@@ -849,6 +874,8 @@ int queue_start(Queue *q) {
 }
 
 Queue *queue_free(Queue *q) {
+        bool synced;
+
         if (!q)
                 return NULL;
         while (q->messages) {
@@ -859,13 +886,18 @@ Queue *queue_free(Queue *q) {
         }
         q->held = NULL;         /* those were in q->messages too */
         remove_doomed(q);
-        spares_ready(q, !q->remove_dirty || spool_dir_sync(&q->queue_dir) >= 0);
+        /* what on_sync() and on_signed_sync() would have done, in their order */
+        synced = !(q->remove_dirty || q->claim_dirty) || spool_dir_sync(&q->queue_dir) >= 0;
+        spares_ready(q, synced);
+        if (synced && (q->claim_dirty || sd_event_source_get_enabled(q->signed_sync_source, NULL) > 0))
+                (void) spool_dir_sync(&q->signed_dir);
         if (q->state_dirty)
                 (void) spool_dir_sync(&q->state_dir);
         free(q->doomed);
         spool_watch_free(q->watch);
         sd_event_source_disable_unref(q->flush_source);
         sd_event_source_disable_unref(q->sync_source);
+        sd_event_source_disable_unref(q->signed_sync_source);
         spool_dir_done(&q->signed_dir);
         spool_dir_done(&q->incoming_dir);
         spool_dir_done(&q->quarantine_dir);

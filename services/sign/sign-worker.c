@@ -54,6 +54,7 @@ int sign_worker_init(SignWorker *w, const Config *c, SpoolDir *incoming, SpoolDi
 }
 
 void sign_worker_done(SignWorker *w) {
+        (void) sign_worker_sync_removals(w);
         sign_keys_free(w->keys);
         dkim_hash_free(w->hash);
         buf_done(&w->file);
@@ -293,27 +294,45 @@ static void log_outcome(SignWorker *w, const char *id, const SignItem *item) {
         }
 }
 
+int sign_worker_sync_removals(SignWorker *w) {
+        int r;
+
+        if (w->n_removed == 0)
+                return 0;
+        r = spool_dir_sync(w->incoming);
+        if (r < 0)
+                log_error_errno(r, "Cannot sync incoming/new: %m");
+        for (size_t j = 0; j < w->n_removed; j++)
+                spool_spare_ready(w->incoming, w->removed[j].id, w->incoming, w->removed[j].spare_slot, r >= 0);
+        w->n_removed = 0;
+        return r;
+}
+
 /*
  * Removes the published inputs: each that receive wrote goes back to it
  * as a spare (shared/spool-spare.c), the rest are unlinked, all at once:
  * on a file system mounted with discard each unlink waits for its discard.
- * Then the removals are made durable, so a crash now does not re-sign
- * messages deliver may already have sent, and only then may the spares
- * be overwritten.
+ * The removals are made durable later, by sign_worker_sync_removals(),
+ * and only then may the spares be overwritten.
  */
 static int remove_inputs(SignWorker *w, char * const *done, size_t n_done, const SignItem *items,
                          const size_t *idx) {
         char *unlink_ids[SIGN_BATCH_MAX];
-        int slots[SIGN_BATCH_MAX], removed[SIGN_BATCH_MAX], q;
+        int removed[SIGN_BATCH_MAX], r = 0;
         size_t n_unlink = 0;
 
+        if (w->n_removed + n_done > SIGN_REMOVED_MAX)
+                r = sign_worker_sync_removals(w);
         for (size_t j = 0; j < n_done; j++) {
-                slots[j] = items[idx[j]].give_back ? spool_spare_give(w->incoming, done[j], w->incoming)
-                                                   : -EFBIG;
-                if (slots[j] == -EFBIG || slots[j] == -EXFULL)
+                int slot = items[idx[j]].give_back ? spool_spare_give(w->incoming, done[j], w->incoming) : -EFBIG;
+                SignRemoved *rm = &w->removed[w->n_removed++];
+
+                memcpy(rm->id, done[j], QUEUE_ID_LEN + 1);
+                rm->spare_slot = slot;
+                if (slot == -EFBIG || slot == -EXFULL)
                         unlink_ids[n_unlink++] = done[j];
-                else if (slots[j] < 0 && slots[j] != -ENOENT)
-                        log_msg_errno(LOG_WARNING, slots[j], &(LogFields) { .queue_id = done[j] },
+                else if (slot < 0 && slot != -ENOENT)
+                        log_msg_errno(LOG_WARNING, slot, &(LogFields) { .queue_id = done[j] },
                                       "Signed copy published, but cannot remove the input: %m");
         }
         spool_remove_batch(w->incoming, unlink_ids, n_unlink, removed);
@@ -323,12 +342,7 @@ static int remove_inputs(SignWorker *w, char * const *done, size_t n_done, const
                                       "Signed copy published, but cannot remove the input: %m");
         for (size_t j = 0; j < n_done; j++)
                 log_outcome(w, done[j], &items[idx[j]]);
-        q = spool_dir_sync(w->incoming);
-        if (q < 0)
-                log_error_errno(q, "Cannot sync incoming/new: %m");
-        for (size_t j = 0; j < n_done; j++)
-                spool_spare_ready(w->incoming, done[j], w->incoming, slots[j], q >= 0);
-        return q;
+        return r;
 }
 
 int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {

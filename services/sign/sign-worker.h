@@ -15,6 +15,13 @@
  * on unsigned where the policy says so; every outcome is logged once.
  */
 #define SIGN_BATCH_MAX 128
+/* inputs removed whose removal is not yet synced (see sign_worker_sync_removals()) */
+#define SIGN_REMOVED_MAX (2 * SIGN_BATCH_MAX)
+
+typedef struct SignRemoved {
+        char id[QUEUE_ID_LEN + 1];
+        int spare_slot;         /* given back to receive (shared/spool-spare.c), or negative */
+} SignRemoved;
 
 typedef struct SignWorker {
         const Config *config;
@@ -31,6 +38,8 @@ typedef struct SignWorker {
         Buf sigs;                       /* the DKIM-Signature fields made for it */
         Buf scratch;
         unsigned n_signed, n_unsigned, n_quarantined;
+        SignRemoved removed[SIGN_REMOVED_MAX];
+        size_t n_removed;
 } SignWorker;
 
 int sign_worker_init(SignWorker *w, const Config *c, SpoolDir *incoming, SpoolDir *signed_dir,
@@ -44,3 +53,16 @@ void sign_worker_set_keys(SignWorker *w, SignKeys *keys);
  * stay in incoming/ and the caller retries later.
  */
 int sign_worker_run(SignWorker *w, char * const *ids, size_t n);
+
+/*
+ * Makes the removals of published inputs durable (one fsync of
+ * incoming/new) and hands the inputs given back over to receive. Not
+ * needed for safety: until it runs, a crash brings those inputs back and
+ * they are signed again, a duplicate. So the caller runs it a little
+ * later, and one sync covers many batches. Returns the sync's result.
+ */
+int sign_worker_sync_removals(SignWorker *w);
+
+static inline bool sign_worker_removals_pending(const SignWorker *w) {
+        return w->n_removed > 0;
+}

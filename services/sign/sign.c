@@ -22,11 +22,15 @@
 #include "shared/watch.h"
 
 #define RETRY_USEC (10 * USEC_PER_SEC)
+/* how long removals of signed inputs may wait for their sync: the window
+ * in which a crash makes sign sign them again (a duplicate, never a loss) */
+#define REMOVAL_SYNC_USEC (20 * USEC_PER_MSEC)
 
 typedef struct Manager {
         sd_event *event;
         sd_event_source *batch;
         sd_event_source *retry;
+        sd_event_source *removal_sync;
         SpoolWatch *watch;
         SignWorker worker;
         char ids[SIGN_BATCH_MAX][QUEUE_ID_LEN + 1];
@@ -42,6 +46,11 @@ static int run_batch(Manager *m) {
         r = sign_worker_run(&m->worker, m->pending, m->n_pending);
         m->n_pending = 0;
         (void) sd_event_source_set_enabled(m->batch, SD_EVENT_OFF);
+        if (sign_worker_removals_pending(&m->worker) &&
+            sd_event_source_get_enabled(m->removal_sync, NULL) == 0) {
+                (void) sd_event_source_set_time_relative(m->removal_sync, REMOVAL_SYNC_USEC);
+                (void) sd_event_source_set_enabled(m->removal_sync, SD_EVENT_ONESHOT);
+        }
         notify_status("%u signed, %u unsigned, %u quarantined", m->worker.n_signed,
                       m->worker.n_unsigned, m->worker.n_quarantined);
         if (r < 0) {
@@ -50,6 +59,13 @@ static int run_batch(Manager *m) {
                 (void) sd_event_source_set_time_relative(m->retry, RETRY_USEC);
                 (void) sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
         }
+        return 0;
+}
+
+static int on_removal_sync(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sign_worker_sync_removals(&m->worker);
         return 0;
 }
 
@@ -235,6 +251,11 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(m.retry, SD_EVENT_OFF);
         if (r >= 0)
+                r = sd_event_add_time_relative(m.event, &m.removal_sync, CLOCK_MONOTONIC, REMOVAL_SYNC_USEC, 0,
+                                               on_removal_sync, &m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m.removal_sync, SD_EVENT_OFF);
+        if (r >= 0)
                 r = spool_watch_new(m.event, &incoming, on_id, &m, &m.watch);
         if (r < 0) {
                 log_error_errno(r, "Cannot set up the event loop: %m");
@@ -261,6 +282,7 @@ finish:
         spool_watch_free(m.watch);
         sd_event_source_unref(m.batch);
         sd_event_source_unref(m.retry);
+        sd_event_source_unref(m.removal_sync);
         sd_event_unref(m.event);
         if (m.worker.hash)
                 sign_worker_done(&m.worker);

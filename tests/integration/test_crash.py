@@ -224,7 +224,7 @@ try:
 
     # every tmp/ and new/ in the tree: incoming, signed, quarantine,
     # deliver/queue, deliver/state
-    for path, files in spool.tmp_and_new_dirs().items():
+    for path, files in spool.settle().items():
         check(not files, "%s is empty but for spares: %s" % (path, files[:5]))
     for q in ("incoming", "signed"):
         check(len(spool.spares(q)) <= 32, "%s/tmp holds at most 32 spares" % q)

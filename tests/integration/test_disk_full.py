@@ -188,9 +188,8 @@ try:
         check(body_digest(m) == sent[n], "message %d arrived complete" % n)
         check(signlib.verifies(m, 0, verify_dns), "message %d: DKIM verifies" % n)
     check(not spool.ids("quarantine"), "quarantine is empty")
-    for path, files in spool.tmp_and_new_dirs().items():
-        if "deliver/state" not in path:
-            check(not files, "%s is empty but for spares: %s" % (path, files[:5]))
+    for path, files in spool.settle(ignore=("deliver/state",)).items():
+        check(not files, "%s is empty but for spares: %s" % (path, files[:5]))
 finally:
     for d in daemons.values():
         d.stop()

@@ -147,6 +147,18 @@ class Spool:
         return {os.path.relpath(top, self.root): [f for f in files if not SPARE_RE.match(f)]
                 for top, dirs, files in os.walk(self.root) if os.path.basename(top) in ("tmp", "new")}
 
+    def settle(self, timeout=2.0, ignore=()):
+        """Waits (at most timeout) until every tmp/ and new/ outside the
+        paths in ignore is empty: a stage syncs the removal of what it
+        consumed up to 20 ms later (ID.gone in new/ until then). Returns
+        tmp_and_new_dirs() either way, for the caller to check."""
+        def left():
+            return {p: f for p, f in self.tmp_and_new_dirs().items() if not any(i in p for i in ignore)}
+        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
+        while any(left().values()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return left()
+
     def cleanup(self):
         shutil.rmtree(self.root, ignore_errors=True)
 
