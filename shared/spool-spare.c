@@ -11,8 +11,8 @@
  *
  *   spool_spare_give():  from's new/ID -> new/ID.gone   (the removal)
  *   the caller syncs from's new/, as after any removal
- *   spool_spare_ready(): new/ID.gone -> to's tmp/spare.NN
- *   spool_spare_take():  tmp/spare.NN -> tmp/ID.STAGE, overwritten
+ *   spool_spare_ready(): new/ID.gone -> to's tmp/spare.NNN
+ *   spool_spare_take():  tmp/spare.NNN -> tmp/ID.STAGE, overwritten
  *
  * A spare is never overwritten while a crash could still bring its old
  * name back in new/: it leaves new/ only after the removal is durable.
@@ -28,7 +28,7 @@
 #include "shared/macro.h"
 #include "shared/spool-spare.h"
 
-#define SLOT_NAME_MAX sizeof("spare.NN")
+#define SLOT_NAME_MAX sizeof("spare.NNN")
 #define GONE_NAME_MAX (QUEUE_ID_LEN + sizeof(SPOOL_GONE_SUFFIX))
 /* slots a giver looks at before it unlinks instead, and a taker before
  * it creates a file: spares fill the ring in order from where the taker
@@ -37,7 +37,7 @@
 #define TAKE_PROBES 4
 
 static void slot_name(char buf[static SLOT_NAME_MAX], unsigned slot) {
-        (void) snprintf(buf, SLOT_NAME_MAX, "spare.%02u", slot % SPOOL_SPARE_SLOTS);
+        (void) snprintf(buf, SLOT_NAME_MAX, "spare.%03u", slot % SPOOL_SPARE_SLOTS);
 }
 
 static void gone_name(char buf[static GONE_NAME_MAX], const char *id) {
@@ -48,7 +48,7 @@ static bool slot_free(SpoolDir *to, unsigned slot) {
         char name[SLOT_NAME_MAX];
         struct stat st;
 
-        if (to->spare_reserved & (UINT32_C(1) << slot))
+        if (to->spare_reserved[slot / 64] & (UINT64_C(1) << (slot % 64)))
                 return false;
         slot_name(name, slot);
         return fstatat(to->tmp_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
@@ -80,7 +80,7 @@ int spool_spare_give(SpoolDir *from, const char *id, SpoolDir *to) {
                 gone_name(gone, id);
                 if (renameat(from->new_fd, id, from->new_fd, gone) < 0)
                         return -errno;
-                to->spare_reserved |= UINT32_C(1) << slot;
+                to->spare_reserved[slot / 64] |= UINT64_C(1) << (slot % 64);
                 to->spare_give_next = slot + 1;
                 return (int) slot;
         }
@@ -100,7 +100,7 @@ void spool_spare_ready(SpoolDir *from, const char *id, SpoolDir *to, int slot, b
 
         if (slot < 0 || slot >= SPOOL_SPARE_SLOTS || !queue_id_valid(id))
                 return;
-        to->spare_reserved &= ~(UINT32_C(1) << slot);
+        to->spare_reserved[slot / 64] &= ~(UINT64_C(1) << (slot % 64));
         gone_name(gone, id);
         slot_name(name, (unsigned) slot);
         if (!synced || renameat2(from->new_fd, gone, to->tmp_fd, name, RENAME_NOREPLACE) < 0)

@@ -7,11 +7,10 @@
  * Spare files: a consumed queue file given back to the stage that wrote
  * it, which overwrites it instead of creating a new file
  * (docs/spool-format.md, "Spare files"). Bounded: a queue's tmp/ holds at
- * most SPOOL_SPARE_SLOTS spares, named "spare.NN", each of at most
+ * most SPOOL_SPARE_SLOTS spares, named "spare.NNN", each of at most
  * SPOOL_SPARE_SIZE_MAX bytes, and a writer that runs out of space drops
  * its spares before it gives up.
  */
-#define SPOOL_SPARE_SLOTS 32
 #define SPOOL_SPARE_SIZE_MAX (128 * 1024)
 #define SPOOL_GONE_SUFFIX ".gone"
 

@@ -23,6 +23,9 @@
 #define SPOOL_DIR_MODE 0750
 #define SPOOL_FILE_MODE 0640
 
+/* spares a queue's tmp/ may hold (shared/spool-spare.h) */
+#define SPOOL_SPARE_SLOTS 256
+
 typedef struct SpoolDir {
         int fd;         /* the queue directory itself */
         int tmp_fd;
@@ -31,7 +34,7 @@ typedef struct SpoolDir {
         /* spare files (shared/spool-spare.c): the slots of this queue's
          * tmp/ we give into and take from, and those given this round */
         unsigned spare_give_next, spare_take_next;
-        uint32_t spare_reserved;
+        uint64_t spare_reserved[SPOOL_SPARE_SLOTS / 64];
 } SpoolDir;
 
 #define SPOOL_DIR_NULL ((SpoolDir) { .fd = -EBADF, .tmp_fd = -EBADF, .new_fd = -EBADF })

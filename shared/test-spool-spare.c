@@ -29,7 +29,7 @@ static unsigned count_spares(SpoolDir *d) {
                 char name[16];
                 struct stat st;
 
-                (void) snprintf(name, sizeof(name), "spare.%02u", i);
+                (void) snprintf(name, sizeof(name), "spare.%03u", i);
                 if (fstatat(d->tmp_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
                         n++;
         }

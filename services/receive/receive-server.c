@@ -26,6 +26,7 @@
 #include "shared/macro.h"
 #include "shared/notify.h"
 #include "shared/spool-check.h"
+#include "shared/spool-spare.h"
 
 /* Connections accepted per wake-up of a listener, so one busy listener
  * cannot starve sessions that already have data. */
@@ -60,6 +61,8 @@ static int on_idle(sd_event_source *es, uint64_t usec, void *userdata) {
 
         log_info("Idle for %" PRIu64 "s, exiting; systemd starts us again on the next connection.",
                  s->config->idle_exit / USEC_PER_SEC);
+        /* spares save work only while mail flows: give their space back */
+        (void) spool_spare_drop(&s->incoming);
         return sd_event_exit(s->event, 0);
 }
 

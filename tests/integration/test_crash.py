@@ -227,7 +227,7 @@ try:
     for path, files in spool.settle().items():
         check(not files, "%s is empty but for spares: %s" % (path, files[:5]))
     for q in ("incoming", "signed"):
-        check(len(spool.spares(q)) <= 32, "%s/tmp holds at most 32 spares" % q)
+        check(len(spool.spares(q)) <= 256, "%s/tmp holds at most 256 spares" % q)
     print("RESULT messages=%d kills=%d (receive %d, sign %d, deliver %d) attempts=%d "
           "sink=%d dup_qid=%d (sign %d) dup_client=%d sent_s=%.1f settled_s=%.1f" %
           (MESSAGES, sum(kills.values()), kills["receive"], kills["sign"], kills["deliver"], attempts[0],

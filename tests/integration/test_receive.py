@@ -568,9 +568,14 @@ def case_timeout_and_idle():
         assert c.rest() == b"421 4.4.2 mail.example.com Error: timeout exceeded\r\n"
         assert 0.5 < time.monotonic() - t < 5
         c.close()
+        # a spare (a consumed file sign gave back) is dropped on the way out
+        spare = os.path.join(r.spool_root, "incoming", "tmp", "spare.007")
+        with open(spare, "wb") as f:
+            f.write(b"x" * 4096)
         # socket-activated and idle: it exits by itself, status 0
         r.daemon.proc.wait(timeout=10)
         assert r.daemon.proc.returncode == 0
+        assert not os.path.exists(spare), "spare left after the idle exit"
 
 
 def case_max_sessions():

@@ -33,7 +33,7 @@ import time
 QUEUES = ("incoming", "signed", "quarantine")
 ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{16}$")
 # a consumed queue file kept in tmp/ for reuse (shared/spool-spare.h)
-SPARE_RE = re.compile(r"^spare\.[0-9]{2}$")
+SPARE_RE = re.compile(r"^spare\.[0-9]{3}$")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
