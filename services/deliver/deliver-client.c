@@ -276,11 +276,24 @@ static void client_send_flush(Client *c) {
                 client_lost(c, "lost connection");
 }
 
+/* Eight bytes at a time: a byte loop with an early exit is not
+ * vectorized, and perf showed it in every 100 KB message. */
 static bool body_is_8bit(const ClientJob *j) {
+        const uint64_t high = UINT64_C(0x8080808080808080);
+        const uint8_t *p = j->body;
+        size_t i = 0;
+
         if (j->env->body == BODY_8BITMIME)
                 return true;
-        for (size_t i = 0; i < j->body_len; i++)
-                if (j->body[i] & 0x80)
+        for (; i + 8 <= j->body_len; i += 8) {
+                uint64_t w;
+
+                memcpy(&w, p + i, 8);
+                if (w & high)
+                        return true;
+        }
+        for (; i < j->body_len; i++)
+                if (p[i] & 0x80)
                         return true;
         return false;
 }

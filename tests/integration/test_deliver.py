@@ -109,6 +109,10 @@ def msg(subject):
 ids = {}
 ids["dkim"] = spool.inject("signed", "app@example.com", ["bob@plain.example.org"], signed_msg, body="8BITMIME")
 ids["tls"] = spool.inject("signed", "app@example.com", ["carol@tls.example.org"], msg("tls"))
+# no BODY= in the envelope: deliver must find the 8-bit byte itself, here
+# the last of the body, past the last whole 8-byte word it scans
+scan8 = msg("scan") + b"x" * 11 + b"\xe9\r\n"
+ids["scan8"] = spool.inject("signed", "app@example.com", ["dave@plain.example.org"], scan8)
 # bodies larger than the client's 64 KiB write chunk: more than one EPOLLOUT round
 big = (b"From: app@example.com\r\nTo: x@example.org\r\nSubject: big\r\n\r\n" +
        b"".join(b"%s line %06d of a big message, long enough to matter\r\n" % (b"." if i % 97 == 0 else b"", i)
@@ -167,6 +171,11 @@ try:
     check(got[2] == signed_msg, "sink got exactly the signed bytes")
     check(dkim.verify(got[2], dnsfunc=lambda name, timeout=5: txt), "DKIM signature verifies after delivery")
     check("BODY=8BITMIME" in got[5], "BODY=8BITMIME sent for an 8-bit message")
+    got8 = [m for m in plain.messages if "dave@plain.example.org" in m[1]][0]
+    check(got8[2] == scan8 and "BODY=8BITMIME" in got8[5],
+          "BODY=8BITMIME sent for a body whose only 8-bit byte is its last (%s)" % (got8[5],))
+    got7 = [m for m in plain.messages if "x@example.org" in m[1] or "big@plain.example.org" in m[1]]
+    check(got7 and all("BODY=8BITMIME" not in m[5] for m in got7), "no BODY=8BITMIME for 7-bit bodies")
     check(not got[3], "plain sink: no TLS")
     check(got[7][0] == "203.0.113.30", "connections come from bind_address (%s)" % (got[7],))
     for rec, rcpt in ((plain, "big@plain.example.org"), (tlsrec, "big@tls.example.org")):
