@@ -138,7 +138,7 @@ int main(int argc, char **argv) {
         SpoolDir incoming = SPOOL_DIR_NULL, signed_dir = SPOOL_DIR_NULL, quarantine = SPOOL_DIR_NULL;
         _cleanup_close_ int root = -EBADF;
         Manager m = {};
-        SignKeys *keys = NULL;
+        _cleanup_(sign_keys_freep) SignKeys *keys = NULL;
         Config config;
         int c, r, exit_status = EXIT_FAILURE;
 
@@ -217,10 +217,9 @@ int main(int argc, char **argv) {
         if (r < 0) {
                 log_error_errno(r, "Bad [sign] canonicalization '%s' (simple|relaxed[/simple|relaxed]): %m",
                                 config.sign.canonicalization);
-                sign_keys_free(keys);
                 goto finish;
         }
-        sign_worker_set_keys(&m.worker, keys);
+        sign_worker_set_keys(&m.worker, TAKE_PTR(keys));
 
         sigset_t mask;
         (void) sigemptyset(&mask);
