@@ -7,7 +7,7 @@
  * Group commit: a session whose message is complete queues itself here
  * and waits. A deferred event source, dispatched after the I/O events the
  * loop already had pending, hands the whole queue to the committer thread
- * (shared/spool-committer.c), which publishes it with one spool_publish_batch()
+ * (receive-commit.c), which publishes it with one spool_publish_batch()
  * (one fsync of incoming/new for all of them) while the loop serves the
  * other sessions; messages finished meanwhile form the next batch. Only
  * when the batch is durable does each of its clients get its 250.
@@ -121,7 +121,7 @@ static bool commit_start(Server *s, bool sync) {
         if (sync || !s->committer.started)
                 commit_finish(s, spool_publish_batch(s->inflight_files, n, SPOOL_NOREPLACE));
         else
-                committer_submit(&s->committer, s->inflight_files, n, SPOOL_NOREPLACE);
+                committer_submit(&s->committer, s->inflight_files, n);
         return true;
 }
 

@@ -5,7 +5,7 @@
 #include <systemd/sd-event.h>
 
 #include "services/receive/receive-access.h"
-#include "shared/spool-committer.h"
+#include "services/receive/receive-commit.h"
 #include "services/receive/receive-headers.h"
 #include "shared/config.h"
 #include "shared/spool.h"

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The publishing thread behind receive's and sign's group commits.
- * Hand-over is a mutex and a condition variable one way, an eventfd the
- * other way, so the event loop learns about a finished batch like about
- * any other event. Durability is unchanged: spool_publish_batch() syncs
- * every file, renames them and syncs new/ before the result is reported,
- * and only then does receive send 250 or sign remove its inputs.
+ * The publishing thread behind receive's group commit. Hand-over is a
+ * mutex and a condition variable one way, an eventfd the other way, so
+ * the event loop learns about a finished batch like about any other
+ * event. Durability is unchanged: spool_publish_batch() syncs every file,
+ * renames them and syncs incoming/new before the result is reported, and
+ * only then does the loop send 250.
  */
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "shared/spool-committer.h"
+#include "services/receive/receive-commit.h"
 #include "shared/macro.h"
 
 static void *committer_main(void *userdata) {
@@ -22,12 +22,11 @@ static void *committer_main(void *userdata) {
                 if (c->files && !c->done) {
                         SpoolFile *files = c->files;
                         size_t n = c->n_files;
-                        unsigned flags = c->flags;
                         uint64_t one = 1;
                         int r;
 
                         pthread_mutex_unlock(&c->lock);
-                        r = spool_publish_batch(files, n, flags);
+                        r = spool_publish_batch(files, n, SPOOL_NOREPLACE);
                         pthread_mutex_lock(&c->lock);
                         c->result = r;
                         c->done = true;
@@ -60,11 +59,10 @@ int committer_start(Committer *c) {
  * committer_submit() - hand @files over to the thread, which owns them
  * until committer_finish() returns true. Only when no batch is in flight.
  */
-void committer_submit(Committer *c, SpoolFile *files, size_t n, unsigned flags) {
+void committer_submit(Committer *c, SpoolFile *files, size_t n) {
         pthread_mutex_lock(&c->lock);
         c->files = files;
         c->n_files = n;
-        c->flags = flags;
         c->done = false;
         pthread_cond_signal(&c->cond);
         pthread_mutex_unlock(&c->lock);

@@ -9,11 +9,10 @@
 
 /*
  * The committer: one thread that runs spool_publish_batch() for a batch
- * of written files, so that the event loop goes on working while the
- * batch is fsynced: receive serves its sessions, sign signs the next
- * batch. While one batch is on disk the next one gathers; under load
- * batches grow by themselves. The thread touches only the SpoolFiles it
- * was given (and their directories' fds); it never logs.
+ * of finished messages, so that the event loop goes on serving sessions
+ * while the batch is fsynced. While one batch is on disk the next one
+ * gathers; under load batches grow by themselves. The thread touches only
+ * the SpoolFiles it was given; it never logs and never sees a session.
  */
 
 typedef struct Committer {
@@ -24,7 +23,6 @@ typedef struct Committer {
         bool stop;                      /* under lock */
         SpoolFile *files;               /* the batch handed over, or NULL; under lock */
         size_t n_files;
-        unsigned flags;                 /* for spool_publish_batch() */
         bool done;                      /* the batch is published (or failed); under lock */
         int result;
         int event_fd;                   /* readable once a batch is done */
@@ -38,7 +36,7 @@ typedef struct Committer {
         })
 
 int committer_start(Committer *c);
-void committer_submit(Committer *c, SpoolFile *files, size_t n, unsigned flags);
+void committer_submit(Committer *c, SpoolFile *files, size_t n);
 bool committer_finish(Committer *c, int *ret_result);
 void committer_stop(Committer *c);
 void committer_done(Committer *c);
