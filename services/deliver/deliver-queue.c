@@ -343,12 +343,12 @@ static void remove_doomed(Queue *q) {
                 Doomed *d = &q->doomed[i];
                 int k = spool_spare_give(&q->queue_dir, d->id, &q->signed_dir);
 
+                /* not given back (no room, not worth it, or an error): unlinked */
                 if (k >= 0)
                         d->spare_slot = k;
-                else if (k != -EFBIG && k != -EXFULL) {
-                        if (k != -ENOENT)
-                                log_not_removed(d->id, k);
-                } else if (ids && results)
+                else if (k == -ENOENT)
+                        continue;
+                else if (ids && results)
                         ids[n_rm++] = d->id;
                 else if ((k = spool_remove_new(&q->queue_dir, d->id, false)) < 0 && k != -ENOENT)
                         log_not_removed(d->id, k);      /* no memory: one at a time */

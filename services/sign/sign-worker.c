@@ -264,7 +264,8 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
                 item->outcome = OUTCOME_UNSIGNED;
         }
 
-        /* receive wrote this file, a notification deliver wrote it */
+        /* a client's message was written by receive and may go back to it
+         * as a spare; a notification was written by deliver */
         item->give_back = env.kind == ENVELOPE_KIND_MAIL;
         r = spool_file_create_reusing(w->signed_dir, id, "sign", &item->file);
         if (r >= 0)
@@ -329,11 +330,9 @@ static int remove_inputs(SignWorker *w, char * const *done, size_t n_done, const
 
                 memcpy(rm->id, done[j], QUEUE_ID_LEN + 1);
                 rm->spare_slot = slot;
-                if (slot == -EFBIG || slot == -EXFULL)
+                /* not given back (no room, not worth it, or an error): unlinked */
+                if (slot < 0 && slot != -ENOENT)
                         unlink_ids[n_unlink++] = done[j];
-                else if (slot < 0 && slot != -ENOENT)
-                        log_msg_errno(LOG_WARNING, slot, &(LogFields) { .queue_id = done[j] },
-                                      "Signed copy published, but cannot remove the input: %m");
         }
         spool_remove_batch(w->incoming, unlink_ids, n_unlink, removed);
         for (size_t j = 0; j < n_unlink; j++)
