@@ -29,9 +29,31 @@ int sign_table_spec(const char *spec, const char **ret_path, bool *ret_wildcard)
         return 0;
 }
 
-/* Splits the next non-empty line into up to @max fields (NUL-terminated copies in @buf). */
-static int next_line(const char **p, const char *end, unsigned *line, char *buf,
-                     char **fields, size_t max, size_t *ret_n) {
+/* A table's text, read a line at a time into a bounded buffer. */
+typedef struct TableReader {
+        const char *p, *end;
+        unsigned line;
+        char *buf;              /* SIGN_TABLE_LINE_MAX */
+} TableReader;
+
+static void table_reader_done(TableReader *rd) {
+        free(rd->buf);
+}
+
+static int table_reader_init(const char *text, size_t n, TableReader *ret) {
+        if (n > SIGN_TABLE_MAX)
+                return -EFBIG;
+        *ret = (TableReader) { .p = text, .end = text + n, .buf = malloc(SIGN_TABLE_LINE_MAX) };
+        return ret->buf ? 0 : -ENOMEM;
+}
+
+/* Splits the next non-empty line into up to @max fields (NUL-terminated
+ * copies in rd->buf): 1, or 0 at the end. */
+static int table_reader_next(TableReader *rd, char **fields, size_t max, size_t *ret_n) {
+        const char **p = &rd->p, *end = rd->end;
+        unsigned *line = &rd->line;
+        char *buf = rd->buf;
+
         while (*p < end) {
                 const char *nl = memchr(*p, '\n', (size_t) (end - *p));
                 size_t len = nl ? (size_t) (nl - *p) : (size_t) (end - *p);
@@ -75,23 +97,19 @@ void key_table_done(KeyTable *t) {
 
 int key_table_parse(const char *text, size_t n, KeyTable *ret, unsigned *ret_line) {
         _cleanup_(key_table_done) KeyTable t = {};
-        _cleanup_free_ char *buf = NULL;
-        const char *p = text, *end = text + n;
-        unsigned line = 0;
+        _cleanup_(table_reader_done) TableReader rd = {};
         size_t cap = 0;
         int r;
 
-        if (n > SIGN_TABLE_MAX)
-                return -EFBIG;
-        buf = malloc(SIGN_TABLE_LINE_MAX);
-        if (!buf)
-                return -ENOMEM;
+        r = table_reader_init(text, n, &rd);
+        if (r < 0)
+                return r;
         for (;;) {
                 char *f[3], *c1, *c2;
                 size_t nf;
                 KeyTableEntry e;
 
-                r = next_line(&p, end, &line, buf, f, ELEMENTSOF(f), &nf);
+                r = table_reader_next(&rd, f, ELEMENTSOF(f), &nf);
                 if (r == 0)
                         break;
                 if (r < 0 || nf != 2)
@@ -125,7 +143,7 @@ int key_table_parse(const char *text, size_t n, KeyTable *ret, unsigned *ret_lin
         return 0;
 bad:
         if (ret_line)
-                *ret_line = line;
+                *ret_line = rd.line;
         return r < 0 ? r : -EBADMSG;
 }
 
@@ -147,28 +165,24 @@ void signing_table_done(SigningTable *t) {
 
 int signing_table_parse(const char *text, size_t n, bool wildcard, SigningTable *ret, unsigned *ret_line) {
         _cleanup_(signing_table_done) SigningTable t = { .wildcard = wildcard };
-        _cleanup_free_ char *buf = NULL;
-        const char *p = text, *end = text + n;
-        unsigned line = 0;
+        _cleanup_(table_reader_done) TableReader rd = {};
         size_t cap = 0;
         int r;
 
-        if (n > SIGN_TABLE_MAX)
-                return -EFBIG;
-        buf = malloc(SIGN_TABLE_LINE_MAX);
-        if (!buf)
-                return -ENOMEM;
+        r = table_reader_init(text, n, &rd);
+        if (r < 0)
+                return r;
         for (;;) {
                 char *f[3];
                 size_t nf;
 
-                r = next_line(&p, end, &line, buf, f, ELEMENTSOF(f), &nf);
+                r = table_reader_next(&rd, f, ELEMENTSOF(f), &nf);
                 if (r == 0)
                         break;
                 /* A third field is OpenDKIM's optional i= signer: accepted, not used. */
                 if (r < 0 || nf < 2) {
                         if (ret_line)
-                                *ret_line = line;
+                                *ret_line = rd.line;
                         return r < 0 ? r : -EBADMSG;
                 }
                 if (t.n == cap) {
