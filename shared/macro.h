@@ -93,3 +93,8 @@ static inline int streq_ptr(const char *a, const char *b) {
  * and header names are compared (RFC 5321 §2.4, RFC 5322 §1.2.2). */
 int ascii_strncaseeq(const char *a, size_t n, const char *lit);
 int parse_u64_span(const char *p, size_t n, uint64_t *ret);
+int array_grow(void **p, size_t *cap, size_t n, size_t size, size_t first);
+
+/* Room for element @n of @array (*@cap allocated): doubles, from @first. */
+#define ARRAY_GROW(array, cap, n, first) \
+        array_grow((void **) &(array), &(cap), (n), sizeof(*(array)), (first))

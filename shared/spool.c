@@ -305,17 +305,9 @@ int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n) {
         while ((errno = 0, de = readdir(dir))) {
                 if (!queue_id_valid(de->d_name))
                         continue;
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 64;
-                        char **t = reallocarray(ids, ncap, sizeof(char *));
-
-                        if (!t) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        ids = t;
-                        cap = ncap;
-                }
+                r = ARRAY_GROW(ids, cap, n, 64);
+                if (r < 0)
+                        break;
                 ids[n] = strdup(de->d_name);
                 if (!ids[n]) {
                         r = -ENOMEM;

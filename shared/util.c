@@ -9,6 +9,21 @@ int ascii_strncaseeq(const char *a, size_t n, const char *lit) {
         return n == m && strncasecmp(a, lit, n) == 0;
 }
 
+int array_grow(void **p, size_t *cap, size_t n, size_t size, size_t first) {
+        size_t ncap;
+        void *q;
+
+        if (n < *cap)
+                return 0;
+        ncap = *cap ? *cap * 2 : first;
+        q = reallocarray(*p, ncap, size);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *cap = ncap;
+        return 0;
+}
+
 /* A decimal number in p[0..n), no sign, no overflow; -EBADMSG otherwise. */
 int parse_u64_span(const char *p, size_t n, uint64_t *ret) {
         uint64_t v = 0;

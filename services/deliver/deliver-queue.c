@@ -300,15 +300,8 @@ static void queue_request_sync(Queue *q) {
 
 /* Queues the removal of a finished message's files for on_sync(). */
 static int queue_doom(Queue *q, const char *id, bool state) {
-        if (q->n_doomed == q->doomed_cap) {
-                size_t cap = q->doomed_cap ? q->doomed_cap * 2 : 64;
-                Doomed *d = reallocarray(q->doomed, cap, sizeof(Doomed));
-
-                if (!d)
-                        return -ENOMEM;
-                q->doomed = d;
-                q->doomed_cap = cap;
-        }
+        if (ARRAY_GROW(q->doomed, q->doomed_cap, q->n_doomed, 64) < 0)
+                return -ENOMEM;
         q->doomed[q->n_doomed] = (Doomed) { .state = state, .spare_slot = -1 };
         memcpy(q->doomed[q->n_doomed++].id, id, QUEUE_ID_LEN + 1);
         queue_request_sync(q);

@@ -120,14 +120,8 @@ int key_table_parse(const char *text, size_t n, KeyTable *ret, unsigned *ret_lin
                 if (!c2 || c1 == f[1] || c2 == c1 + 1 || c2[1] != '/')
                         goto bad;
                 *c1 = *c2 = 0;
-                if (t.n == cap) {
-                        KeyTableEntry *x = reallocarray(t.entries, cap ? cap * 2 : 8, sizeof(*x));
-
-                        if (!x)
-                                return -ENOMEM;
-                        t.entries = x;
-                        cap = cap ? cap * 2 : 8;
-                }
+                if (ARRAY_GROW(t.entries, cap, t.n, 8) < 0)
+                        return -ENOMEM;
                 e = (KeyTableEntry) {
                         .name = strdup(f[0]),
                         .domain = strdup(f[1]),
@@ -185,14 +179,8 @@ int signing_table_parse(const char *text, size_t n, bool wildcard, SigningTable 
                                 *ret_line = rd.line;
                         return r < 0 ? r : -EBADMSG;
                 }
-                if (t.n == cap) {
-                        SigningRule *x = reallocarray(t.rules, cap ? cap * 2 : 8, sizeof(*x));
-
-                        if (!x)
-                                return -ENOMEM;
-                        t.rules = x;
-                        cap = cap ? cap * 2 : 8;
-                }
+                if (ARRAY_GROW(t.rules, cap, t.n, 8) < 0)
+                        return -ENOMEM;
                 t.rules[t.n] = (SigningRule) { .pattern = strdup(f[0]), .key_name = strdup(f[1]) };
                 if (!t.rules[t.n].pattern || !t.rules[t.n].key_name) {
                         t.n++;
