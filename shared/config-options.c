@@ -21,6 +21,7 @@ static const usec_t range_connection_cache[2] = { 0, 300 * USEC_PER_SEC };
 
 const ConfigOption config_options[] = {
         OPT(spool, dir, "dir", config_parse_path, NULL),
+        OPT(spool, spare_keep, "spare_keep", config_parse_usec, NULL),
 
         OPT(receive, listen, "listen", config_parse_strv, NULL),
         OPT(receive, hostname, "hostname", config_parse_string, NULL),
@@ -71,6 +72,8 @@ const size_t config_options_count = ELEMENTSOF(config_options);
 
 int config_init(Config *c) {
         *c = (Config) {
+                /* spares save work only while mail flows */
+                .spool = { .spare_keep = 60 * USEC_PER_SEC },
                 .receive = {
                         .max_message_size = MESSAGE_SIZE_DEFAULT,
                         .max_recipients = SMTP_RCPTS_DEFAULT,

@@ -19,6 +19,7 @@ typedef uint64_t usec_t;
 
 typedef struct SpoolConfig {
         char *dir;
+        usec_t spare_keep;              /* unused spare files are unlinked after this; 0: kept */
 } SpoolConfig;
 
 typedef struct ReceiveConfig {

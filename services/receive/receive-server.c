@@ -33,6 +33,11 @@
 #define ACCEPT_BATCH 64
 
 static void server_update_idle(Server *s) {
+        /* a message written: the spares are in use, keep them a while longer */
+        if (s->spare_timer) {
+                (void) sd_event_source_set_time_relative(s->spare_timer, s->spare_keep);
+                (void) sd_event_source_set_enabled(s->spare_timer, SD_EVENT_ONESHOT);
+        }
         if (!s->idle_timer)
                 return;
         if (s->n_sessions == 0 && s->n_commit == 0 && s->n_inflight == 0) {
@@ -54,6 +59,13 @@ void server_session_gone(Server *s) {
         if (s->accept_paused)
                 server_listen_enable(s, true);
         server_update_idle(s);
+}
+
+static int on_spare_keep(sd_event_source *es, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        (void) spool_spare_drop(&s->incoming);
+        return 0;
 }
 
 static int on_idle(sd_event_source *es, uint64_t usec, void *userdata) {
@@ -341,6 +353,12 @@ int server_start(Server *s) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the commit thread: %m");
 
+        if (s->spare_keep > 0) {
+                r = sd_event_add_time_relative(s->event, &s->spare_timer, CLOCK_MONOTONIC, s->spare_keep,
+                                               USEC_PER_SEC, on_spare_keep, s);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up the spare timer: %m");
+        }
         if (s->socket_activated && s->config->idle_exit > 0) {
                 r = sd_event_add_time_relative(s->event, &s->idle_timer, CLOCK_MONOTONIC,
                                                s->config->idle_exit, USEC_PER_SEC, on_idle, s);
@@ -383,6 +401,7 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
                 return log_oom();
         s->event = sd_event_ref(event);
         s->config = &config->receive;
+        s->spare_keep = config->spool.spare_keep;
         s->spool_root_fd = -EBADF;
         s->incoming = SPOOL_DIR_NULL;
         s->committer = COMMITTER_NULL;
@@ -459,6 +478,7 @@ Server *server_free(Server *s) {
         free(s->listeners);
         sd_event_source_disable_unref(s->commit_source);
         sd_event_source_disable_unref(s->idle_timer);
+        sd_event_source_disable_unref(s->spare_timer);
         free(s->commit_queue);
         spool_dir_done(&s->incoming);
         safe_close(s->spool_root_fd);

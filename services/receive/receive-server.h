@@ -34,6 +34,8 @@ typedef struct Server {
         bool socket_activated;
         bool accept_paused;             /* out of descriptors: listeners off until a session ends */
         sd_event_source *idle_timer;
+        sd_event_source *spare_timer;   /* unlinks unused spares after [spool] spare_keep */
+        usec_t spare_keep;
 
         Session *sessions;
         unsigned n_sessions;

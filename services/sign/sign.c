@@ -31,6 +31,7 @@ typedef struct Manager {
         sd_event_source *batch;
         sd_event_source *retry;
         sd_event_source *removal_sync;
+        sd_event_source *spare_timer;   /* unlinks unused spares after [spool] spare_keep */
         SpoolWatch *watch;
         SignWorker worker;
         char ids[SIGN_BATCH_MAX][QUEUE_ID_LEN + 1];
@@ -46,6 +47,10 @@ static int run_batch(Manager *m) {
         r = sign_worker_run(&m->worker, m->pending, m->n_pending);
         m->n_pending = 0;
         (void) sd_event_source_set_enabled(m->batch, SD_EVENT_OFF);
+        if (m->spare_timer) {
+                (void) sd_event_source_set_time_relative(m->spare_timer, m->worker.config->spool.spare_keep);
+                (void) sd_event_source_set_enabled(m->spare_timer, SD_EVENT_ONESHOT);
+        }
         if (sign_worker_removals_pending(&m->worker) &&
             sd_event_source_get_enabled(m->removal_sync, NULL) == 0) {
                 (void) sd_event_source_set_time_relative(m->removal_sync, REMOVAL_SYNC_USEC);
@@ -59,6 +64,13 @@ static int run_batch(Manager *m) {
                 (void) sd_event_source_set_time_relative(m->retry, RETRY_USEC);
                 (void) sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
         }
+        return 0;
+}
+
+static int on_spare_keep(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) spool_spare_drop(m->worker.signed_dir);
         return 0;
 }
 
@@ -254,6 +266,9 @@ int main(int argc, char **argv) {
                                                on_removal_sync, &m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m.removal_sync, SD_EVENT_OFF);
+        if (r >= 0 && config.spool.spare_keep > 0)
+                r = sd_event_add_time_relative(m.event, &m.spare_timer, CLOCK_MONOTONIC, config.spool.spare_keep,
+                                               USEC_PER_SEC, on_spare_keep, &m);
         if (r >= 0)
                 r = spool_watch_new(m.event, &incoming, on_id, &m, &m.watch);
         if (r < 0) {
@@ -282,6 +297,7 @@ finish:
         sd_event_source_unref(m.batch);
         sd_event_source_unref(m.retry);
         sd_event_source_unref(m.removal_sync);
+        sd_event_source_unref(m.spare_timer);
         sd_event_unref(m.event);
         if (m.worker.hash)
                 sign_worker_done(&m.worker);

@@ -197,6 +197,34 @@ def test_startup_errors():
     start_fails(SIMPLE + "canonicalization = nofws\n", "canonicalization 'nofws'")
 
 
+def test_spare_keep():
+    """Spares in signed/tmp that sign does not use are unlinked after
+    [spool] spare_keep, counted from its last batch; 0 keeps them."""
+    for keep in ("1s", "0"):
+        spool = pochtar.Spool()
+        try:
+            config = pochtar.write_config(spool.root, "[spool]\ndir = %s\nspare_keep = %s\n[sign]\n%s"
+                                          % (spool.root, keep, SIMPLE))
+            for name in ("spare.001", "spare.002", "spare.003", "not-a-spare"):
+                with open(spool.path("signed", "tmp", name), "wb") as f:
+                    f.write(b"x" * 1000)
+            d = pochtar.Daemon([signlib.SIGN, "--config", config])
+            try:
+                qid = spool.inject("incoming", "joe@example.com", ["ann@example.net"], msg())
+                pochtar.wait_for(lambda: spool.ids("signed") == [qid], what="the message signed")
+                if keep == "1s":
+                    pochtar.wait_for(lambda: not spool.spares("signed"), timeout=5, what="the spares unlinked")
+                else:
+                    time.sleep(2.5)
+                    # the signed copy took one of them (spool-spare.c), the rest stay
+                    assert len(spool.spares("signed")) == 2, spool.spares("signed")
+                assert os.path.exists(spool.path("signed", "tmp", "not-a-spare"))
+            finally:
+                d.stop()
+        finally:
+            spool.cleanup()
+
+
 def test_keygen():
     if not signlib.CLI:
         return
@@ -236,6 +264,7 @@ try:
     test_reload_and_credentials()
     test_startup_errors()
     test_keygen()
+    test_spare_keep()
     print("ok")
 finally:
     shutil.rmtree(work, ignore_errors=True)

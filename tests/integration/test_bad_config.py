@@ -32,6 +32,7 @@ BAD_OPTIONS = [
     ("[receive]\n\n\ncommand_timeout = 5 fortnights\n", 4, "invalid value '5 fortnights' for 'command_timeout'"),
     ("[receive]\nidle_exit = -5s\n", 2, "invalid value '-5s' for 'idle_exit'"),
     ("[spool]\ndir = spool\n", 2, "'spool' for 'dir' in [spool] is not an absolute path"),
+    ("[spool]\nspare_keep = a while\n", 2, "invalid value 'a while' for 'spare_keep' in [spool]"),
     ("[deliver]\ncapture_dir = rel/dir\n", 2, "'rel/dir' for 'capture_dir' in [deliver] is not an absolute path"),
     ("[deliver]\nmode = carrier-pigeon\n", 2, "invalid value 'carrier-pigeon' for 'mode' in [deliver]"),
     ("[deliver]\nretry_min = soon\n", 2, "invalid value 'soon' for 'retry_min'"),

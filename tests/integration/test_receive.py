@@ -37,16 +37,16 @@ def need(*tools):
 class Receiver:
     """pochtar-receive under systemd-socket-activate with a private spool."""
 
-    def __init__(self, extra="", listen="127.0.0.1", spool_root=None, activate=True, wrapper=()):
+    def __init__(self, extra="", listen="127.0.0.1", spool_root=None, activate=True, wrapper=(), spool_extra=""):
         need(RECEIVE or "pochtar-receive", "systemd-socket-activate")
         self.dir = tempfile.mkdtemp(prefix="pochtar-receive-test-")
         self.spool_root = spool_root or os.path.join(self.dir, "spool")
         pochtar.Spool(self.spool_root)          # the daemons do not create it (docs/spool-format.md)
         self.port = pochtar.free_port()
         self.config = pochtar.write_config(self.dir, (
-            "[spool]\ndir = %s\n[receive]\nlisten = 127.0.0.1:%d\nhostname = %s\n"
+            "[spool]\ndir = %s\n%s[receive]\nlisten = 127.0.0.1:%d\nhostname = %s\n"
             "origin_domain = %s\ncommand_timeout = 20s\ndata_timeout = 20s\n%s\n")
-            % (self.spool_root, self.port, HOST, ORIGIN, extra))
+            % (self.spool_root, spool_extra, self.port, HOST, ORIGIN, extra))
         argv = [RECEIVE, "--config", self.config]
         if activate:
             argv = ["systemd-socket-activate", "-l", "%s:%d" % (listen, self.port)] + argv
@@ -661,6 +661,24 @@ def case_bind_itself():
         assert r.daemon.proc.wait(10) == 0
         # the unfinished message left nothing
         assert r.new() == [] and r.tmp() == []
+
+
+def case_spare_keep():
+    """Spares receive does not use are unlinked after [spool] spare_keep;
+    with 0 they are kept; other files in tmp/ are never touched."""
+    for keep in ("1s", "0"):
+        with Receiver(spool_extra="spare_keep = %s\n" % keep, activate=False) as r:
+            tmp = os.path.join(r.spool_root, "incoming", "tmp")
+            for name in ("spare.003", "spare.200", "not-a-spare"):
+                with open(os.path.join(tmp, name), "wb") as f:
+                    f.write(b"x" * 1000)
+            spares = lambda: sorted(n for n in os.listdir(tmp) if n.startswith("spare."))  # noqa: E731
+            if keep == "1s":
+                pochtar.wait_for(lambda: not spares(), timeout=5, what="the spares to be unlinked")
+            else:
+                time.sleep(2.5)
+                assert spares() == ["spare.003", "spare.200"], spares()
+            assert os.path.exists(os.path.join(tmp, "not-a-spare"))
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
