@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include "shared/macro.h"
@@ -164,6 +166,39 @@ int main(void) {
         ASSERT_EQ(spool_file_create(&in, "../../etc/passwd", "receive", &f), -EINVAL);
         ASSERT_EQ(spool_file_create(&in, ids[0], "../x", &f), -EINVAL);
         ASSERT_EQ(spool_open_new(&in, "..", &root_fd), -EINVAL);
+
+        /* a reader watching new/ as the stages do (shared/watch.c) hears of
+         * a hand-over once: the file is closed before it is renamed there */
+        {
+                char evbuf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+                struct pollfd pfd;
+                size_t events = 0;
+                int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+                char path[64];
+
+                ASSERT_TRUE(ifd >= 0);
+                (void) snprintf(path, sizeof(path), "/proc/self/fd/%d", out.new_fd);
+                ASSERT_TRUE(inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) >= 0);
+                ASSERT_OK(queue_id_new(ids[2]));
+                ASSERT_OK(spool_file_create(&out, ids[2], "sign", &f));
+                ASSERT_OK(spool_file_write(&f, "once", 4));
+                ASSERT_OK(spool_file_publish(&f, SPOOL_NOREPLACE));
+                pfd = (struct pollfd) { .fd = ifd, .events = POLLIN };
+                while (poll(&pfd, 1, 200) > 0) {
+                        ssize_t k = read(ifd, evbuf, sizeof(evbuf));
+
+                        ASSERT_TRUE(k > 0);
+                        for (char *q = evbuf; q < evbuf + k;) {
+                                const struct inotify_event *ev = (const struct inotify_event *) q;
+
+                                if (ev->len > 0 && streq(ev->name, ids[2]))
+                                        events++;
+                                q += sizeof(*ev) + ev->len;
+                        }
+                }
+                ASSERT_EQ(events, 1);
+                close(ifd);
+        }
 
         /* a symlink planted in new/ is not followed */
         ASSERT_OK(queue_id_new(ids[2]));
