@@ -19,10 +19,11 @@
 
 #include "services/deliver/deliver-bounce.h"
 #include "services/deliver/deliver-queue.h"
+#include "shared/event-util.h"
 #include "shared/limits.h"
+#include "shared/log-ids.h"
 #include "shared/log.h"
 #include "shared/macro.h"
-#include "shared/log-ids.h"
 #include "shared/notify.h"
 #include "shared/spool-spare.h"
 
@@ -402,10 +403,8 @@ static int on_sync(sd_event_source *s, void *userdata) {
         spares_ready(q, r >= 0);
         /* The claims are durable in queue/new now; their removal from
          * signed/new may wait, so that one sync covers many rounds. */
-        if (q->claim_dirty && r >= 0 && sd_event_source_get_enabled(q->signed_sync_source, NULL) == 0) {
-                (void) sd_event_source_set_time_relative(q->signed_sync_source, SIGNED_SYNC_USEC);
-                (void) sd_event_source_set_enabled(q->signed_sync_source, SD_EVENT_ONESHOT);
-        }
+        if (q->claim_dirty && r >= 0 && sd_event_source_get_enabled(q->signed_sync_source, NULL) == 0)
+                event_timer_arm(q->signed_sync_source, SIGNED_SYNC_USEC);
         if (q->state_dirty && (k = spool_dir_sync(&q->state_dir)) < 0 && r >= 0)
                 r = k;
         if (r < 0)

@@ -22,6 +22,7 @@
 
 #include "services/receive/receive-server.h"
 #include "services/receive/receive-session.h"
+#include "shared/event-util.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/notify.h"
@@ -34,15 +35,12 @@
 
 static void server_update_idle(Server *s) {
         /* a message written: the spares are in use, keep them a while longer */
-        if (s->spare_timer) {
-                (void) sd_event_source_set_time_relative(s->spare_timer, s->spare_keep);
-                (void) sd_event_source_set_enabled(s->spare_timer, SD_EVENT_ONESHOT);
-        }
+        if (s->spare_timer)
+                event_timer_arm(s->spare_timer, s->spare_keep);
         if (!s->idle_timer)
                 return;
         if (s->n_sessions == 0 && s->n_commit == 0 && s->n_inflight == 0) {
-                (void) sd_event_source_set_time_relative(s->idle_timer, s->config->idle_exit);
-                (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_ONESHOT);
+                event_timer_arm(s->idle_timer, s->config->idle_exit);
         } else
                 (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_OFF);
 }

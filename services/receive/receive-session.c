@@ -20,6 +20,7 @@
 #include "services/receive/receive-session.h"
 #include "shared/address.h"
 #include "shared/escape.h"
+#include "shared/event-util.h"
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
@@ -130,8 +131,7 @@ static void session_arm_timer(Session *s) {
 
         if (t == 0)
                 return;
-        (void) sd_event_source_set_time_relative(s->timer, t);
-        (void) sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+        event_timer_arm(s->timer, t);
 }
 
 /* ---- MAIL and RCPT parameters (RFC 1870, 6152, 6531, 3461) ---- */

@@ -15,6 +15,7 @@
 
 #include "config-build.h"
 #include "services/sign/sign-worker.h"
+#include "shared/event-util.h"
 #include "shared/log.h"
 #include "shared/notify.h"
 #include "shared/spool-check.h"
@@ -47,22 +48,17 @@ static int run_batch(Manager *m) {
         r = sign_worker_run(&m->worker, m->pending, m->n_pending);
         m->n_pending = 0;
         (void) sd_event_source_set_enabled(m->batch, SD_EVENT_OFF);
-        if (m->spare_timer) {
-                (void) sd_event_source_set_time_relative(m->spare_timer, m->worker.config->spool.spare_keep);
-                (void) sd_event_source_set_enabled(m->spare_timer, SD_EVENT_ONESHOT);
-        }
+        if (m->spare_timer)
+                event_timer_arm(m->spare_timer, m->worker.config->spool.spare_keep);
         if (sign_worker_removals_pending(&m->worker) &&
-            sd_event_source_get_enabled(m->removal_sync, NULL) == 0) {
-                (void) sd_event_source_set_time_relative(m->removal_sync, REMOVAL_SYNC_USEC);
-                (void) sd_event_source_set_enabled(m->removal_sync, SD_EVENT_ONESHOT);
-        }
+            sd_event_source_get_enabled(m->removal_sync, NULL) == 0)
+                event_timer_arm(m->removal_sync, REMOVAL_SYNC_USEC);
         notify_status("%u signed, %u unsigned, %u quarantined", m->worker.n_signed,
                       m->worker.n_unsigned, m->worker.n_quarantined);
         if (r < 0) {
                 /* Disk full or I/O trouble: the messages are still in
                  * incoming/new; look at the directory again later. */
-                (void) sd_event_source_set_time_relative(m->retry, RETRY_USEC);
-                (void) sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
+                event_timer_arm(m->retry, RETRY_USEC);
         }
         return 0;
 }
@@ -92,8 +88,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         r = spool_watch_rescan(m->watch);
         if (r < 0) {
                 log_warning_errno(r, "Cannot scan incoming/new, retrying: %m");
-                (void) sd_event_source_set_time_relative(m->retry, RETRY_USEC);
-                (void) sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
+                event_timer_arm(m->retry, RETRY_USEC);
         }
         return 0;
 }
