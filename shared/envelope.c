@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <xxhash.h>
 
 #include "shared/address.h"
 #include "shared/envelope.h"
@@ -136,8 +137,20 @@ int envelope_format(const Envelope *e, Buf *out) {
 
         if (!queue_id_valid(e->id) || !e->sender)
                 return -EINVAL;
-        r = buf_printf(out, ENVELOPE_MAGIC " %d\nid %s\narrival %" PRIu64 "\n", ENVELOPE_VERSION,
-                       e->id, e->arrival_usec);
+        if (e->has_check) {
+                size_t at = out->len + ENVELOPE_CHECK_OFFSET;
+
+                r = buf_printf(out, ENVELOPE_MAGIC " %d\ncheck %0*d\n", ENVELOPE_VERSION_CHECKED,
+                               ENVELOPE_CHECK_LEN, 0);
+                if (r < 0)
+                        return r;
+                envelope_check_put((char *) out->data + at, e->check);
+        } else {
+                r = buf_printf(out, ENVELOPE_MAGIC " %d\n", ENVELOPE_VERSION);
+                if (r < 0)
+                        return r;
+        }
+        r = buf_printf(out, "id %s\narrival %" PRIu64 "\n", e->id, e->arrival_usec);
         if (r < 0)
                 return r;
         if (e->kind == ENVELOPE_KIND_DSN) {
@@ -227,6 +240,39 @@ static int parse_rcpt(Envelope *e, const char *p, size_t n) {
         return envelope_add_rcpt(e, addr, orcpt, notify);
 }
 
+void envelope_check_put(char *at, uint64_t check) {
+        static const char hex[] = "0123456789abcdef";
+
+        for (int i = ENVELOPE_CHECK_LEN - 1; i >= 0; i--, check >>= 4)
+                at[i] = hex[check & 0xf];
+}
+
+static int parse_check(const char *v, size_t n, uint64_t *ret) {
+        uint64_t x = 0;
+
+        if (n != ENVELOPE_CHECK_LEN)
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++) {
+                int d = v[i] >= '0' && v[i] <= '9' ? v[i] - '0' : v[i] >= 'a' && v[i] <= 'f' ? v[i] - 'a' + 10 : -1;
+
+                if (d < 0)
+                        return -EBADMSG;
+                x = x << 4 | (uint64_t) d;
+        }
+        *ret = x;
+        return 0;
+}
+
+uint64_t envelope_check_of(const void *msg, size_t n) {
+        return XXH3_64bits(msg, n);
+}
+
+int envelope_check_verify(const Envelope *e, const void *msg, size_t n) {
+        if (!e->has_check)
+                return 0;
+        return envelope_check_of(msg, n) == e->check ? 0 : -EBADMSG;
+}
+
 int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, unsigned *ret_line) {
         _cleanup_(envelope_done) Envelope e = {};
         bool have_id = false, have_arrival = false, have_sender = false;
@@ -269,8 +315,18 @@ int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, u
                                 r = -EBADMSG;
                                 goto fail;
                         }
-                        if (ver != ENVELOPE_VERSION) {
+                        if (ver != ENVELOPE_VERSION && ver != ENVELOPE_VERSION_CHECKED) {
                                 r = -EPROTONOSUPPORT;
+                                goto fail;
+                        }
+                        e.has_check = ver == ENVELOPE_VERSION_CHECKED;
+                        continue;
+                }
+                /* version 2: the check is the second line, at its fixed offset */
+                if (line == 2 && e.has_check) {
+                        if (!KEY("check") || (size_t) (v - (const char *) p) != ENVELOPE_CHECK_OFFSET ||
+                            parse_check(v, vlen, &e.check) < 0) {
+                                r = -EBADMSG;
                                 goto fail;
                         }
                         continue;

@@ -157,10 +157,31 @@ int spool_file_write(SpoolFile *f, const void *p, size_t n) {
         return r;
 }
 
-int spool_file_sync(SpoolFile *f) {
-        /* a reused file may be longer than what we wrote: cut the old tail */
-        if (f->reused && ftruncate(f->fd, (off_t) f->size) < 0)
+/**
+ * spool_file_pwrite() - overwrite @n bytes at @offset of what was written
+ * (the check of a version 2 envelope, known once the message is in).
+ */
+int spool_file_pwrite(SpoolFile *f, const void *p, size_t n, uint64_t offset) {
+        ssize_t k;
+
+        if (offset > f->size || n > f->size - offset)
+                return -EINVAL;
+        k = pwrite(f->fd, p, n, (off_t) offset);
+        if (k < 0)
                 return -errno;
+        return (size_t) k == n ? 0 : -EIO;
+}
+
+/* a reused file may be longer than what we wrote: cut the old tail */
+static int file_trim(SpoolFile *f) {
+        return f->reused ? RET_NERRNO(ftruncate(f->fd, (off_t) f->size)) : 0;
+}
+
+int spool_file_sync(SpoolFile *f) {
+        int r = file_trim(f);
+
+        if (r < 0)
+                return r;
         /* fdatasync: the size is data, so it is flushed too; the directory
          * entry is made durable by the fsync of new/ after the rename. */
         return RET_NERRNO(fdatasync(f->fd));
@@ -230,6 +251,69 @@ static int sync_files(SpoolFile *files, size_t n) {
         return s.result;
 }
 
+typedef struct LateSync {
+        const int *fds;         /* read-only, of the renamed files */
+        size_t n_files;
+        SpoolDir * const *dirs; /* each distinct new/ once */
+        int result;             /* first error (atomic) */
+} LateSync;
+
+static void late_sync_one(size_t i, void *userdata) {
+        LateSync *s = userdata;
+        int r, zero = 0;
+
+        r = i < s->n_files ? RET_NERRNO(fdatasync(s->fds[i])) : spool_dir_sync(s->dirs[i - s->n_files]);
+        if (r < 0)
+                (void) __atomic_compare_exchange_n(&s->result, &zero, r, false, __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED);
+}
+
+/*
+ * SPOOL_CHECKED: rename first, then fdatasync() every file and fsync()
+ * every new/ concurrently. Readers see whole files (everything was
+ * written before the rename); only a crash before the syncs end can leave
+ * a file in new/ whose blocks did not all reach the disk, and its check
+ * tells the reader so. A file is synced through a read-only descriptor:
+ * closing one opened for writing once it is in new/ would raise a second
+ * inotify event for it (IN_CLOSE_WRITE).
+ */
+static int publish_checked(SpoolFile *files, size_t n, unsigned flags) {
+        _cleanup_free_ int *fds = calloc(n, sizeof(int));
+        _cleanup_free_ SpoolDir **dirs = calloc(n, sizeof(SpoolDir *));
+        size_t n_renamed = 0, n_dirs = 0;
+        LateSync s = {};
+        int r = 0;
+
+        if (!fds || !dirs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                SpoolFile *f = &files[i];
+                bool seen = false;
+                int fd = -EBADF;
+
+                r = file_trim(f);
+                if (r >= 0 && (fd = openat(f->dir->tmp_fd, f->tmp_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                        r = -errno;
+                if (r >= 0)
+                        r = file_rename(f, flags);
+                if (r < 0) {
+                        safe_close(fd);
+                        break;
+                }
+                fds[n_renamed++] = fd;
+                for (size_t j = 0; j < n_dirs; j++)
+                        if (dirs[j] == f->dir)
+                                seen = true;
+                if (!seen)
+                        dirs[n_dirs++] = f->dir;
+        }
+        s = (LateSync) { .fds = fds, .n_files = n_renamed, .dirs = dirs };
+        run_concurrently(n_renamed + n_dirs, late_sync_one, &s);
+        for (size_t i = 0; i < n_renamed; i++)
+                safe_close(fds[i]);
+        return r < 0 ? r : s.result;
+}
+
 /**
  * spool_publish_batch() - group commit: sync every file, rename them all,
  * then fsync each distinct new/ once. Returns the first error. On any
@@ -238,10 +322,14 @@ static int sync_files(SpoolFile *files, size_t n) {
  * (spool_file_pending()) stay in tmp/ for the caller to abort; renamed
  * ones will be processed by the next
  * stage, so a caller that refuses them (452) may cause a duplicate, never
- * a loss.
+ * a loss. With SPOOL_CHECKED the order is rename, then every sync at once
+ * (publish_checked()).
  */
 int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags) {
         int r = 0, k;
+
+        if (flags & SPOOL_CHECKED)
+                return publish_checked(files, n, flags);
 
         if (!(flags & SPOOL_SYNCED)) {
                 r = sync_files(files, n);

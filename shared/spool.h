@@ -55,6 +55,11 @@ typedef enum SpoolPublishFlags {
         SPOOL_NOREPLACE = 1 << 0,       /* fail with -EEXIST if new/ID exists (fresh IDs) */
         SPOOL_SYNCED = 1 << 1,          /* the file is already fsynced */
         SPOOL_NO_DIRSYNC = 1 << 2,      /* caller syncs new/ itself (batches) */
+        /* The files carry a check (envelope version 2), so a reader can
+         * tell one a crash cut short: spool_publish_batch() renames them
+         * first and then syncs them and new/ all at once, one device flush
+         * instead of two in a row. */
+        SPOOL_CHECKED = 1 << 3,
 } SpoolPublishFlags;
 
 int spool_root_open(const char *path, bool create, int *ret_fd);
@@ -65,6 +70,7 @@ int spool_dir_sync(SpoolDir *d);
 int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
 int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
 int spool_file_write(SpoolFile *f, const void *p, size_t n);
+int spool_file_pwrite(SpoolFile *f, const void *p, size_t n, uint64_t offset);
 int spool_file_sync(SpoolFile *f);
 int spool_file_publish(SpoolFile *f, unsigned flags);
 int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags);

@@ -80,7 +80,15 @@ static const struct {
         unsigned line;
 } bad[] = {
         { "", -EBADMSG, 1 },
-        { "pochtar-queue 2\n", -EPROTONOSUPPORT, 1 },
+        { "pochtar-queue 3\n", -EPROTONOSUPPORT, 1 },
+        /* version 2: the check, 16 lowercase hex digits, second and only there */
+        { "pochtar-queue 2\nid 0000000000000000\n", -EBADMSG, 2 },
+        { "pochtar-queue 2\ncheck 0123456789ABCDEF\n", -EBADMSG, 2 },
+        { "pochtar-queue 2\ncheck 0123456789abcde\n", -EBADMSG, 2 },
+        { "pochtar-queue 2\ncheck  0123456789abcdef\n", -EBADMSG, 2 },
+        { "pochtar-queue 02\ncheck 0123456789abcdef\n", -EBADMSG, 2 },      /* not at its offset */
+        { "pochtar-queue 2\ncheck 0123456789abcdef\ncheck 0123456789abcdef\n", -EBADMSG, 3 },
+        { "pochtar-queue 1\ncheck 0123456789abcdef\n", -EBADMSG, 2 },
         { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \nrcpt a@b.c\n", -EBADMSG, 6 },  /* no blank line */
         { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \n\n", -EBADMSG, 5 },           /* no rcpt */
         { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \nrcpt a@b.c\nbogus 1\n\n", -EBADMSG, 6 },
@@ -94,8 +102,55 @@ static const struct {
         { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender a+00b@c.d\n", -EBADMSG, 4 },    /* NUL */
 };
 
+/* Version 2: the check sits at ENVELOPE_CHECK_OFFSET, can be written there
+ * later, and tells a whole message from a changed one. */
+static void test_check(void) {
+        static const char msg[] = "Subject: x\r\n\r\nbody\r\n";
+        Envelope e = {}, p = {};
+        Buf b = BUF_INIT(0);
+        size_t len;
+
+        memcpy(e.id, "0KQ3M5Z7A8B2C4D6", QUEUE_ID_LEN + 1);
+        e.arrival_usec = 1;
+        e.sender = strdup("");
+        ASSERT_OK(envelope_add_rcpt(&e, "a@b.c", NULL, 0));
+        e.has_check = true;
+        e.check = UINT64_C(0x0123456789abcdef);
+        ASSERT_OK(envelope_format(&e, &b));
+        ASSERT_STREQ((char *) b.data, "pochtar-queue 2\ncheck 0123456789abcdef\nid 0KQ3M5Z7A8B2C4D6\n"
+                                      "arrival 1\nsender \nrcpt a@b.c\n\n");
+        ASSERT_EQ(memcmp(b.data + ENVELOPE_CHECK_OFFSET, "0123456789abcdef", ENVELOPE_CHECK_LEN), 0);
+
+        /* the writer puts the real check in place once the message is in */
+        envelope_check_put((char *) b.data + ENVELOPE_CHECK_OFFSET, envelope_check_of(msg, strlen(msg)));
+        ASSERT_OK(buf_append_str(&b, msg));
+        ASSERT_OK(envelope_parse(b.data, b.len, &p, &len, NULL));
+        ASSERT_TRUE(p.has_check);
+        ASSERT_OK(envelope_check_verify(&p, b.data + len, b.len - len));
+        /* a cut, a changed byte, a block of zeros: all told apart */
+        ASSERT_EQ(envelope_check_verify(&p, b.data + len, b.len - len - 1), -EBADMSG);
+        b.data[b.len - 3] = 'x';
+        ASSERT_EQ(envelope_check_verify(&p, b.data + len, b.len - len), -EBADMSG);
+        memset(b.data + len, 0, b.len - len);
+        ASSERT_EQ(envelope_check_verify(&p, b.data + len, b.len - len), -EBADMSG);
+        envelope_done(&p);
+
+        /* without a check: version 1, and nothing to verify */
+        e.has_check = false;
+        buf_reset(&b);
+        ASSERT_OK(envelope_format(&e, &b));
+        ASSERT_EQ(memcmp(b.data, "pochtar-queue 1\nid ", 19), 0);
+        ASSERT_OK(envelope_parse(b.data, b.len, &p, &len, NULL));
+        ASSERT_TRUE(!p.has_check);
+        ASSERT_OK(envelope_check_verify(&p, "anything", 8));
+        envelope_done(&e);
+        envelope_done(&p);
+        buf_done(&b);
+}
+
 int main(void) {
         test_roundtrip();
+        test_check();
         test_null_sender_and_dsn_kind();
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 Envelope e = {};

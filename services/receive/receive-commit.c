@@ -26,7 +26,7 @@ static void *committer_main(void *userdata) {
                         int r;
 
                         pthread_mutex_unlock(&c->lock);
-                        r = spool_publish_batch(files, n, SPOOL_NOREPLACE);
+                        r = spool_publish_batch(files, n, SPOOL_NOREPLACE | SPOOL_CHECKED);
                         pthread_mutex_lock(&c->lock);
                         c->result = r;
                         c->done = true;

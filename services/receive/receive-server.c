@@ -129,7 +129,7 @@ static bool commit_start(Server *s, bool sync) {
                 s->inflight[i]->file = SPOOL_FILE_NULL;
         }
         if (sync || !s->committer.started)
-                commit_finish(s, spool_publish_batch(s->inflight_files, n, SPOOL_NOREPLACE));
+                commit_finish(s, spool_publish_batch(s->inflight_files, n, SPOOL_NOREPLACE | SPOOL_CHECKED));
         else
                 committer_submit(&s->committer, s->inflight_files, n);
         return true;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "services/receive/receive-command.h"
 #include "services/receive/receive-headers.h"
@@ -77,6 +78,7 @@ static void transaction_reset(Session *s) {
         s->in_mail = false;
         s->headers_done = false;
         s->write_error = 0;
+        s->check_skip = 0;
 }
 
 static void session_unlink(Session *s) {
@@ -104,6 +106,7 @@ Session *session_free(Session *s) {
         buf_done(&s->in);
         buf_done(&s->out);
         free(s->helo);
+        XXH3_freeState(s->check);
         server_session_gone(s->server);
         free(s);
         return NULL;
@@ -400,19 +403,41 @@ static void session_command(Session *s, const uint8_t *line, size_t n) {
 
 /* ---- the message ---- */
 
-static int session_write_out(Session *s) {
+/*
+ * Writes what is buffered, hashing the message part of it for the
+ * envelope's check. At the end (@complete) the check goes into the
+ * envelope: into the buffer when the whole file is still in it (a small
+ * message: one write), else with a pwrite() over its placeholder.
+ */
+static int session_write_out(Session *s, bool complete) {
+        bool whole = s->file.fd < 0;
+        char hex[ENVELOPE_CHECK_LEN];
         int r;
 
-        if (s->data.len == 0)
-                return 0;
-        if (s->file.fd < 0) {
-                r = spool_file_create_reusing(&s->server->incoming, s->env.id, "receive", &s->file);
+        if (s->data.len < s->check_skip)
+                return -EINVAL;
+        if (XXH3_64bits_update(s->check, s->data.data + s->check_skip, s->data.len - s->check_skip) != XXH_OK)
+                return -EINVAL;
+        s->check_skip = 0;
+        if (complete && whole) {
+                envelope_check_put((char *) s->data.data + ENVELOPE_CHECK_OFFSET, XXH3_64bits_digest(s->check));
+                complete = false;
+        }
+        if (s->data.len > 0) {
+                if (s->file.fd < 0) {
+                        r = spool_file_create_reusing(&s->server->incoming, s->env.id, "receive", &s->file);
+                        if (r < 0)
+                                return r;
+                }
+                r = spool_file_write(&s->file, s->data.data, s->data.len);
+                buf_reset(&s->data);
                 if (r < 0)
                         return r;
         }
-        r = spool_file_write(&s->file, s->data.data, s->data.len);
-        buf_reset(&s->data);
-        return r;
+        if (!complete)
+                return 0;
+        envelope_check_put(hex, XXH3_64bits_digest(s->check));
+        return spool_file_pwrite(&s->file, hex, sizeof(hex), ENVELOPE_CHECK_OFFSET);
 }
 
 /* Once the header section is known, replaces s->data by the envelope +
@@ -439,7 +464,13 @@ static int session_headers(Session *s, bool complete) {
                  * the message passes unchanged but for Received:. */
                 oversized = true;
         }
+        if (!s->check && !(s->check = XXH3_createState()))
+                return -ENOMEM;
+        if (XXH3_64bits_reset(s->check) != XXH_OK)
+                return -EINVAL;
+        s->env.has_check = true;
         r = envelope_format(&s->env, &out);
+        s->check_skip = out.len;
         if (r >= 0)
                 r = headers_format_received(&ctx, s->helo, s->client,
                                             s->env.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
@@ -465,7 +496,7 @@ static void session_stream(Session *s, bool complete) {
         if (!s->headers_done)
                 r = session_headers(s, complete);
         if (r >= 0 && s->headers_done && (complete || s->data.len >= SESSION_FLUSH_SIZE))
-                r = session_write_out(s);
+                r = session_write_out(s, complete);
         if (r < 0) {
                 s->write_error = r;
                 spool_file_abort(&s->file);

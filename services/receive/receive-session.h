@@ -44,6 +44,10 @@ struct Session {
         bool headers_done;
         SpoolFile file;
         int write_error;
+        /* the envelope's check (envelope.h): XXH3-64 of the message as it
+         * is written; the first check_skip bytes of data are the envelope */
+        struct XXH3_state_s *check;
+        size_t check_skip;
 };
 
 int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t salen);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The per-message work of pochtar-sign. The queue file is read once into
- * one buffer; the signed copy is written as three slices of it (envelope,
- * new DKIM-Signature fields, original message), so a large body is never
- * copied in user space, only hashed.
+ * one buffer; the signed copy is written as three pieces (the envelope,
+ * without receive's check; the new DKIM-Signature fields; the original
+ * message, a slice of the buffer), so a large body is never copied in
+ * user space, only hashed.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ int sign_worker_init(SignWorker *w, const Config *c, SpoolDir *incoming, SpoolDi
                 .canon = BUF_INIT(2 * HEADER_SECTION_MAX),
                 .sigs = BUF_INIT(64 * 1024),
                 .scratch = BUF_INIT(64 * 1024),
+                .envelope = BUF_INIT(ENVELOPE_MAX),
         };
         w->file = BUF_INIT(w->max_file + 1);
         r = dkim_canon_parse(c->sign.canonicalization, &w->header_canon, &w->body_canon);
@@ -61,6 +63,7 @@ void sign_worker_done(SignWorker *w) {
         buf_done(&w->canon);
         buf_done(&w->sigs);
         buf_done(&w->scratch);
+        buf_done(&w->envelope);
 }
 
 void sign_worker_set_keys(SignWorker *w, SignKeys *keys) {
@@ -214,6 +217,16 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
         }
         msg = w->file.data + env_len;
         n = w->file.len - env_len;
+        if (!streq(env.id, id)) {
+                item->outcome = OUTCOME_QUARANTINED;
+                return quarantine_message(w, id, "the envelope names another queue ID: a crash left "
+                                                 "an older file's blocks under this name");
+        }
+        if (envelope_check_verify(&env, msg, n) < 0) {
+                item->outcome = OUTCOME_QUARANTINED;
+                return quarantine_message(w, id, "the message does not match the envelope's check: a "
+                                                 "crash cut the file short before it was acknowledged");
+        }
 
         r = header_section_parse(msg, n, &h);
         if (r < 0) {
@@ -267,9 +280,18 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
         /* a client's message was written by receive and may go back to it
          * as a spare; a notification was written by deliver */
         item->give_back = env.kind == ENVELOPE_KIND_MAIL;
-        r = spool_file_create_reusing(w->signed_dir, id, "sign", &item->file);
+        /* The check covered receive's file, not the signed one, which is
+         * durable before it is renamed: written again without it. */
+        buf_reset(&w->envelope);
+        if (env.has_check) {
+                env.has_check = false;
+                r = envelope_format(&env, &w->envelope);
+        } else
+                r = buf_append(&w->envelope, w->file.data, env_len);
         if (r >= 0)
-                r = spool_file_write(&item->file, w->file.data, env_len);
+                r = spool_file_create_reusing(w->signed_dir, id, "sign", &item->file);
+        if (r >= 0)
+                r = spool_file_write(&item->file, w->envelope.data, w->envelope.len);
         if (r >= 0)
                 r = spool_file_write(&item->file, w->sigs.data, w->sigs.len);
         if (r >= 0)

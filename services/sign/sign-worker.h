@@ -37,6 +37,7 @@ typedef struct SignWorker {
         Buf canon;                      /* canonical signed header fields */
         Buf sigs;                       /* the DKIM-Signature fields made for it */
         Buf scratch;
+        Buf envelope;                   /* the signed copy's envelope */
         unsigned n_signed, n_unsigned, n_quarantined;
         SignRemoved removed[SIGN_REMOVED_MAX];
         size_t n_removed;

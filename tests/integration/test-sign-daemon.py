@@ -80,6 +80,46 @@ def test_policies():
         spool.cleanup()
 
 
+def test_checked_files():
+    """Version 2 queue files, which receive renames into new/ before they
+    are durable: a whole one is signed (and its signed copy is version 1,
+    the check no longer applying); one a crash cut short or filled with
+    an older file's blocks is quarantined, never signed."""
+    spool = pochtar.Spool()
+    try:
+        config = signlib.signer_config(spool, SIMPLE)
+        good = msg(body=b"whole\r\n")
+        ids = [spool.inject("incoming", "joe@example.com", ["ann@example.net"], good, check=True)]
+        # the blocks after the first did not reach the disk: zeros
+        cut = msg(body=b"x" * 6000)
+        ids.append(spool.inject("incoming", "joe@example.com", ["ann@example.net"], cut[:4000] + bytes(2000 + 6),
+                                check="%016x" % pochtar.xxhash.xxh3_64_intdigest(cut)))
+        # shorter than what was acknowledged... never was: the size is older
+        ids.append(spool.inject("incoming", "joe@example.com", ["ann@example.net"], cut[:100],
+                                check="%016x" % pochtar.xxhash.xxh3_64_intdigest(cut)))
+        # a reused file whose new blocks were lost: the old envelope, another ID
+        older = pochtar.new_queue_id()
+        stale = spool.path("incoming", "new", pochtar.new_queue_id())
+        with open(stale, "wb") as f:
+            f.write(pochtar.format_queue_file(older, "joe@example.com", ["ann@example.net"], good, check=True))
+        ids.append(os.path.basename(stale))
+        d = pochtar.Daemon([signlib.SIGN, "--config", config])
+        pochtar.wait_for(lambda: not spool.ids("incoming"), what="incoming drained")
+        d.stop()
+        assert spool.ids("signed") == [ids[0]], spool.ids("signed")
+        with open(spool.path("signed", "new", ids[0]), "rb") as f:
+            assert f.read().startswith(b"pochtar-queue 1\nid " + ids[0].encode() + b"\n")
+        env, m = spool.read("signed", ids[0])
+        assert "check" not in env and m.endswith(good) and signlib.verifies(m, 0, dns)
+        assert sorted(spool.ids("quarantine")) == sorted(ids[1:])
+        reasons = [open(spool.path("quarantine", "new", i + ".reason")).read() for i in ids[1:]]
+        assert "does not match the envelope's check" in reasons[0], reasons
+        assert "does not match the envelope's check" in reasons[1], reasons
+        assert "names another queue ID" in reasons[2], reasons
+    finally:
+        spool.cleanup()
+
+
 def test_crash_state():
     """The state a crash between publish and unlink leaves: signed/new/ID
     and incoming/new/ID both there. A restart leaves exactly one copy."""
@@ -259,6 +299,7 @@ def test_keygen():
 
 try:
     test_policies()
+    test_checked_files()
     test_crash_state()
     test_sigkill()
     test_reload_and_credentials()

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xxhash
 
 QUEUES = ("incoming", "signed", "quarantine")
 ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{16}$")
@@ -69,8 +70,15 @@ def parse_queue_file(data):
     head, sep, message = data.partition(b"\n\n")
     assert sep, "no blank line ends the envelope"
     lines = head.decode("ascii").split("\n")
-    assert lines[0] == "pochtar-queue 1", lines[0]
+    assert lines[0] in ("pochtar-queue 1", "pochtar-queue 2"), lines[0]
     env = {"rcpts": []}
+    if lines[0] == "pochtar-queue 2":
+        # version 2: the check, XXH3-64 of the message, is the second line
+        key, _, value = lines[1].partition(" ")
+        assert key == "check" and re.fullmatch("[0-9a-f]{16}", value), lines[1]
+        assert int(value, 16) == xxhash.xxh3_64_intdigest(message), "the check does not match"
+        env["check"] = value
+        lines = lines[1:]
     for line in lines[1:]:
         key, _, value = line.partition(" ")
         if key == "rcpt":
@@ -87,9 +95,15 @@ def parse_queue_file(data):
     return env, message
 
 
-def format_queue_file(qid, sender, rcpts, message, arrival=None, **extra):
+def format_queue_file(qid, sender, rcpts, message, arrival=None, check=None, **extra):
+    """check=True writes version 2 with the message's check (as receive
+    does), a string writes version 2 with that check, None version 1."""
     arrival = int(time.time() * 1e6) if arrival is None else arrival
-    lines = ["pochtar-queue 1", "id " + qid, "arrival %d" % arrival]
+    lines = ["pochtar-queue 1"]
+    if check is not None:
+        value = "%016x" % xxhash.xxh3_64_intdigest(message) if check is True else check
+        lines = ["pochtar-queue 2", "check " + value]
+    lines += ["id " + qid, "arrival %d" % arrival]
     for k in ("kind", "client", "helo"):
         if k in extra:
             lines.append("%s %s" % (k, xtext_encode(extra[k])))

@@ -24,7 +24,7 @@ SUITE = "bookworm"
 # "which interfaces" question without it.
 PACKAGES = [
     "systemd", "dbus", "util-linux",
-    "libsystemd0", "libinih1", "libssl3", "libgnutls30", "libgnutls-dane0",
+    "libsystemd0", "libinih1", "libssl3", "libgnutls30", "libgnutls-dane0", "libxxhash0",
     "python3", "python3-dkim",
     # debootstrap does not resolve virtual packages: python3-nacl needs this
     "python3-cffi-backend",
