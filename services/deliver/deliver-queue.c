@@ -27,8 +27,10 @@
 #include "shared/notify.h"
 #include "shared/spool-spare.h"
 
-/* how long the claims' removal from signed/new may wait for its sync */
-#define SIGNED_SYNC_USEC (20 * USEC_PER_MSEC)
+/* how long removals (of finished messages from queue/new, of claimed
+ * ones from signed/new) may wait for their sync: the window in which a
+ * crash brings a message back, a duplicate, never a loss */
+#define REMOVAL_SYNC_USEC (20 * USEC_PER_MSEC)
 
 typedef struct Doomed {
         char id[QUEUE_ID_LEN + 1];
@@ -49,15 +51,20 @@ struct Queue {
         Message *messages;
         unsigned n_messages, n_active, n_deferred;
         Message *ready_head, *ready_tail;
-        /* group commit: claims and removals share one fsync per directory
-         * per event-loop round (an idle-priority defer source) */
+        /* group commit: the claims of an event-loop round share one fsync
+         * of queue/new (on_sync(), an idle-priority defer source); every
+         * removal waits up to REMOVAL_SYNC_USEC (on_removal_sync()) */
         sd_event_source *sync_source;
-        sd_event_source *signed_sync_source;    /* the claims' removals from signed/new, a little later */
+        sd_event_source *removal_sync_source;
         Message *held;                  /* claimed, waiting for the claim's fsync */
-        /* finished messages whose files on_sync() removes, all at once */
+        /* finished messages: doomed[0..n_removed) are removed, their
+         * spares wait for on_removal_sync(); the rest wait for on_sync() */
         Doomed *doomed;
-        size_t n_doomed, doomed_cap;
-        bool claim_dirty, remove_dirty, state_dirty;
+        size_t n_doomed, n_removed, doomed_cap;
+        bool claim_dirty;               /* claims not yet synced in queue/new */
+        bool remove_dirty;              /* removals not yet synced in queue/new */
+        bool signed_dirty;              /* removals from signed/new not yet synced */
+        bool state_dirty;               /* removals from state/new not yet synced */
         bool pumping;
 };
 
@@ -327,14 +334,16 @@ static void log_not_removed(const char *id, int r) {
 static void remove_doomed(Queue *q) {
         _cleanup_free_ char **ids = NULL;
         _cleanup_free_ int *results = NULL;
-        size_t n = q->n_doomed, n_rm = 0, n_state = 0;
+        Doomed *doomed = q->doomed + q->n_removed;
+        size_t n = q->n_doomed - q->n_removed, n_rm = 0, n_state = 0;
 
         if (n == 0)
                 return;
+        q->n_removed = q->n_doomed;
         ids = calloc(n, sizeof(char *));
         results = calloc(n, sizeof(int));
         for (size_t i = 0; i < n; i++) {
-                Doomed *d = &q->doomed[i];
+                Doomed *d = &doomed[i];
                 int k = spool_spare_give(&q->queue_dir, d->id, &q->signed_dir);
 
                 /* not given back (no room, not worth it, or an error): unlinked */
@@ -353,63 +362,90 @@ static void remove_doomed(Queue *q) {
                         if (results[i] < 0 && results[i] != -ENOENT)
                                 log_not_removed(ids[i], results[i]);
                 for (size_t i = 0; i < n; i++)
-                        if (q->doomed[i].state)
-                                ids[n_state++] = q->doomed[i].id;
+                        if (doomed[i].state)
+                                ids[n_state++] = doomed[i].id;
                 spool_remove_batch(&q->state_dir, ids, n_state, results);
         } else
                 for (size_t i = 0; i < n; i++)
-                        if (q->doomed[i].state && spool_remove_new(&q->state_dir, q->doomed[i].id, false) >= 0)
+                        if (doomed[i].state && spool_remove_new(&q->state_dir, doomed[i].id, false) >= 0)
                                 n_state++;
         q->remove_dirty = true;
         q->state_dirty = q->state_dirty || n_state > 0;
 }
 
-/* After the sync of queue/new (@synced if it worked): the queue files
- * given back become sign's spares. */
-static void spares_ready(Queue *q, bool synced) {
-        for (size_t i = 0; i < q->n_doomed; i++)
-                spool_spare_ready(&q->queue_dir, q->doomed[i].id, &q->signed_dir, q->doomed[i].spare_slot,
-                                  synced);
-        q->n_doomed = 0;
+/* fsync of queue/new: every claim and removal so far is durable there */
+static int sync_queue_dir(Queue *q) {
+        int r = spool_dir_sync(&q->queue_dir);
+
+        if (r < 0)
+                return r;
+        /* only now may the claims leave signed/new for good */
+        if (q->claim_dirty)
+                q->signed_dirty = true;
+        q->claim_dirty = q->remove_dirty = false;
+        return 0;
 }
 
-static int on_signed_sync(sd_event_source *s, uint64_t usec, void *userdata) {
+/*
+ * Makes every removal so far durable, in order: queue/new (which a claim
+ * of this round may need first), then signed/new, so a crash leaves a
+ * claimed file in at least one of them. Then the queue files given back
+ * become sign's spares: a spare is overwritten only once no crash can
+ * bring back a name it had, in signed/new or queue/new. Returns the first
+ * error, logged by the caller.
+ */
+static int sync_removals(Queue *q) {
+        int r = 0, k;
+
+        remove_doomed(q);
+        if (q->claim_dirty || q->remove_dirty)
+                r = sync_queue_dir(q);
+        if (r >= 0 && q->signed_dirty && (r = spool_dir_sync(&q->signed_dir)) >= 0)
+                q->signed_dirty = false;
+        for (size_t i = 0; i < q->n_removed; i++)
+                spool_spare_ready(&q->queue_dir, q->doomed[i].id, &q->signed_dir, q->doomed[i].spare_slot,
+                                  r >= 0);
+        q->n_doomed = q->n_removed = 0;
+        if (q->state_dirty) {
+                k = spool_dir_sync(&q->state_dir);
+                if (k >= 0)
+                        q->state_dirty = false;
+                else if (r >= 0)
+                        r = k;
+        }
+        return r;
+}
+
+static int on_removal_sync(sd_event_source *s, uint64_t usec, void *userdata) {
         Queue *q = userdata;
         int r;
 
-        r = spool_dir_sync(&q->signed_dir);
+        r = sync_removals(q);
         if (r < 0)
-                log_error_errno(r, "Failed to sync signed/new: %m");
+                log_error_errno(r, "Failed to sync deliver's queue directories: %m");
         return 0;
 }
 
 /*
  * Runs after every pending inotify event of this round: one fsync of
- * deliver/queue/new covers every claim and every removal since the last
- * round. A claimed message is attempted only after its claim is durable
- * in queue/new; the claims' removal from signed/new is synced up to
- * SIGNED_SYNC_USEC later (on_signed_sync()), after queue/new, so a crash
- * leaves a claimed file in at least one of them. A removal not yet synced
- * when we crash brings the message back: a duplicate, as in the window
- * between the remote 250 and the local record, never a loss.
+ * deliver/queue/new covers every claim since the last round, and a
+ * claimed message is attempted only after its claim is durable there.
+ * Removals wait up to REMOVAL_SYNC_USEC (on_removal_sync()), so one sync
+ * covers many rounds: the finished messages' removal from queue/new and
+ * the claims' removal from signed/new. A removal not yet synced when we
+ * crash brings the message back: a duplicate, as in the window between
+ * the remote 250 and the local record, never a loss.
  */
 static int on_sync(sd_event_source *s, void *userdata) {
         Queue *q = userdata;
-        int r = 0, k;
+        int r;
 
         remove_doomed(q);
-        if (q->claim_dirty || q->remove_dirty)
-                r = spool_dir_sync(&q->queue_dir);
-        spares_ready(q, r >= 0);
-        /* The claims are durable in queue/new now; their removal from
-         * signed/new may wait, so that one sync covers many rounds. */
-        if (q->claim_dirty && r >= 0 && sd_event_source_get_enabled(q->signed_sync_source, NULL) == 0)
-                event_timer_arm(q->signed_sync_source, SIGNED_SYNC_USEC);
-        if (q->state_dirty && (k = spool_dir_sync(&q->state_dir)) < 0 && r >= 0)
-                r = k;
-        if (r < 0)
-                log_error_errno(r, "Failed to sync deliver's queue directories: %m");
-        q->claim_dirty = q->remove_dirty = q->state_dirty = false;
+        if (q->claim_dirty && (r = sync_queue_dir(q)) < 0)
+                log_error_errno(r, "Failed to sync deliver/queue/new: %m");
+        if ((q->n_removed > 0 || q->remove_dirty || q->signed_dirty || q->state_dirty) &&
+            sd_event_source_get_enabled(q->removal_sync_source, NULL) == 0)
+                event_timer_arm(q->removal_sync_source, REMOVAL_SYNC_USEC);
         while (q->held) {
                 Message *m = q->held;
 
@@ -437,7 +473,7 @@ static int on_signed(const char *id, void *userdata) {
                         return log_error_errno(r, "Failed to drop duplicate %s: %m", id);
                 if (r >= 0) {
                         log_msg(LOG_NOTICE, &f, "dropped duplicate hand-over from signed/");
-                        q->claim_dirty = true;
+                        q->signed_dirty = true;
                         queue_request_sync(q);
                 }
                 return 0;
@@ -835,10 +871,10 @@ int queue_start(Queue *q) {
         spool_ids_free(ids, n);
         if (r < 0)
                 return r;
-        r = sd_event_add_time_relative(q->event, &q->signed_sync_source, CLOCK_MONOTONIC, SIGNED_SYNC_USEC, 0,
-                                       on_signed_sync, q);
+        r = sd_event_add_time_relative(q->event, &q->removal_sync_source, CLOCK_MONOTONIC, REMOVAL_SYNC_USEC, 0,
+                                       on_removal_sync, q);
         if (r >= 0)
-                r = sd_event_source_set_enabled(q->signed_sync_source, SD_EVENT_OFF);
+                r = sd_event_source_set_enabled(q->removal_sync_source, SD_EVENT_OFF);
         if (r >= 0)
                 r = sd_event_add_defer(q->event, &q->sync_source, on_sync, q);
         if (r >= 0)
@@ -866,8 +902,6 @@ int queue_start(Queue *q) {
 }
 
 Queue *queue_free(Queue *q) {
-        bool synced;
-
         if (!q)
                 return NULL;
         while (q->messages) {
@@ -877,19 +911,12 @@ Queue *queue_free(Queue *q) {
                 message_free(m);
         }
         q->held = NULL;         /* those were in q->messages too */
-        remove_doomed(q);
-        /* what on_sync() and on_signed_sync() would have done, in their order */
-        synced = !(q->remove_dirty || q->claim_dirty) || spool_dir_sync(&q->queue_dir) >= 0;
-        spares_ready(q, synced);
-        if (synced && (q->claim_dirty || sd_event_source_get_enabled(q->signed_sync_source, NULL) > 0))
-                (void) spool_dir_sync(&q->signed_dir);
-        if (q->state_dirty)
-                (void) spool_dir_sync(&q->state_dir);
+        (void) sync_removals(q);
         free(q->doomed);
         spool_watch_free(q->watch);
         sd_event_source_disable_unref(q->flush_source);
         sd_event_source_disable_unref(q->sync_source);
-        sd_event_source_disable_unref(q->signed_sync_source);
+        sd_event_source_disable_unref(q->removal_sync_source);
         spool_dir_done(&q->signed_dir);
         spool_dir_done(&q->incoming_dir);
         spool_dir_done(&q->quarantine_dir);
