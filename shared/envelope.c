@@ -267,6 +267,19 @@ uint64_t envelope_check_of(const void *msg, size_t n) {
         return XXH3_64bits(msg, n);
 }
 
+int envelope_check_of2(const void *a, size_t na, const void *b, size_t nb, uint64_t *ret) {
+        XXH3_state_t *st = XXH3_createState();
+        int r = -ENOMEM;
+
+        if (st && XXH3_64bits_reset(st) == XXH_OK && XXH3_64bits_update(st, a, na) == XXH_OK &&
+            XXH3_64bits_update(st, b, nb) == XXH_OK) {
+                *ret = XXH3_64bits_digest(st);
+                r = 0;
+        }
+        XXH3_freeState(st);
+        return r;
+}
+
 int envelope_check_verify(const Envelope *e, const void *msg, size_t n) {
         if (!e->has_check)
                 return 0;

@@ -84,6 +84,9 @@ int envelope_format(const Envelope *e, Buf *out);
 void envelope_check_put(char *at, uint64_t check);
 /* The check of a message: XXH3-64 of @msg[0..@n). */
 uint64_t envelope_check_of(const void *msg, size_t n);
+/* The same, of a message in two pieces: @a[0..@na) then @b[0..@nb).
+ * Returns -ENOMEM or 0 with the check in *ret. */
+int envelope_check_of2(const void *a, size_t na, const void *b, size_t nb, uint64_t *ret);
 /* 0 if @e has no check or its check matches @msg[0..@n), else -EBADMSG. */
 int envelope_check_verify(const Envelope *e, const void *msg, size_t n);
 /*

@@ -254,6 +254,14 @@ static int queue_load(Queue *q, const char *id, bool hold) {
                 r = envelope_parse(m->data.data, m->data.len, &m->env, &env_len, &line);
                 if (r >= 0 && !streq(m->env.id, id))
                         r = -EBADMSG;
+                if (r >= 0 && envelope_check_verify(&m->env, m->data.data + env_len, m->data.len - env_len) < 0) {
+                        /* sign renames before it syncs: what a crash left of a
+                         * copy whose input sign still has, and signs again */
+                        message_free(m);
+                        quarantine(q, &q->queue_dir, id, "deliver: the message does not match the "
+                                   "envelope's check: a crash cut the signed copy short");
+                        return 0;
+                }
                 if (r < 0) {
                         char reason[128];
 

@@ -2,9 +2,9 @@
 /*
  * The per-message work of pochtar-sign. The queue file is read once into
  * one buffer; the signed copy is written as three pieces (the envelope,
- * without receive's check; the new DKIM-Signature fields; the original
- * message, a slice of the buffer), so a large body is never copied in
- * user space, only hashed.
+ * with the signed message's check; the new DKIM-Signature fields; the
+ * original message, a slice of the buffer), so a large body is never
+ * copied in user space, only hashed.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -280,14 +280,13 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
         /* a client's message was written by receive and may go back to it
          * as a spare; a notification was written by deliver */
         item->give_back = env.kind == ENVELOPE_KIND_MAIL;
-        /* The check covered receive's file, not the signed one, which is
-         * durable before it is renamed: written again without it. */
+        /* The signed copy is published like receive's file (renamed, then
+         * synced: SPOOL_CHECKED), so it carries its own check. */
         buf_reset(&w->envelope);
-        if (env.has_check) {
-                env.has_check = false;
+        env.has_check = true;
+        r = envelope_check_of2(w->sigs.data, w->sigs.len, msg, n, &env.check);
+        if (r >= 0)
                 r = envelope_format(&env, &w->envelope);
-        } else
-                r = buf_append(&w->envelope, w->file.data, env_len);
         if (r >= 0)
                 r = spool_file_create_reusing(w->signed_dir, id, "sign", &item->file);
         if (r >= 0)
@@ -390,8 +389,9 @@ int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
         if (k == 0)
                 return r;
 
-        /* Group commit: one fsync of signed/new for the whole batch. */
-        publish = spool_publish_batch(files, k, 0);
+        /* Group commit: renamed, then every file and signed/new synced at
+         * once: one device flush for the whole batch. */
+        publish = spool_publish_batch(files, k, SPOOL_CHECKED);
         if (publish < 0) {
                 log_error_errno(publish, "Cannot publish %zu signed message(s): %m", k);
                 r = publish;

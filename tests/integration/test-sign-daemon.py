@@ -82,9 +82,9 @@ def test_policies():
 
 def test_checked_files():
     """Version 2 queue files, which receive renames into new/ before they
-    are durable: a whole one is signed (and its signed copy is version 1,
-    the check no longer applying); one a crash cut short or filled with
-    an older file's blocks is quarantined, never signed."""
+    are durable: a whole one is signed (and its signed copy carries its
+    own check, for deliver); one a crash cut short or filled with an older
+    file's blocks is quarantined, never signed."""
     spool = pochtar.Spool()
     try:
         config = signlib.signer_config(spool, SIMPLE)
@@ -107,10 +107,8 @@ def test_checked_files():
         pochtar.wait_for(lambda: not spool.ids("incoming"), what="incoming drained")
         d.stop()
         assert spool.ids("signed") == [ids[0]], spool.ids("signed")
-        with open(spool.path("signed", "new", ids[0]), "rb") as f:
-            assert f.read().startswith(b"pochtar-queue 1\nid " + ids[0].encode() + b"\n")
-        env, m = spool.read("signed", ids[0])
-        assert "check" not in env and m.endswith(good) and signlib.verifies(m, 0, dns)
+        env, m = spool.read("signed", ids[0])      # verifies the copy's check
+        assert env["check"] and m.endswith(good) and signlib.verifies(m, 0, dns)
         assert sorted(spool.ids("quarantine")) == sorted(ids[1:])
         reasons = [open(spool.path("quarantine", "new", i + ".reason")).read() for i in ids[1:]]
         assert "does not match the envelope's check" in reasons[0], reasons

@@ -69,6 +69,18 @@ try:
     dave = [f for f in os.listdir(newdir) if f.startswith(qid2)]
     check(len(dave) == 1, "a second hand-over of a claimed ID is dropped, delivered once")
     check("dropped duplicate hand-over" in d.output(), "the drop is logged")
+
+    # sign renames its copy into signed/new before it syncs it (version 2,
+    # with a check): what a crash leaves of one is quarantined, not sent
+    whole = spool.inject("signed", "app@example.com", ["erin@example.org"], signed, check=True)
+    cut = spool.inject("signed", "app@example.com", ["fay@example.org"], signed[:-5] + bytes(5),
+                       check="%016x" % pochtar.xxhash.xxh3_64_intdigest(signed))
+    pochtar.wait_for(lambda: cut in spool.ids("quarantine") and not spool.ids("signed") and
+                     not os.listdir(os.path.join(spool.root, "deliver", "queue", "new")), what="cut copy handled")
+    check([f for f in os.listdir(newdir) if f.startswith(whole)] != [], "a whole version 2 copy is delivered")
+    check([f for f in os.listdir(newdir) if f.startswith(cut)] == [], "a cut one is not")
+    reason = open(spool.path("quarantine", "new", cut + ".reason")).read()
+    check("does not match the envelope's check" in reason, "and is quarantined with the reason: " + reason.strip())
     rc = d.stop()
     check(rc == 0 and "Sanitizer" not in d.output(), "clean exit (%s)" % rc)
 finally:
