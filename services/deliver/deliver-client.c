@@ -276,20 +276,21 @@ static void client_send_flush(Client *c) {
                 client_lost(c, "lost connection");
 }
 
-/* Eight bytes at a time: a byte loop with an early exit is not
- * vectorized, and perf showed it in every 100 KB message. */
+/* In blocks of 256 bytes ORed together, the one exit after each block:
+ * a loop with an exit per byte or word is not vectorized, and perf showed
+ * this scan in every 100 KB message. */
 static bool body_is_8bit(const ClientJob *j) {
-        const uint64_t high = UINT64_C(0x8080808080808080);
         const uint8_t *p = j->body;
         size_t i = 0;
 
         if (j->env->body == BODY_8BITMIME)
                 return true;
-        for (; i + 8 <= j->body_len; i += 8) {
-                uint64_t w;
+        for (; i + 256 <= j->body_len; i += 256) {
+                uint8_t any = 0;
 
-                memcpy(&w, p + i, 8);
-                if (w & high)
+                for (size_t k = 0; k < 256; k++)
+                        any |= p[i + k];
+                if (any & 0x80)
                         return true;
         }
         for (; i < j->body_len; i++)
@@ -298,23 +299,46 @@ static bool body_is_8bit(const ClientJob *j) {
         return false;
 }
 
-/* RFC 5321 §4.5.2: a line starting with "." gets one more. */
+/* The length of @p up to and with the first LF that a "." follows, or @n.
+ * In blocks of 64 bytes without an exit inside, as body_is_8bit(): 7 µs
+ * for 100 KB here, where memchr() line by line took 10 and memmem() 50. */
+static size_t span_to_lf_dot(const uint8_t *p, size_t n) {
+        size_t i = 1;
+
+        for (; i + 64 <= n; i += 64) {
+                unsigned any = 0;
+
+                for (size_t k = 0; k < 64; k++)
+                        any |= (p[i + k] == '.') & (p[i + k - 1] == '\n');
+                if (any)
+                        break;
+        }
+        for (; i < n; i++)
+                if (p[i] == '.' && p[i - 1] == '\n')
+                        return i;
+        return n;
+}
+
+/* RFC 5321 §4.5.2: a line starting with "." gets one more. The body goes
+ * out in spans that end where a dot starts a line, not line by line
+ * (memchr() and an append per line were a fifth of deliver's CPU in the
+ * 100 KB case). */
 static void fill_body(Client *c) {
         const ClientJob *j = c->job;
 
         while (c->body_pos < j->body_len && c->out.len < CLIENT_BODY_CHUNK) {
-                const uint8_t *p = j->body + c->body_pos, *nl;
-                size_t n = j->body_len - c->body_pos;
+                const uint8_t *p = j->body + c->body_pos;
+                size_t n = j->body_len - c->body_pos, room = CLIENT_BODY_CHUNK - c->out.len;
 
                 if (c->line_start && p[0] == '.' && buf_append_byte(&c->out, '.') < 0)
                         return;
-                nl = memchr(p, '\n', n);
-                if (nl)
-                        n = (size_t) (nl - p) + 1;
+                n = span_to_lf_dot(p, n);
+                if (n > room)
+                        n = room;
                 if (buf_append(&c->out, p, n) < 0)
                         return;
                 c->body_pos += n;
-                c->line_start = nl != NULL;
+                c->line_start = p[n - 1] == '\n';
         }
         if (c->body_pos >= j->body_len) {
                 if (!(j->body_len >= 2 && j->body[j->body_len - 2] == '\r' && j->body[j->body_len - 1] == '\n'))

@@ -113,6 +113,9 @@ ids["tls"] = spool.inject("signed", "app@example.com", ["carol@tls.example.org"]
 # the last of the body, past the last whole 8-byte word it scans
 scan8 = msg("scan") + b"x" * 11 + b"\xe9\r\n"
 ids["scan8"] = spool.inject("signed", "app@example.com", ["dave@plain.example.org"], scan8)
+# ... and here in the middle of a long body, inside one of its 256-byte blocks
+scan8mid = msg("scanmid") + (b"x" * 70 + b"\r\n") * 15 + b"xx\xe9yy\r\n" + (b"y" * 70 + b"\r\n") * 15
+ids["scan8mid"] = spool.inject("signed", "app@example.com", ["fred@plain.example.org"], scan8mid)
 # bodies larger than the client's 64 KiB write chunk: more than one EPOLLOUT round
 big = (b"From: app@example.com\r\nTo: x@example.org\r\nSubject: big\r\n\r\n" +
        b"".join(b"%s line %06d of a big message, long enough to matter\r\n" % (b"." if i % 97 == 0 else b"", i)
@@ -154,6 +157,7 @@ try:
     pochtar.wait_for(lambda: "bob@plain.example.org" in plain.rcpts(), what="plain delivery")
     pochtar.wait_for(lambda: tlsrec.rcpts(), what="TLS delivery")
     pochtar.wait_for(lambda: "big@plain.example.org" in plain.rcpts(), what="big message, plain")
+    pochtar.wait_for(lambda: "fred@plain.example.org" in plain.rcpts(), what="8-bit byte mid-body")
     pochtar.wait_for(lambda: "big@tls.example.org" in tlsrec.rcpts(), what="big message over STARTTLS")
     pochtar.wait_for(lambda: "frank@down.example.org" in plain.rcpts(), what="second MX used")
     pochtar.wait_for(lambda: "gina@amx.example.org" in plain.rcpts(), what="A fallback")
@@ -174,6 +178,9 @@ try:
     got8 = [m for m in plain.messages if "dave@plain.example.org" in m[1]][0]
     check(got8[2] == scan8 and "BODY=8BITMIME" in got8[5],
           "BODY=8BITMIME sent for a body whose only 8-bit byte is its last (%s)" % (got8[5],))
+    got8 = [m for m in plain.messages if "fred@plain.example.org" in m[1]][0]
+    check(got8[2] == scan8mid and "BODY=8BITMIME" in got8[5],
+          "BODY=8BITMIME sent for a body whose only 8-bit byte is in its middle (%s)" % (got8[5],))
     got7 = [m for m in plain.messages if "x@example.org" in m[1] or "big@plain.example.org" in m[1]]
     check(got7 and all("BODY=8BITMIME" not in m[5] for m in got7), "no BODY=8BITMIME for 7-bit bodies")
     check(not got[3], "plain sink: no TLS")
