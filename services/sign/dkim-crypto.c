@@ -18,9 +18,9 @@
 #include "shared/spool.h"
 
 struct DkimKey {
-        EVP_PKEY *pkey;
-        EVP_PKEY_CTX *sign_ctx;         /* RSA: initialized once */
-        EVP_MD_CTX *md_ctx;             /* Ed25519: reused per signature */
+        EVP_PKEY *pkey;                 /* read-only once loaded: shared by the lanes */
+        EVP_PKEY_CTX *sign_ctx[DKIM_KEY_LANES];        /* RSA: initialized once */
+        EVP_MD_CTX *md_ctx[DKIM_KEY_LANES];            /* Ed25519: reused per signature */
         DkimAlg alg;
         unsigned bits;
 };
@@ -41,8 +41,10 @@ const char *dkim_alg_key_type(DkimAlg a) {
 DkimKey *dkim_key_free(DkimKey *k) {
         if (!k)
                 return NULL;
-        EVP_PKEY_CTX_free(k->sign_ctx);
-        EVP_MD_CTX_free(k->md_ctx);
+        for (size_t i = 0; i < DKIM_KEY_LANES; i++) {
+                EVP_PKEY_CTX_free(k->sign_ctx[i]);
+                EVP_MD_CTX_free(k->md_ctx[i]);
+        }
         EVP_PKEY_free(k->pkey);
         free(k);
         return NULL;
@@ -58,9 +60,9 @@ static int key_prepare(EVP_PKEY *pkey, DkimKey **ret) {
         if (EVP_PKEY_is_a(pkey, "ED25519")) {
                 k->alg = DKIM_ALG_ED25519_SHA256;
                 k->bits = 256;
-                k->md_ctx = EVP_MD_CTX_new();
-                if (!k->md_ctx)
-                        return -ENOMEM;
+                for (size_t i = 0; i < DKIM_KEY_LANES; i++)
+                        if (!(k->md_ctx[i] = EVP_MD_CTX_new()))
+                                return -ENOMEM;
         } else if (EVP_PKEY_is_a(pkey, "RSA")) {
                 k->alg = DKIM_ALG_RSA_SHA256;
                 k->bits = (unsigned) EVP_PKEY_get_bits(pkey);
@@ -68,14 +70,16 @@ static int key_prepare(EVP_PKEY *pkey, DkimKey **ret) {
                         k->pkey = NULL;
                         return -EKEYREJECTED;
                 }
-                k->sign_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-                if (!k->sign_ctx ||
-                    EVP_PKEY_sign_init(k->sign_ctx) <= 0 ||
-                    EVP_PKEY_CTX_set_rsa_padding(k->sign_ctx, RSA_PKCS1_PADDING) <= 0 ||
-                    EVP_PKEY_CTX_set_signature_md(k->sign_ctx, EVP_sha256()) <= 0) {
-                        ERR_clear_error();
-                        k->pkey = NULL;
-                        return -EIO;
+                for (size_t i = 0; i < DKIM_KEY_LANES; i++) {
+                        EVP_PKEY_CTX *c = k->sign_ctx[i] = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+
+                        if (!c || EVP_PKEY_sign_init(c) <= 0 ||
+                            EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) <= 0 ||
+                            EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) <= 0) {
+                                ERR_clear_error();
+                                k->pkey = NULL;
+                                return -EIO;
+                        }
                 }
         } else {
                 k->pkey = NULL;
@@ -125,16 +129,19 @@ unsigned dkim_key_bits(const DkimKey *k) {
         return k->bits;
 }
 
-int dkim_key_sign(DkimKey *k, const uint8_t digest[static DKIM_HASH_LEN], uint8_t *sig, size_t *ret_len) {
+int dkim_key_sign(DkimKey *k, unsigned lane, const uint8_t digest[static DKIM_HASH_LEN], uint8_t *sig,
+                  size_t *ret_len) {
         size_t len = DKIM_SIG_MAX;
 
+        if (lane >= DKIM_KEY_LANES)
+                return -EINVAL;
         if (k->alg == DKIM_ALG_RSA_SHA256) {
-                if (EVP_PKEY_sign(k->sign_ctx, sig, &len, digest, DKIM_HASH_LEN) <= 0)
+                if (EVP_PKEY_sign(k->sign_ctx[lane], sig, &len, digest, DKIM_HASH_LEN) <= 0)
                         goto fail;
         } else {
                 /* RFC 8463 §3: PureEdDSA over the SHA-256 of the header data. */
-                if (EVP_DigestSignInit_ex(k->md_ctx, NULL, NULL, NULL, NULL, k->pkey, NULL) <= 0 ||
-                    EVP_DigestSign(k->md_ctx, sig, &len, digest, DKIM_HASH_LEN) <= 0)
+                if (EVP_DigestSignInit_ex(k->md_ctx[lane], NULL, NULL, NULL, NULL, k->pkey, NULL) <= 0 ||
+                    EVP_DigestSign(k->md_ctx[lane], sig, &len, digest, DKIM_HASH_LEN) <= 0)
                         goto fail;
         }
         *ret_len = len;

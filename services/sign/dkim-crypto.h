@@ -38,8 +38,12 @@ DkimKey *dkim_key_free(DkimKey *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DkimKey *, dkim_key_free);
 DkimAlg dkim_key_alg(const DkimKey *k);
 unsigned dkim_key_bits(const DkimKey *k);
+/* Threads that may sign with one key at the same time, each with its own
+ * @lane (0..DKIM_KEY_LANES-1): OpenSSL's signing contexts are not shared. */
+#define DKIM_KEY_LANES 4
 /* Signs a SHA-256 digest of the header data (RFC 6376 §3.7, RFC 8463 §3). */
-int dkim_key_sign(DkimKey *k, const uint8_t digest[static DKIM_HASH_LEN], uint8_t *sig, size_t *ret_len);
+int dkim_key_sign(DkimKey *k, unsigned lane, const uint8_t digest[static DKIM_HASH_LEN], uint8_t *sig,
+                  size_t *ret_len);
 /* The p= value of the DNS record, base64: SubjectPublicKeyInfo for RSA, the raw key for Ed25519. */
 int dkim_key_public_b64(const DkimKey *k, Buf *out);
 /*

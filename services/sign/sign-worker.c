@@ -7,11 +7,13 @@
  * copied in user space, only hashed.
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "services/sign/dkim-header.h"
 #include "services/sign/sign-worker.h"
+#include "shared/concurrent.h"
 #include "shared/envelope.h"
 #include "shared/limits.h"
 #include "shared/log-ids.h"
@@ -32,8 +34,21 @@ typedef struct SignItem {
         char detail[512];
 } SignItem;
 
+/* CPUs this process may run on (its affinity, which systemd's
+ * CPUAffinity= sets), at least 1. */
+static unsigned usable_cpus(void) {
+        cpu_set_t set;
+        int n;
+
+        if (sched_getaffinity(0, sizeof(set), &set) < 0)
+                return 1;
+        n = CPU_COUNT(&set);
+        return n > 0 ? (unsigned) n : 1;
+}
+
 int sign_worker_init(SignWorker *w, const Config *c, SpoolDir *incoming, SpoolDir *signed_dir,
                      SpoolDir *quarantine) {
+        unsigned cpus = usable_cpus();
         int r;
 
         *w = (SignWorker) {
@@ -43,27 +58,47 @@ int sign_worker_init(SignWorker *w, const Config *c, SpoolDir *incoming, SpoolDi
                 .quarantine = quarantine,
                 /* receive bounds the message; the envelope adds at most ENVELOPE_MAX. */
                 .max_file = c->receive.max_message_size + ENVELOPE_MAX,
-                .canon = BUF_INIT(2 * HEADER_SECTION_MAX),
-                .sigs = BUF_INIT(64 * 1024),
-                .scratch = BUF_INIT(64 * 1024),
-                .envelope = BUF_INIT(ENVELOPE_MAX),
+                .n_lanes = cpus < SIGN_LANES_MAX ? cpus : SIGN_LANES_MAX,
         };
-        w->file = BUF_INIT(w->max_file + 1);
+        r = pthread_mutex_init(&w->create_lock, NULL);
+        if (r != 0) {
+                w->config = NULL;       /* nothing for sign_worker_done() */
+                return -r;
+        }
+        for (unsigned i = 0; i < SIGN_LANES_MAX; i++)
+                w->lanes[i] = (SignLane) {
+                        .index = i,
+                        .file = BUF_INIT(w->max_file + 1),
+                        .canon = BUF_INIT(2 * HEADER_SECTION_MAX),
+                        .sigs = BUF_INIT(64 * 1024),
+                        .scratch = BUF_INIT(64 * 1024),
+                        .envelope = BUF_INIT(ENVELOPE_MAX),
+                };
         r = dkim_canon_parse(c->sign.canonicalization, &w->header_canon, &w->body_canon);
         if (r < 0)
                 return r;
-        return dkim_hash_new(&w->hash);
+        for (unsigned i = 0; i < w->n_lanes; i++) {
+                r = dkim_hash_new(&w->lanes[i].hash);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 void sign_worker_done(SignWorker *w) {
         (void) sign_worker_sync_removals(w);
         sign_keys_free(w->keys);
-        dkim_hash_free(w->hash);
-        buf_done(&w->file);
-        buf_done(&w->canon);
-        buf_done(&w->sigs);
-        buf_done(&w->scratch);
-        buf_done(&w->envelope);
+        for (unsigned i = 0; i < SIGN_LANES_MAX; i++) {
+                SignLane *l = &w->lanes[i];
+
+                dkim_hash_free(l->hash);
+                buf_done(&l->file);
+                buf_done(&l->canon);
+                buf_done(&l->sigs);
+                buf_done(&l->scratch);
+                buf_done(&l->envelope);
+        }
+        (void) pthread_mutex_destroy(&w->create_lock);
 }
 
 void sign_worker_set_keys(SignWorker *w, SignKeys *keys) {
@@ -78,7 +113,7 @@ static int quarantine_message(SignWorker *w, const char *id, const char *reason)
         if (r < 0)
                 return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id },
                                      "Cannot quarantine message: %m");
-        w->n_quarantined++;
+        __atomic_fetch_add(&w->n_quarantined, 1, __ATOMIC_RELAXED);
         log_msg(LOG_WARNING, &(LogFields) { .message_id = LOG_ID_QUARANTINED, .queue_id = id,
                                             .status = "quarantined" },
                 "quarantined: %s", reason);
@@ -89,8 +124,8 @@ static void hash_emit(const uint8_t *p, size_t n, void *userdata) {
         dkim_hash_update(userdata, p, n);
 }
 
-/* Appends one DKIM-Signature field per chosen key to w->sigs. */
-static int sign_message(SignWorker *w, const uint8_t *msg, size_t n, const HeaderSection *h,
+/* Appends one DKIM-Signature field per chosen key to l->sigs. */
+static int sign_message(SignWorker *w, SignLane *l, const uint8_t *msg, size_t n, const HeaderSection *h,
                         const SignChoice *choices, size_t n_choices, char *detail, size_t detail_size) {
         const char *names[DKIM_SIGNED_NAMES_MAX];
         uint8_t bh[DKIM_HASH_LEN], digest[DKIM_HASH_LEN], sig[DKIM_SIG_MAX];
@@ -104,29 +139,29 @@ static int sign_message(SignWorker *w, const uint8_t *msg, size_t n, const Heade
                 return r;
 
         /* One body hash serves every signature: they share c=. */
-        r = dkim_hash_begin(w->hash);
+        r = dkim_hash_begin(l->hash);
         if (r < 0)
                 return r;
-        dkim_canon_body(w->body_canon, msg + h->body_offset, n - h->body_offset, hash_emit, w->hash);
-        r = dkim_hash_end(w->hash, bh);
+        dkim_canon_body(w->body_canon, msg + h->body_offset, n - h->body_offset, hash_emit, l->hash);
+        r = dkim_hash_end(l->hash, bh);
         if (r < 0)
                 return r;
-        buf_reset(&w->scratch);
-        r = base64_append(&w->scratch, bh, sizeof(bh));
+        buf_reset(&l->scratch);
+        r = base64_append(&l->scratch, bh, sizeof(bh));
         if (r < 0)
                 return r;
-        memcpy(bh64, w->scratch.data, w->scratch.len + 1);
+        memcpy(bh64, l->scratch.data, l->scratch.len + 1);
 
-        buf_reset(&w->canon);
-        r = dkim_canon_signed_headers(w->header_canon, h, msg, names, n_names, &w->canon);
+        buf_reset(&l->canon);
+        r = dkim_canon_signed_headers(w->header_canon, h, msg, names, n_names, &l->canon);
         if (r < 0)
                 return r;
         (void) snprintf(canon, sizeof(canon), "%s/%s", dkim_canon_to_string(w->header_canon),
                         dkim_canon_to_string(w->body_canon));
 
-        buf_reset(&w->sigs);
+        buf_reset(&l->sigs);
         for (size_t i = 0; i < n_choices; i++) {
-                size_t start = w->sigs.len;
+                size_t start = l->sigs.len;
                 DkimSigParams p = {
                         .alg = dkim_alg_to_string(dkim_key_alg(choices[i].key)),
                         .canon = canon,
@@ -139,29 +174,29 @@ static int sign_message(SignWorker *w, const uint8_t *msg, size_t n, const Heade
                         .bh = bh64,
                 };
 
-                r = dkim_signature_format(&p, &w->sigs);
+                r = dkim_signature_format(&p, &l->sigs);
                 if (r < 0)
                         return r;
                 /* §3.7: the header data, then this field with an empty b= and no CRLF. */
-                buf_reset(&w->scratch);
-                r = dkim_canon_header(w->header_canon, w->sigs.data + start, w->sigs.len - start, false,
-                                      &w->scratch);
+                buf_reset(&l->scratch);
+                r = dkim_canon_header(w->header_canon, l->sigs.data + start, l->sigs.len - start, false,
+                                      &l->scratch);
                 if (r < 0)
                         return r;
-                r = dkim_hash_begin(w->hash);
+                r = dkim_hash_begin(l->hash);
                 if (r < 0)
                         return r;
-                dkim_hash_update(w->hash, w->canon.data, w->canon.len);
-                dkim_hash_update(w->hash, w->scratch.data, w->scratch.len);
-                r = dkim_hash_end(w->hash, digest);
+                dkim_hash_update(l->hash, l->canon.data, l->canon.len);
+                dkim_hash_update(l->hash, l->scratch.data, l->scratch.len);
+                r = dkim_hash_end(l->hash, digest);
                 if (r >= 0)
-                        r = dkim_key_sign(choices[i].key, digest, sig, &sig_len);
+                        r = dkim_key_sign(choices[i].key, l->index, digest, sig, &sig_len);
                 if (r < 0)
                         return r;
-                buf_reset(&w->scratch);
-                r = base64_append(&w->scratch, sig, sig_len);
+                buf_reset(&l->scratch);
+                r = base64_append(&l->scratch, sig, sig_len);
                 if (r >= 0)
-                        r = dkim_signature_append_b(&w->sigs, (const char *) w->scratch.data);
+                        r = dkim_signature_append_b(&l->sigs, (const char *) l->scratch.data);
                 if (r < 0)
                         return r;
                 used += (size_t) snprintf(detail + used, detail_size - used, "%sd=%s s=%s a=%s",
@@ -181,7 +216,7 @@ static const char *policy_verb(SignPolicy p) {
  * signed copy is written to signed/tmp and waits for the batch publish;
  * quarantine happens here. Negative: a transient failure, message left.
  */
-static int process_one(SignWorker *w, const char *id, SignItem *item) {
+static int process_one(SignWorker *w, SignLane *l, const char *id, SignItem *item) {
         _cleanup_(header_section_done) HeaderSection h = {};
         _cleanup_(envelope_done) Envelope env = {};
         char local[SMTP_LOCAL_PART_MAX + 1], domain[SMTP_DOMAIN_MAX + 1], reason[320];
@@ -194,8 +229,8 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
         size_t n;
         int r;
 
-        buf_reset(&w->file);
-        r = spool_read_new(w->incoming, id, w->max_file, &w->file);
+        buf_reset(&l->file);
+        r = spool_read_new(w->incoming, id, w->max_file, &l->file);
         if (r == -ENOENT) {
                 item->outcome = OUTCOME_GONE;
                 return 0;
@@ -208,15 +243,15 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
         if (r < 0)
                 return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id }, "Cannot read message: %m");
 
-        r = envelope_parse(w->file.data, w->file.len, &env, &env_len, &line);
+        r = envelope_parse(l->file.data, l->file.len, &env, &env_len, &line);
         if (r < 0) {
                 (void) snprintf(reason, sizeof(reason), r == -EPROTONOSUPPORT ?
                                 "unknown queue file version" : "malformed envelope at line %u", line);
                 item->outcome = OUTCOME_QUARANTINED;
                 return quarantine_message(w, id, reason);
         }
-        msg = w->file.data + env_len;
-        n = w->file.len - env_len;
+        msg = l->file.data + env_len;
+        n = l->file.len - env_len;
         if (!streq(env.id, id)) {
                 item->outcome = OUTCOME_QUARANTINED;
                 return quarantine_message(w, id, "the envelope names another queue ID: a crash left "
@@ -262,7 +297,7 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
                 return quarantine_message(w, id, reason);
         }
         if (n_choices > 0) {
-                r = sign_message(w, msg, n, &h, choices, n_choices, item->detail, sizeof(item->detail));
+                r = sign_message(w, l, msg, n, &h, choices, n_choices, item->detail, sizeof(item->detail));
                 if (r == -E2BIG) {
                         item->outcome = OUTCOME_QUARANTINED;
                         return quarantine_message(w, id, "too many header fields to sign");
@@ -271,7 +306,7 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
                         return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id }, "Cannot sign: %m");
                 item->outcome = OUTCOME_SIGNED;
         } else {
-                buf_reset(&w->sigs);
+                buf_reset(&l->sigs);
                 (void) snprintf(item->detail, sizeof(item->detail), "%s (%s = %s)", reason, policy_key,
                                 policy_verb(policy));
                 item->outcome = OUTCOME_UNSIGNED;
@@ -282,17 +317,20 @@ static int process_one(SignWorker *w, const char *id, SignItem *item) {
         item->give_back = env.kind == ENVELOPE_KIND_MAIL;
         /* The signed copy is published like receive's file (renamed, then
          * synced: SPOOL_CHECKED), so it carries its own check. */
-        buf_reset(&w->envelope);
+        buf_reset(&l->envelope);
         env.has_check = true;
-        r = envelope_check_of2(w->sigs.data, w->sigs.len, msg, n, &env.check);
+        r = envelope_check_of2(l->sigs.data, l->sigs.len, msg, n, &env.check);
         if (r >= 0)
-                r = envelope_format(&env, &w->envelope);
-        if (r >= 0)
+                r = envelope_format(&env, &l->envelope);
+        if (r >= 0) {
+                pthread_mutex_lock(&w->create_lock);
                 r = spool_file_create_reusing(w->signed_dir, id, "sign", &item->file);
+                pthread_mutex_unlock(&w->create_lock);
+        }
         if (r >= 0)
-                r = spool_file_write(&item->file, w->envelope.data, w->envelope.len);
+                r = spool_file_write(&item->file, l->envelope.data, l->envelope.len);
         if (r >= 0)
-                r = spool_file_write(&item->file, w->sigs.data, w->sigs.len);
+                r = spool_file_write(&item->file, l->sigs.data, l->sigs.len);
         if (r >= 0)
                 r = spool_file_write(&item->file, msg, n);
         if (r < 0) {
@@ -365,18 +403,41 @@ static int remove_inputs(SignWorker *w, char * const *done, size_t n_done, const
         return r;
 }
 
+typedef struct LaneRun {
+        SignWorker *w;
+        char * const *ids;
+        SignItem *items;
+        int *results;
+        size_t n;
+        size_t next;                    /* next message to take (atomic) */
+} LaneRun;
+
+/* One lane's share of a batch: whatever message is next, until none is
+ * left, so a lane with big messages takes fewer. */
+static void lane_run(size_t lane, void *userdata) {
+        LaneRun *lr = userdata;
+        size_t i;
+
+        while ((i = __atomic_fetch_add(&lr->next, 1, __ATOMIC_RELAXED)) < lr->n)
+                lr->results[i] = process_one(lr->w, &lr->w->lanes[lane], lr->ids[i], &lr->items[i]);
+}
+
 int sign_worker_run(SignWorker *w, char * const *ids, size_t n) {
         SignItem items[SIGN_BATCH_MAX];
         SpoolFile files[SIGN_BATCH_MAX];
         char *done[SIGN_BATCH_MAX];
+        int results[SIGN_BATCH_MAX];
         size_t idx[SIGN_BATCH_MAX], k = 0, n_done = 0;
+        LaneRun lr = { .w = w, .ids = ids, .items = items, .results = results, .n = n };
         int r = 0, q, publish;
 
         if (n > SIGN_BATCH_MAX)
                 return -E2BIG;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
                 items[i] = (SignItem) { .file = SPOOL_FILE_NULL, .outcome = OUTCOME_GONE };
-                q = process_one(w, ids[i], &items[i]);
+        run_concurrently(n < w->n_lanes ? n : w->n_lanes, lane_run, &lr);
+        for (size_t i = 0; i < n; i++) {
+                q = results[i];
                 if (q < 0) {
                         r = q;
                         continue;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <pthread.h>
+
 #include "services/sign/dkim-canon.h"
 #include "services/sign/dkim-crypto.h"
 #include "services/sign/sign-keys.h"
@@ -8,7 +10,7 @@
 #include "shared/spool.h"
 
 /*
- * One message at a time, one batch per event-loop turn: read
+ * One batch per event-loop turn, its messages spread over the lanes: read
  * incoming/new/ID, sign it into signed/tmp, and when the whole batch is
  * written publish it with one group commit, then remove the inputs. A
  * message that cannot be handled goes to quarantine/ with ID.reason, or
@@ -23,6 +25,20 @@ typedef struct SignRemoved {
         int spare_slot;         /* given back to receive (shared/spool-spare.c), or negative */
 } SignRemoved;
 
+/* What one signing thread owns: its buffers, its hash, and its index into
+ * every key's signing contexts (dkim_key_sign()). */
+typedef struct SignLane {
+        unsigned index;
+        DkimHash *hash;
+        Buf file;                       /* the queue file being signed */
+        Buf canon;                      /* canonical signed header fields */
+        Buf sigs;                       /* the DKIM-Signature fields made for it */
+        Buf scratch;
+        Buf envelope;                   /* the signed copy's envelope */
+} SignLane;
+
+#define SIGN_LANES_MAX DKIM_KEY_LANES
+
 typedef struct SignWorker {
         const Config *config;
         SignKeys *keys;                 /* owned; swapped by sign_worker_set_keys() */
@@ -31,14 +47,15 @@ typedef struct SignWorker {
         SpoolDir *incoming;
         SpoolDir *signed_dir;
         SpoolDir *quarantine;
-        DkimHash *hash;
         size_t max_file;                /* largest queue file read */
-        Buf file;                       /* the queue file being signed */
-        Buf canon;                      /* canonical signed header fields */
-        Buf sigs;                       /* the DKIM-Signature fields made for it */
-        Buf scratch;
-        Buf envelope;                   /* the signed copy's envelope */
-        unsigned n_signed, n_unsigned, n_quarantined;
+        /* A batch's messages are signed by up to n_lanes threads, one per
+         * CPU this process may use: the RSA signature is most of a
+         * message's cost. */
+        SignLane lanes[SIGN_LANES_MAX];
+        unsigned n_lanes;
+        pthread_mutex_t create_lock;    /* signed/tmp's spares are taken in order, one at a time */
+        unsigned n_signed, n_unsigned;
+        unsigned n_quarantined;         /* atomic: the lanes quarantine */
         SignRemoved removed[SIGN_REMOVED_MAX];
         size_t n_removed;
 } SignWorker;

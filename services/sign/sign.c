@@ -278,8 +278,8 @@ int main(int argc, char **argv) {
                 (void) sd_event_source_set_enabled(m.retry, SD_EVENT_ONESHOT);
         }
 
-        log_info("Signing with %zu key(s), %s canonicalization, spool %s.", m.worker.keys->n_keys,
-                 config.sign.canonicalization, config.spool.dir);
+        log_info("Signing with %zu key(s), %s canonicalization, %u thread(s), spool %s.", m.worker.keys->n_keys,
+                 config.sign.canonicalization, m.worker.n_lanes, config.spool.dir);
         notify_ready();
         r = sd_event_loop(m.event);
         if (r < 0)
@@ -294,7 +294,7 @@ finish:
         sd_event_source_unref(m.removal_sync);
         sd_event_source_unref(m.spare_timer);
         sd_event_unref(m.event);
-        if (m.worker.hash)
+        if (m.worker.config)    /* sign_worker_init() got as far as that */
                 sign_worker_done(&m.worker);
         spool_dir_done(&incoming);
         spool_dir_done(&signed_dir);

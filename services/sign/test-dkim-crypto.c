@@ -90,12 +90,21 @@ static void test_rfc8463(void) {
         ASSERT_OK(dkim_hash_begin(h));
         dkim_hash_update(h, data.data, data.len);
         ASSERT_OK(dkim_hash_end(h, digest));
-        ASSERT_OK(dkim_key_sign(k, digest, sig, &sig_len));
+        ASSERT_OK(dkim_key_sign(k, 0, digest, sig, &sig_len));
         ASSERT_EQ(sig_len, 64);
         buf_reset(&out);
         ASSERT_OK(base64_append(&out, sig, sig_len));
         ASSERT_STREQ((char *) out.data,
                      "/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==");
+        /* every lane has its own context and signs the same (Ed25519 is deterministic) */
+        for (unsigned lane = 1; lane < DKIM_KEY_LANES; lane++) {
+                uint8_t again[DKIM_SIG_MAX];
+                size_t again_len;
+
+                ASSERT_OK(dkim_key_sign(k, lane, digest, again, &again_len));
+                ASSERT_MEMEQ(again, again_len, sig, sig_len);
+        }
+        ASSERT_EQ(dkim_key_sign(k, DKIM_KEY_LANES, digest, sig, &sig_len), -EINVAL);
 
         header_section_done(&hs);
         buf_done(&data);
@@ -121,7 +130,7 @@ static void test_rsa_bits(void) {
                 uint8_t digest[DKIM_HASH_LEN] = { 1, 2, 3 }, sig[DKIM_SIG_MAX];
                 size_t len;
 
-                ASSERT_OK(dkim_key_sign(k, digest, sig, &len));
+                ASSERT_OK(dkim_key_sign(k, DKIM_KEY_LANES - 1, digest, sig, &len));
                 ASSERT_EQ(len, 256);
         }
         dkim_key_free(k);

@@ -118,6 +118,30 @@ def test_checked_files():
         spool.cleanup()
 
 
+def test_lanes():
+    """A batch is signed by one thread per CPU sign may use (at most 4):
+    the same messages, each with one valid signature, whether sign runs on
+    one CPU or on all of them."""
+    cpus = sorted(os.sched_getaffinity(0))
+    for allowed in ([cpus[0]], cpus):
+        spool = pochtar.Spool()
+        try:
+            config = signlib.signer_config(spool, SIMPLE)
+            cases = [msg(body=b"lane test %d\r\n" % i + b"x" * (i * 997 % 20000) + b"\r\n") for i in range(60)]
+            ids = [spool.inject("incoming", "joe@example.com", ["ann@example.net"], m) for m in cases]
+            d = pochtar.Daemon(["taskset", "-c", ",".join(map(str, allowed)), signlib.SIGN, "--config", config])
+            pochtar.wait_for(lambda: not spool.ids("incoming") and len(spool.ids("signed")) == len(ids),
+                             what="signed on %d CPU(s)" % len(allowed))
+            d.stop()
+            lanes = min(len(allowed), 4)
+            assert "%d thread(s)" % lanes in d.output(), d.output()
+            for qid, m in zip(ids, cases):
+                signed = spool.read("signed", qid)[1]
+                assert signed.endswith(m) and len(dkim_sigs(signed)) == 1 and signlib.verifies(signed, 0, dns), qid
+        finally:
+            spool.cleanup()
+
+
 def test_crash_state():
     """The state a crash between publish and unlink leaves: signed/new/ID
     and incoming/new/ID both there. A restart leaves exactly one copy."""
@@ -298,6 +322,7 @@ def test_keygen():
 try:
     test_policies()
     test_checked_files()
+    test_lanes()
     test_crash_state()
     test_sigkill()
     test_reload_and_credentials()
