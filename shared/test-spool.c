@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -11,6 +12,44 @@
 
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
         return remove(p);
+}
+
+/* inotify events of @ifd naming each of @ids, into @counts, until it is
+ * quiet for 200 ms */
+static void count_events(int ifd, char ids[][QUEUE_ID_LEN + 1], size_t n, size_t *counts) {
+        char evbuf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        struct pollfd pfd = { .fd = ifd, .events = POLLIN };
+
+        for (size_t i = 0; i < n; i++)
+                counts[i] = 0;
+        while (poll(&pfd, 1, 200) > 0) {
+                ssize_t k = read(ifd, evbuf, sizeof(evbuf));
+
+                ASSERT_TRUE(k > 0);
+                for (char *q = evbuf; q < evbuf + k;) {
+                        const struct inotify_event *ev = (const struct inotify_event *) q;
+
+                        for (size_t i = 0; i < n; i++)
+                                if (ev->len > 0 && streq(ev->name, ids[i]))
+                                        counts[i]++;
+                        q += sizeof(*ev) + ev->len;
+                }
+        }
+}
+
+/* files in @d's tmp/ */
+static size_t count_tmp(SpoolDir *d) {
+        DIR *dir = fdopendir(dup(d->tmp_fd));
+        struct dirent *de;
+        size_t n = 0;
+
+        ASSERT_TRUE(dir != NULL);
+        rewinddir(dir);
+        while ((de = readdir(dir)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(dir);
+        return n;
 }
 
 int main(void) {
@@ -168,13 +207,15 @@ int main(void) {
         ASSERT_EQ(spool_open_new(&in, "..", &root_fd), -EINVAL);
 
         /* a reader watching new/ as the stages do (shared/watch.c) hears of
-         * a hand-over once: the file is closed before it is renamed there */
+         * a hand-over once: the file is closed before it is renamed there,
+         * and SPOOL_CHECKED syncs it after the rename through a read-only
+         * descriptor, whose close raises no IN_CLOSE_WRITE */
         {
-                char evbuf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-                struct pollfd pfd;
-                size_t events = 0;
                 int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
                 char path[64];
+                SpoolFile checked[3];
+                char bids[3][QUEUE_ID_LEN + 1];
+                size_t counts[3];
 
                 ASSERT_TRUE(ifd >= 0);
                 (void) snprintf(path, sizeof(path), "/proc/self/fd/%d", out.new_fd);
@@ -183,20 +224,34 @@ int main(void) {
                 ASSERT_OK(spool_file_create(&out, ids[2], "sign", &f));
                 ASSERT_OK(spool_file_write(&f, "once", 4));
                 ASSERT_OK(spool_file_publish(&f, SPOOL_NOREPLACE));
-                pfd = (struct pollfd) { .fd = ifd, .events = POLLIN };
-                while (poll(&pfd, 1, 200) > 0) {
-                        ssize_t k = read(ifd, evbuf, sizeof(evbuf));
+                count_events(ifd, &ids[2], 1, counts);
+                ASSERT_EQ(counts[0], 1);
 
-                        ASSERT_TRUE(k > 0);
-                        for (char *q = evbuf; q < evbuf + k;) {
-                                const struct inotify_event *ev = (const struct inotify_event *) q;
-
-                                if (ev->len > 0 && streq(ev->name, ids[2]))
-                                        events++;
-                                q += sizeof(*ev) + ev->len;
-                        }
+                for (size_t i = 0; i < ELEMENTSOF(checked); i++) {
+                        ASSERT_OK(queue_id_new(bids[i]));
+                        ASSERT_OK(spool_file_create(&out, bids[i], "sign", &checked[i]));
+                        ASSERT_OK(spool_file_write(&checked[i], "0123456789", 10));
+                        /* the check's place, written after the rest */
+                        ASSERT_OK(spool_file_pwrite(&checked[i], "ab", 2, 3));
                 }
-                ASSERT_EQ(events, 1);
+                ASSERT_EQ(spool_file_pwrite(&checked[0], "ab", 2, 9), -EINVAL);       /* past what was written */
+                ASSERT_OK(spool_publish_batch(checked, ELEMENTSOF(checked), SPOOL_NOREPLACE | SPOOL_CHECKED));
+                count_events(ifd, bids, ELEMENTSOF(checked), counts);
+                for (size_t i = 0; i < ELEMENTSOF(checked); i++) {
+                        ASSERT_TRUE(!spool_file_pending(&checked[i]));
+                        ASSERT_EQ(counts[i], 1);
+                        buf_reset(&b);
+                        ASSERT_OK(spool_read_new(&out, bids[i], 1 << 20, &b));
+                        ASSERT_MEMEQ(b.data, b.len, "012ab56789", 10);
+                }
+                ASSERT_EQ(count_tmp(&out), 0);
+                /* an ID already in new/ is refused and stays in tmp/ for the caller */
+                ASSERT_OK(spool_file_create(&out, bids[0], "sign", &checked[0]));
+                ASSERT_OK(spool_file_write(&checked[0], "x", 1));
+                ASSERT_EQ(spool_publish_batch(checked, 1, SPOOL_NOREPLACE | SPOOL_CHECKED), -EEXIST);
+                ASSERT_TRUE(spool_file_pending(&checked[0]));
+                spool_file_abort(&checked[0]);
+                ASSERT_EQ(count_tmp(&out), 0);
                 close(ifd);
         }
 
