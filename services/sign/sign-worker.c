@@ -254,8 +254,8 @@ static int process_one(SignWorker *w, SignLane *l, const char *id, SignItem *ite
         n = l->file.len - env_len;
         if (!streq(env.id, id)) {
                 item->outcome = OUTCOME_QUARANTINED;
-                return quarantine_message(w, id, "the envelope names another queue ID: a crash left "
-                                                 "an older file's blocks under this name");
+                return quarantine_message(w, id, "the envelope names another queue ID than the file "
+                                                 "(after a crash: an older file's blocks under this name)");
         }
         if (envelope_check_verify(&env, msg, n) < 0) {
                 item->outcome = OUTCOME_QUARANTINED;
