@@ -251,6 +251,15 @@ static int sync_files(SpoolFile *files, size_t n) {
         return s.result;
 }
 
+/* Whether files[@i]'s new/ is that of an earlier file of the batch:
+ * each directory is synced once per batch. */
+static bool dir_seen_before(const SpoolFile *files, size_t i) {
+        for (size_t j = 0; j < i; j++)
+                if (files[j].dir == files[i].dir)
+                        return true;
+        return false;
+}
+
 typedef struct LateSync {
         const int *fds;         /* read-only, of the renamed files */
         size_t n_files;
@@ -288,7 +297,6 @@ static int publish_checked(SpoolFile *files, size_t n, unsigned flags) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 SpoolFile *f = &files[i];
-                bool seen = false;
                 int fd = -EBADF;
 
                 r = file_trim(f);
@@ -301,10 +309,7 @@ static int publish_checked(SpoolFile *files, size_t n, unsigned flags) {
                         break;
                 }
                 fds[n_renamed++] = fd;
-                for (size_t j = 0; j < n_dirs; j++)
-                        if (dirs[j] == f->dir)
-                                seen = true;
-                if (!seen)
+                if (!dir_seen_before(files, i))
                         dirs[n_dirs++] = f->dir;
         }
         s = (LateSync) { .fds = fds, .n_files = n_renamed, .dirs = dirs };
@@ -339,12 +344,7 @@ int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags) {
         for (size_t i = 0; i < n && r >= 0; i++)
                 r = file_rename(&files[i], flags);
         for (size_t i = 0; i < n; i++) {
-                bool seen = false;
-
-                for (size_t j = 0; j < i; j++)
-                        if (files[j].dir == files[i].dir)
-                                seen = true;
-                if (seen)
+                if (dir_seen_before(files, i))
                         continue;
                 k = spool_dir_sync(files[i].dir);
                 if (k < 0 && r >= 0)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "services/deliver/deliver-body.h"
 #include "services/deliver/deliver-bounce.h"
 #include "shared/address.h"
 #include "shared/macro.h"
@@ -46,13 +47,6 @@ static size_t header_end(const uint8_t *p, size_t n) {
                 if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
                         return i + 4;
         return n;
-}
-
-static bool has_8bit(const uint8_t *p, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (p[i] & 0x80)
-                        return true;
-        return false;
 }
 
 static int human_part(const BounceInfo *info, Buf *out) {
@@ -191,7 +185,7 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
                                info->kind == BOUNCE_SUCCESS ? (headers_only ? "Message Headers" : "Message") :
                                headers_only ? "Undelivered Message Headers" : "Undelivered Message",
                                headers_only ? "text/rfc822-headers" : "message/rfc822",
-                               has_8bit(info->message, orig_len) ? "Content-Transfer-Encoding: 8bit\r\n" : "");
+                               body_has_8bit(info->message, orig_len) ? "Content-Transfer-Encoding: 8bit\r\n" : "");
         if (r >= 0)
                 r = buf_append(out, info->message, orig_len);
         if (r >= 0 && (orig_len < 2 || info->message[orig_len - 2] != '\r' || info->message[orig_len - 1] != '\n'))
