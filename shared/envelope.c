@@ -55,71 +55,6 @@ int envelope_add_rcpt(Envelope *e, const char *addr, const char *orcpt, unsigned
         return 0;
 }
 
-const char *dsn_ret_to_string(DsnRet r) {
-        switch (r) {
-        case DSN_RET_FULL:
-                return "FULL";
-        case DSN_RET_HDRS:
-                return "HDRS";
-        default:
-                return NULL;
-        }
-}
-
-static const struct {
-        unsigned bit;
-        const char *name;
-} notify_names[] = {
-        { DSN_NOTIFY_NEVER, "NEVER" },
-        { DSN_NOTIFY_SUCCESS, "SUCCESS" },
-        { DSN_NOTIFY_FAILURE, "FAILURE" },
-        { DSN_NOTIFY_DELAY, "DELAY" },
-};
-
-int dsn_notify_format(unsigned notify, Buf *out) {
-        bool first = true;
-        int r;
-
-        for (size_t i = 0; i < ELEMENTSOF(notify_names); i++) {
-                if (!(notify & notify_names[i].bit))
-                        continue;
-                r = buf_printf(out, "%s%s", first ? "" : ",", notify_names[i].name);
-                if (r < 0)
-                        return r;
-                first = false;
-        }
-        return 0;
-}
-
-/* RFC 3461 §4.1: NEVER alone, or any of SUCCESS, FAILURE, DELAY; case-insensitive. */
-int dsn_notify_parse(const char *p, size_t n, unsigned *ret) {
-        unsigned v = 0;
-        size_t start = 0;
-
-        if (n == 0)
-                return -EINVAL;
-        for (size_t i = 0; i <= n; i++) {
-                bool found = false;
-
-                if (i < n && p[i] != ',')
-                        continue;
-                for (size_t k = 0; k < ELEMENTSOF(notify_names); k++)
-                        if (ascii_strncaseeq(p + start, i - start, notify_names[k].name)) {
-                                if (v & notify_names[k].bit)
-                                        return -EINVAL;
-                                v |= notify_names[k].bit;
-                                found = true;
-                        }
-                if (!found)
-                        return -EINVAL;
-                start = i + 1;
-        }
-        if ((v & DSN_NOTIFY_NEVER) && v != DSN_NOTIFY_NEVER)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 static int put_field(Buf *out, const char *key, const char *value) {
         int r;
 
@@ -210,6 +145,16 @@ static int decode_value(const char *p, size_t n, size_t max, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The same for a value that must be printable US-ASCII (receive writes
+ * the client's address and its censored HELO so). */
+static int decode_printable(const char *p, size_t n, size_t max, char **ret) {
+        int r = decode_value(p, n, max, ret);
+
+        if (r >= 0 && !ascii_printable(*ret, strlen(*ret)))
+                r = -EBADMSG;
+        return r;
+}
+
 static int parse_rcpt(Envelope *e, const char *p, size_t n) {
         _cleanup_free_ char *addr = NULL, *orcpt = NULL;
         unsigned notify = 0, flags = ADDRESS_UTF8;
@@ -234,6 +179,9 @@ static int parse_rcpt(Envelope *e, const char *p, size_t n) {
                         r = decode_value(a + 6, (size_t) (aend - a - 6), DSN_ORCPT_MAX, &orcpt);
                         if (r < 0)
                                 return r;
+                        /* what receive would have refused, refused again */
+                        if (dsn_orcpt_check(orcpt) < 0)
+                                return -EBADMSG;
                 } else
                         return -EBADMSG;
         }
@@ -365,9 +313,9 @@ int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, u
                         else
                                 r = -EBADMSG;
                 } else if (KEY("client") && !e.client) {
-                        r = decode_value(v, vlen, 256, &e.client);
+                        r = decode_printable(v, vlen, 256, &e.client);
                 } else if (KEY("helo") && !e.helo) {
-                        r = decode_value(v, vlen, SMTP_COMMAND_LINE_MAX, &e.helo);
+                        r = decode_printable(v, vlen, SMTP_COMMAND_LINE_MAX, &e.helo);
                 } else if (KEY("sender") && !have_sender) {
                         r = decode_value(v, vlen, SMTP_PATH_MAX, &e.sender);
                         if (r >= 0 && e.sender[0] &&
@@ -383,6 +331,8 @@ int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, u
                                 r = -EBADMSG;
                 } else if (KEY("envid") && !e.envid) {
                         r = decode_value(v, vlen, DSN_ENVID_MAX, &e.envid);
+                        if (r >= 0 && dsn_envid_check(e.envid) < 0)
+                                r = -EBADMSG;
                 } else if (KEY("body") && e.body == BODY_7BIT) {
                         if (vlen == 8 && memcmp(v, "8BITMIME", 8) == 0)
                                 e.body = BODY_8BITMIME;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "shared/buf.h"
+#include "shared/dsn-param.h"
 #include "shared/queue-id.h"
 
 /*
@@ -29,19 +30,6 @@
 #define ENVELOPE_CHECK_OFFSET (sizeof(ENVELOPE_MAGIC " 2\ncheck ") - 1)
 #define ENVELOPE_CHECK_LEN 16
 
-typedef enum DsnNotify {
-        DSN_NOTIFY_NEVER = 1 << 0,
-        DSN_NOTIFY_SUCCESS = 1 << 1,
-        DSN_NOTIFY_FAILURE = 1 << 2,
-        DSN_NOTIFY_DELAY = 1 << 3,
-} DsnNotify;
-
-typedef enum DsnRet {
-        DSN_RET_UNSET = 0,
-        DSN_RET_FULL,
-        DSN_RET_HDRS,
-} DsnRet;
-
 typedef enum BodyType {
         BODY_7BIT = 0,
         BODY_8BITMIME,
@@ -54,7 +42,7 @@ typedef enum EnvelopeKind {
 
 typedef struct Recipient {
         char *addr;             /* validated mailbox */
-        char *orcpt;            /* RFC 3461 ORCPT, decoded ("rfc822;a@b"), or NULL */
+        char *orcpt;            /* RFC 3461 ORCPT, decoded ("rfc822;a@b"), or NULL: dsn-param.h */
         unsigned notify;        /* DsnNotify bits; 0: not given */
 } Recipient;
 
@@ -65,7 +53,7 @@ typedef struct Envelope {
         char *helo;                     /* client's EHLO/HELO argument, or NULL */
         char *sender;                   /* "" is the null sender <> */
         DsnRet ret;
-        char *envid;                    /* RFC 3461 ENVID, decoded, or NULL */
+        char *envid;                    /* RFC 3461 ENVID, decoded, or NULL: dsn-param.h */
         BodyType body;
         bool smtputf8;
         EnvelopeKind kind;
@@ -97,7 +85,3 @@ int envelope_check_verify(const Envelope *e, const void *msg, size_t n);
  * envelope is parsed, not verified: see envelope_check_verify().
  */
 int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, unsigned *ret_line);
-
-const char *dsn_ret_to_string(DsnRet r);
-int dsn_notify_format(unsigned notify, Buf *out);
-int dsn_notify_parse(const char *p, size_t n, unsigned *ret);

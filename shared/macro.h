@@ -6,6 +6,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,9 @@ static inline int streq_ptr(const char *a, const char *b) {
  * and header names are compared (RFC 5321 §2.4, RFC 5322 §1.2.2). */
 int ascii_strncaseeq(const char *a, size_t n, const char *lit);
 int parse_u64_span(const char *p, size_t n, uint64_t *ret);
+/* Whether p[0..n) is printable US-ASCII, SP to "~": text that can stand in
+ * a command line or a header field without ending or breaking it. */
+bool ascii_printable(const char *p, size_t n);
 int array_grow(void **p, size_t *cap, size_t n, size_t size, size_t first);
 
 /* Room for element @n of @array (*@cap allocated): doubles, from @first. */

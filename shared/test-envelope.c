@@ -36,6 +36,15 @@ static void test_roundtrip(void) {
                      "rcpt bob@example.org notify=SUCCESS,FAILURE orcpt=rfc822;bob@example.org\n"
                      "rcpt +D0+BF@+D0+BF.+D1+80+D1+84\n"
                      "\n");
+        /* The format keeps the line structure whatever a field holds, and the
+         * parser still refuses what receive never writes: a HELO that is not
+         * printable (receive stores it censored). */
+        ASSERT_EQ(envelope_parse(b.data, b.len, &p, &len, &line), -EBADMSG);
+        ASSERT_EQ(line, 5);
+        free(e.helo);
+        e.helo = strdup("evil rcpt x@y");
+        buf_reset(&b);
+        ASSERT_OK(envelope_format(&e, &b));
         ASSERT_OK(buf_append_str(&b, "Subject: x\r\n\r\nbody\r\n"));
         ASSERT_OK(envelope_parse(b.data, b.len, &p, &len, &line));
         ASSERT_STREQ((char *) b.data + len, "Subject: x\r\n\r\nbody\r\n");

@@ -9,6 +9,13 @@ int ascii_strncaseeq(const char *a, size_t n, const char *lit) {
         return n == m && strncasecmp(a, lit, n) == 0;
 }
 
+bool ascii_printable(const char *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) p[i] < ' ' || (unsigned char) p[i] > '~')
+                        return false;
+        return true;
+}
+
 int array_grow(void **p, size_t *cap, size_t n, size_t size, size_t first) {
         size_t ncap;
         void *q;

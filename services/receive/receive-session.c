@@ -18,6 +18,7 @@
 
 #include "services/receive/receive-command.h"
 #include "services/receive/receive-headers.h"
+#include "services/receive/receive-params.h"
 #include "services/receive/receive-session.h"
 #include "shared/address.h"
 #include "shared/escape.h"
@@ -25,7 +26,6 @@
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
-#include "shared/xtext.h"
 
 /* Bytes read per read(2), and the input buffered at most: a pipelined
  * batch longer than this waits until the commands before it are done. */
@@ -41,7 +41,6 @@
  * told 421 and disconnected. */
 #define SESSION_ERRORS_MAX 20
 
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static void session_reply(Session *s, const char *fmt, ...) _printf_(2, 3);
 
@@ -137,27 +136,6 @@ static void session_arm_timer(Session *s) {
         event_timer_arm(s->timer, t);
 }
 
-/* ---- MAIL and RCPT parameters (RFC 1870, 6152, 6531, 3461) ---- */
-
-static bool param_is(const CommandParam *p, const char *key) {
-        return ascii_strncaseeq(p->key.p, p->key.n, key) && strlen(key) == p->key.n;
-}
-
-static bool value_is(const CommandParam *p, const char *v) {
-        return p->value.p && strlen(v) == p->value.n && ascii_strncaseeq(p->value.p, p->value.n, v);
-}
-
-static char *xtext_decode_dup(Span v, size_t max) {
-        Buf b = BUF_INIT(max);
-
-        if (!xtext_valid(v.p, v.n) || xtext_decode(v.p, v.n, &b) < 0 ||
-            (b.len && memchr(b.data, 0, b.len))) {
-                buf_done(&b);
-                return NULL;
-        }
-        return buf_steal_str(&b);
-}
-
 static char *address_store(Session *s, Span a, bool sender) {
         HeaderContext ctx = {
                 .origin_domain = s->server->origin_domain,
@@ -172,119 +150,72 @@ static char *address_store(Session *s, Span a, bool sender) {
         return buf_steal_str(&b);
 }
 
+static void reply_oom(Session *s) {
+        s->state = SESSION_CLOSING;
+        session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+}
+
 static void on_mail(Session *s, const Command *c) {
+        _cleanup_(mail_params_done) MailParams mp = {};
+        char reply[SMTP_REPLY_LINE_MAX];
         unsigned flags = ADDRESS_UNQUALIFIED;
-        _cleanup_free_ char *envid = NULL;
-        DsnRet ret = DSN_RET_UNSET;
-        BodyType body = BODY_7BIT;
-        bool utf8 = false;
+        int r;
 
         if (!s->helo)
                 return session_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
         if (s->in_mail)
                 return session_reply(s, "503 5.5.1 Error: nested MAIL command");
-        for (size_t i = 0; i < c->n_params; i++) {
-                const CommandParam *p = &c->params[i];
-
-                if (!s->esmtp)
-                        return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
-                if (param_is(p, "SIZE") && p->value.p) {
-                        uint64_t v = 0;
-
-                        for (size_t k = 0; k < p->value.n; k++) {
-                                if (p->value.p[k] < '0' || p->value.p[k] > '9' || v > UINT64_MAX / 10 - 1)
-                                        return session_reply(s, "501 5.5.4 Bad SIZE parameter");
-                                v = v * 10 + (uint64_t) (p->value.p[k] - '0');
-                        }
-                        if (s->server->config->max_message_size > 0 && v > s->server->config->max_message_size)
-                                return session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
-                } else if (param_is(p, "BODY") && value_is(p, "7BIT"))
-                        body = BODY_7BIT;
-                else if (param_is(p, "BODY") && value_is(p, "8BITMIME"))
-                        body = BODY_8BITMIME;
-                else if (param_is(p, "SMTPUTF8") && !p->value.p)
-                        utf8 = true;
-                else if (param_is(p, "RET") && value_is(p, "FULL"))
-                        ret = DSN_RET_FULL;
-                else if (param_is(p, "RET") && value_is(p, "HDRS"))
-                        ret = DSN_RET_HDRS;
-                else if (param_is(p, "ENVID") && p->value.p && p->value.n <= DSN_ENVID_MAX && !envid) {
-                        envid = xtext_decode_dup(p->value, DSN_ENVID_MAX);
-                        if (!envid)
-                                return session_reply(s, "501 5.5.4 Bad ENVID parameter");
-                } else
-                        return session_reply(s, "555 5.5.4 Unsupported option: %.*s",
-                                             (int) MIN(p->key.n, (size_t) 64), p->key.p);
-        }
-        if (utf8)
+        if (c->n_params > 0 && !s->esmtp)
+                return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
+        r = mail_params_parse(c->params, c->n_params, &mp, reply, sizeof(reply));
+        if (r == -ENOMEM)
+                return reply_oom(s);
+        if (r < 0)
+                return session_reply(s, "%s", reply);
+        if (mp.has_size && s->server->config->max_message_size > 0 && mp.size > s->server->config->max_message_size)
+                return session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+        if (mp.smtputf8)
                 flags |= ADDRESS_UTF8;
         if (c->arg.n > 0 && address_valid(c->arg.p, c->arg.n, flags) < 0)
                 return session_reply(s, "501 5.1.7 Bad sender address syntax");
 
         envelope_done(&s->env);
         s->env.sender = c->arg.n > 0 ? address_store(s, c->arg, true) : strdup("");
-        if (!s->env.sender) {
-                s->state = SESSION_CLOSING;
-                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
-        }
-        s->env.ret = ret;
-        s->env.envid = TAKE_PTR(envid);
-        s->env.body = body;
-        s->env.smtputf8 = utf8;
+        if (!s->env.sender)
+                return reply_oom(s);
+        s->env.ret = mp.ret;
+        s->env.envid = TAKE_PTR(mp.envid);
+        s->env.body = mp.body;
+        s->env.smtputf8 = mp.smtputf8;
         s->in_mail = true;
         session_reply(s, "250 2.1.0 Ok");
 }
 
-static int notify_parse(Span v, unsigned *ret) {
-        unsigned n = 0;
-        int r;
-
-        r = dsn_notify_parse(v.p, v.n, &n);
-        if (r < 0 || n == 0)
-                return -EINVAL;
-        /* RFC 3461 §4.1: NEVER is alone */
-        if ((n & DSN_NOTIFY_NEVER) && n != DSN_NOTIFY_NEVER)
-                return -EINVAL;
-        *ret = n;
-        return 0;
-}
-
 static void on_rcpt(Session *s, const Command *c) {
-        _cleanup_free_ char *orcpt = NULL, *addr = NULL;
-        unsigned notify = 0, flags = ADDRESS_UNQUALIFIED;
+        _cleanup_(rcpt_params_done) RcptParams rp = {};
+        _cleanup_free_ char *addr = NULL;
+        char reply[SMTP_REPLY_LINE_MAX];
+        unsigned flags = ADDRESS_UNQUALIFIED;
+        int r;
 
         if (!s->in_mail)
                 return session_reply(s, "503 5.5.1 Error: need MAIL command");
         if (s->env.n_rcpts >= s->server->config->max_recipients)
                 return session_reply(s, "452 4.5.3 Error: too many recipients");
-        for (size_t i = 0; i < c->n_params; i++) {
-                const CommandParam *p = &c->params[i];
-
-                if (!s->esmtp)
-                        return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
-                if (param_is(p, "NOTIFY") && p->value.p && notify == 0) {
-                        if (notify_parse(p->value, &notify) < 0)
-                                return session_reply(s, "501 5.5.4 Bad NOTIFY parameter");
-                } else if (param_is(p, "ORCPT") && p->value.p && !orcpt && p->value.n <= DSN_ORCPT_MAX) {
-                        const char *semi = memchr(p->value.p, ';', p->value.n);
-
-                        orcpt = xtext_decode_dup(p->value, DSN_ORCPT_MAX);
-                        /* addr-type ";" xtext, RFC 3461 §4.2 */
-                        if (!orcpt || !semi || semi == p->value.p)
-                                return session_reply(s, "501 5.5.4 Bad ORCPT parameter");
-                } else
-                        return session_reply(s, "555 5.5.4 Unsupported option: %.*s",
-                                             (int) MIN(p->key.n, (size_t) 64), p->key.p);
-        }
+        if (c->n_params > 0 && !s->esmtp)
+                return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
+        r = rcpt_params_parse(c->params, c->n_params, &rp, reply, sizeof(reply));
+        if (r == -ENOMEM)
+                return reply_oom(s);
+        if (r < 0)
+                return session_reply(s, "%s", reply);
         if (s->env.smtputf8)
                 flags |= ADDRESS_UTF8;
         if (address_valid(c->arg.p, c->arg.n, flags) < 0)
                 return session_reply(s, "501 5.1.3 Bad recipient address syntax");
         addr = address_store(s, c->arg, false);
-        if (!addr || envelope_add_rcpt(&s->env, addr, orcpt, notify) < 0) {
-                s->state = SESSION_CLOSING;
-                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
-        }
+        if (!addr || envelope_add_rcpt(&s->env, addr, rp.orcpt, rp.notify) < 0)
+                return reply_oom(s);
         session_reply(s, "250 2.1.5 Ok");
 }
 
