@@ -4,10 +4,15 @@
  * a human-readable part, the message/delivery-status part with one block
  * per recipient, and the original (headers only for RET=HDRS, the whole
  * message otherwise). All text from remote servers arrives here already
- * censored in Dsn.diagnostic. Addresses come from the validated envelope.
+ * censored in Dsn.diagnostic. Addresses and DSN values come from the
+ * validated envelope; each is checked again where it becomes a field
+ * (field_ok()), and the MIME boundary is random and checked against the
+ * finished report, so that no byte a client or a remote server chose can
+ * add a header field or a body part.
  */
 #include <inttypes.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "services/deliver/deliver-body.h"
@@ -28,6 +33,18 @@ bool bounce_wanted(const Envelope *env, const Recipient *rcpt, BounceKind kind) 
         if (rcpt->notify == 0)
                 return true;
         return (rcpt->notify & (kind == BOUNCE_FAILED ? DSN_NOTIFY_FAILURE : DSN_NOTIFY_DELAY)) != 0;
+}
+
+/* A value that can stand in a field: one line of text, no control. */
+static bool field_ok(const char *v) {
+        size_t n = strlen(v);
+
+        if (!utf8_valid(v, n))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) v[i] < ' ' || v[i] == 0x7f)
+                        return false;
+        return true;
 }
 
 static int format_date(uint64_t usec, char *buf, size_t n) {
@@ -77,8 +94,9 @@ static int human_part(const BounceInfo *info, Buf *out) {
                                info->reporting_mta);
         for (size_t i = 0; i < info->n_rcpts && r >= 0; i++) {
                 const BounceRcpt *b = &info->rcpts[i];
+                const char *diag = b->dsn->diagnostic && field_ok(b->dsn->diagnostic) ? b->dsn->diagnostic : "";
 
-                r = buf_printf(out, "<%s>: %s\r\n", b->rcpt->addr, strempty(b->dsn->diagnostic));
+                r = buf_printf(out, "<%s>: %s\r\n", b->rcpt->addr, diag);
         }
         return r;
 }
@@ -111,7 +129,8 @@ static int status_part(const BounceInfo *info, Buf *out) {
 
         r = buf_printf(out, "Reporting-MTA: dns; %s\r\nX-Pochtar-Queue-ID: %s\r\n", info->reporting_mta,
                        info->env->id);
-        if (r >= 0 && info->env->envid && address_is_ascii(info->env->envid, strlen(info->env->envid)))
+        /* RFC 3464 §2.2.1: the ENVID as given, which dsn-param.c keeps printable US-ASCII */
+        if (r >= 0 && info->env->envid && dsn_envid_check(info->env->envid) >= 0)
                 r = buf_printf(out, "Original-Envelope-Id: %s\r\n", info->env->envid);
         if (r >= 0 && format_date(info->env->arrival_usec, date, sizeof(date)) >= 0)
                 r = buf_printf(out, "Arrival-Date: %s\r\n", date);
@@ -121,14 +140,15 @@ static int status_part(const BounceInfo *info, Buf *out) {
 
                 /* RFC 6533 §3: "utf-8" address type for a non-ASCII address */
                 r = buf_printf(out, "\r\nFinal-Recipient: %s; %s\r\n", utf8 ? "utf-8" : "rfc822", b->rcpt->addr);
+                /* RFC 3464 §2.3.1: address-type ";" generic-address, as ORCPT gave them */
                 if (r >= 0 && b->rcpt->orcpt && address_is_ascii(b->rcpt->orcpt, strlen(b->rcpt->orcpt)) &&
-                    strchr(b->rcpt->orcpt, ';'))
+                    dsn_orcpt_check(b->rcpt->orcpt) >= 0)
                         r = buf_printf(out, "Original-Recipient: %s\r\n", b->rcpt->orcpt);
                 if (r >= 0)
                         r = buf_printf(out, "Action: %s\r\nStatus: %s\r\n", action(info->kind, b->dsn), b->dsn->code);
-                if (r >= 0 && b->dsn->relay)
+                if (r >= 0 && b->dsn->relay && field_ok(b->dsn->relay))
                         r = buf_printf(out, "Remote-MTA: dns; %s\r\n", b->dsn->relay);
-                if (r >= 0 && b->dsn->diagnostic)
+                if (r >= 0 && b->dsn->diagnostic && field_ok(b->dsn->diagnostic))
                         r = buf_printf(out, "Diagnostic-Code: %s; %s\r\n", b->dsn->remote ? "smtp" : "x-pochtar",
                                        b->dsn->diagnostic);
                 if (r >= 0 && info->kind == BOUNCE_DELAYED &&
@@ -138,17 +158,50 @@ static int status_part(const BounceInfo *info, Buf *out) {
         return r;
 }
 
+/* RFC 2046 §5.1.1: 1 to 70 bchars, not ending in a space; ours never has one. */
+static bool boundary_ok(const char *b) {
+        size_t n = strlen(b);
+
+        if (n == 0 || n > 70)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((b[i] >= '0' && b[i] <= '9') || (b[i] >= 'A' && b[i] <= 'Z') || (b[i] >= 'a' && b[i] <= 'z') ||
+                      strchr("'()+_,-./:=?", b[i])))
+                        return false;
+        return true;
+}
+
+/* The lines of @p[0..@n) that start with "--" @boundary: the delimiters. */
+static size_t count_delimiters(const uint8_t *p, size_t n, const char *boundary) {
+        size_t k = strlen(boundary), found = 0;
+
+        for (size_t i = 0; i + 2 + k <= n; i++)
+                if ((i == 0 || p[i - 1] == '\n') && p[i] == '-' && p[i + 1] == '-' &&
+                    memcmp(p + i + 2, boundary, k) == 0)
+                        found++;
+        return found;
+}
+
 /**
  * bounce_compose() - the notification message in wire form (CRLF).
- * Returns 0 or -ENOMEM/-EMSGSIZE from @out.
+ * Returns 0; -EINVAL for a value that cannot stand in its field (the
+ * envelope's reader refuses those first); -EEXIST when the boundary
+ * occurs in the report other than as its own delimiters (the caller
+ * takes another); or -ENOMEM/-EMSGSIZE from @out.
  */
 int bounce_compose(const BounceInfo *info, Buf *out) {
         size_t hdr = header_end(info->message, info->message_len);
         bool headers_only = info->env->ret == DSN_RET_HDRS;
-        size_t orig_len = headers_only ? hdr : info->message_len;
+        size_t orig_len = headers_only ? hdr : info->message_len, start = out->len;
         char date[64];
         int r;
 
+        if (!boundary_ok(info->boundary) || !field_ok(info->reporting_mta) || !field_ok(info->message_id) ||
+            !field_ok(info->env->sender))
+                return -EINVAL;
+        for (size_t i = 0; i < info->n_rcpts; i++)
+                if (!field_ok(info->rcpts[i].rcpt->addr))
+                        return -EINVAL;
         r = format_date(info->now_usec, date, sizeof(date));
         if (r < 0)
                 return r;
@@ -192,7 +245,28 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
                 r = buf_append_str(out, "\r\n");
         if (r >= 0)
                 r = buf_printf(out, "\r\n--%s--\r\n", info->boundary);
+        /* three part delimiters and the close, nothing else */
+        if (r >= 0 && count_delimiters(out->data + start, out->len - start, info->boundary) != 4)
+                r = -EEXIST;
+        if (r < 0)
+                out->len = start;
         return r;
+}
+
+/* A boundary no one can guess: 16 random letters and digits (95 bits). */
+static int boundary_new(char *buf, size_t n) {
+        static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        uint8_t rnd[16];
+
+        if (n < sizeof(rnd) + sizeof("=_pochtar_"))
+                return -EINVAL;
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                return -errno ?: -EIO;
+        memcpy(buf, "=_pochtar_", 10);
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                buf[10 + i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
+        buf[10 + sizeof(rnd)] = 0;
+        return 0;
 }
 
 /**
@@ -201,6 +275,7 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
  * sender as the only recipient. Durable when it returns 0.
  */
 int bounce_publish(SpoolDir *incoming, BounceInfo *info, char ret_id[static QUEUE_ID_LEN + 1]) {
+        char boundary[32];
         Envelope e = {};
         SpoolFile f = SPOOL_FILE_NULL;
         Buf b = BUF_INIT(0);
@@ -220,8 +295,16 @@ int bounce_publish(SpoolDir *incoming, BounceInfo *info, char ret_id[static QUEU
                 r = envelope_add_rcpt(&e, info->env->sender, NULL, 0);
         if (r >= 0)
                 r = envelope_format(&e, &b);
-        if (r >= 0)
-                r = bounce_compose(info, &b);
+        /* a boundary that occurs in the report is taken again, a few times */
+        for (unsigned tries = 0; r >= 0 && tries < 4; tries++) {
+                r = boundary_new(boundary, sizeof(boundary));
+                if (r >= 0) {
+                        info->boundary = boundary;
+                        r = bounce_compose(info, &b);
+                }
+                if (r != -EEXIST)
+                        break;
+        }
         if (r >= 0)
                 r = spool_file_create(incoming, e.id, "deliver", &f);
         if (r >= 0)

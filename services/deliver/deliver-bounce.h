@@ -37,7 +37,7 @@ typedef struct BounceInfo {
         size_t n_rcpts;
         uint64_t now_usec;
         uint64_t retry_until_usec;      /* BOUNCE_DELAYED: when we give up */
-        const char *boundary;           /* MIME boundary, unique per report */
+        const char *boundary;           /* MIME boundary; bounce_publish() sets a random one */
         const char *message_id;         /* Message-ID of the report, without <> */
 } BounceInfo;
 
@@ -46,5 +46,6 @@ typedef struct BounceInfo {
  * NOTIFY over). */
 bool bounce_wanted(const Envelope *env, const Recipient *rcpt, BounceKind kind);
 int bounce_compose(const BounceInfo *info, Buf *out);
-/* Composes and publishes; *ret_id is the report's new queue ID. */
+/* Composes with a random boundary and publishes; *ret_id is the
+ * report's new queue ID. */
 int bounce_publish(SpoolDir *incoming, BounceInfo *info, char ret_id[static QUEUE_ID_LEN + 1]);

@@ -18,12 +18,12 @@
 
 #include "services/deliver/deliver-body.h"
 #include "services/deliver/deliver-client.h"
+#include "services/deliver/deliver-command.h"
 #include "services/deliver/deliver-reply.h"
 #include "shared/address.h"
 #include "shared/buf.h"
 #include "shared/limits.h"
 #include "shared/log.h"
-#include "shared/xtext.h"
 
 /* How much dot-stuffed body is queued for writing at a time. */
 #define CLIENT_BODY_CHUNK (64 * 1024)
@@ -312,59 +312,44 @@ static void fill_body(Client *c) {
         }
 }
 
-static int append_xtext_param(Buf *b, const char *name, const char *value) {
-        int r = buf_printf(b, " %s=", name);
-
-        return r < 0 ? r : xtext_encode(b, value, strlen(value));
-}
-
 static int send_mail(Client *c) {
         const ClientJob *j = c->job;
-        Buf cmd = BUF_INIT(SMTP_COMMAND_LINE_MAX);
+        _cleanup_(buf_done) Buf line = BUF_INIT(SMTP_COMMAND_LINE_MAX);
         int r;
 
-        r = buf_printf(&cmd, "MAIL FROM:<%s>", j->env->sender);
-        if (r >= 0 && c->caps.size)
-                r = buf_printf(&cmd, " SIZE=%zu", j->body_len);
-        if (r >= 0 && c->caps.eightbitmime && body_is_8bit(j))
-                r = buf_append_str(&cmd, " BODY=8BITMIME");
-        if (r >= 0 && c->caps.smtputf8 && j->env->smtputf8)
-                r = buf_append_str(&cmd, " SMTPUTF8");
-        if (r >= 0 && c->caps.dsn && j->env->ret != DSN_RET_UNSET)
-                r = buf_printf(&cmd, " RET=%s", dsn_ret_to_string(j->env->ret));
-        if (r >= 0 && c->caps.dsn && j->env->envid)
-                r = append_xtext_param(&cmd, "ENVID", j->env->envid);
-        if (r >= 0 && buf_append_byte(&cmd, 0) >= 0)
-                r = client_send(c, "%s", (const char *) cmd.data);
-        buf_done(&cmd);
+        r = mail_command_format(j->env, &c->caps, j->body_len, body_is_8bit(j), &line);
+        if (r >= 0)
+                r = buf_append_byte(&line, 0);
+        if (r >= 0)
+                r = client_send(c, "%s", (const char *) line.data);
         return r;
 }
 
 static int send_rcpt(Client *c, size_t i) {
-        const Recipient *rc = &c->job->env->rcpts[c->job->rcpts[i]];
-        Buf cmd = BUF_INIT(SMTP_COMMAND_LINE_MAX);
+        const ClientJob *j = c->job;
+        _cleanup_(buf_done) Buf line = BUF_INIT(SMTP_COMMAND_LINE_MAX);
         int r;
 
-        r = buf_printf(&cmd, "RCPT TO:<%s>", rc->addr);
-        if (r >= 0 && c->caps.dsn && rc->notify) {
-                r = buf_append_str(&cmd, " NOTIFY=");
-                if (r >= 0)
-                        r = dsn_notify_format(rc->notify, &cmd);
-        }
-        if (r >= 0 && c->caps.dsn && rc->orcpt) {
-                const char *semi = strchr(rc->orcpt, ';');
-
-                /* RFC 3461 §4.2: addr-type ";" xtext */
-                if (semi) {
-                        r = buf_printf(&cmd, " ORCPT=%.*s;", (int) (semi - rc->orcpt), rc->orcpt);
-                        if (r >= 0)
-                                r = xtext_encode(&cmd, semi + 1, strlen(semi + 1));
-                }
-        }
-        if (r >= 0 && buf_append_byte(&cmd, 0) >= 0)
-                r = client_send(c, "%s", (const char *) cmd.data);
-        buf_done(&cmd);
+        r = rcpt_command_format(j->env, &j->env->rcpts[j->rcpts[i]], &c->caps, &line);
+        if (r >= 0)
+                r = buf_append_byte(&line, 0);
+        if (r >= 0)
+                r = client_send(c, "%s", (const char *) line.data);
         c->rcpt_sent++;
+        return r;
+}
+
+/* Whether every command of @j can be written: checked before its MAIL
+ * goes out, so a job is refused whole and the session stays in step. */
+static int job_commands_check(Client *c, const ClientJob *j) {
+        _cleanup_(buf_done) Buf line = BUF_INIT(SMTP_COMMAND_LINE_MAX);
+        int r;
+
+        r = mail_command_format(j->env, &c->caps, j->body_len, body_is_8bit(j), &line);
+        for (size_t i = 0; r >= 0 && i < j->n_rcpts; i++) {
+                buf_reset(&line);
+                r = rcpt_command_format(j->env, &j->env->rcpts[j->rcpts[i]], &c->caps, &line);
+        }
         return r;
 }
 
@@ -423,6 +408,15 @@ static void client_start_job(Client *c) {
                 client_start_job(c);
                 return;
         }
+        r = job_commands_check(c, j);
+        if (r < 0) {
+                /* envelope_parse() refuses such values: only a bug gets here */
+                job_fail_rest(c, DELIVERY_BOUNCED, "5.5.4", r == -E2BIG ? "envelope too long for an SMTP command line"
+                                                                       : "envelope value cannot be sent as data");
+                job_finish(c);
+                client_start_job(c);
+                return;
+        }
         c->state = CS_MAIL;
         c->pipelined = c->caps.pipelining;
         r = send_mail(c);
@@ -432,9 +426,7 @@ static void client_start_job(Client *c) {
         if (r >= 0 && c->pipelined)
                 r = client_send(c, "DATA");
         if (r < 0) {
-                job_fail_rest(c, DELIVERY_BOUNCED, "5.5.4", "envelope too long for an SMTP command line");
-                job_finish(c);
-                client_start_job(c);
+                client_lost(c, "out of memory");
                 return;
         }
         client_arm(c, c->p.command_timeout);

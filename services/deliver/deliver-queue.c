@@ -570,7 +570,7 @@ static void log_result(const Message *m, size_t i, const Dsn *d, uint64_t now) {
 
 static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt *rcpts, size_t n,
                          uint64_t now) {
-        char boundary[64], msgid[128], id[QUEUE_ID_LEN + 1], extra[64];
+        char msgid[128], id[QUEUE_ID_LEN + 1], extra[64];
         size_t body_len;
         const char *body = message_body(m, &body_len);
         const char *helo = q->cfg->deliver.helo_name;
@@ -584,14 +584,12 @@ static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt
                 .n_rcpts = n,
                 .now_usec = now,
                 .retry_until_usec = m->env.arrival_usec + q->retry.lifetime,
-                .boundary = boundary,
                 .message_id = msgid,
         };
         LogFields f = { .queue_id = m->id };
         const char *what = kind == BOUNCE_FAILED ? "non-delivery" : kind == BOUNCE_DELAYED ? "delay" : "delivery";
         int r;
 
-        (void) snprintf(boundary, sizeof(boundary), "%s.%" PRIu64 "/%s", m->id, now, helo);
         (void) snprintf(msgid, sizeof(msgid), "%s.%s.%" PRIu64 "@%s",
                         kind == BOUNCE_FAILED ? "bounce" : kind == BOUNCE_DELAYED ? "delay" : "success", m->id, now,
                         helo);

@@ -80,6 +80,46 @@ int main(void) {
         d.final = true;
         ASSERT_OK(bounce_compose(&info, &b));
         ASSERT_TRUE(contains(&b, "Action: delivered\r\n"));
+
+        /* issue 13: values no client or remote may turn into fields or parts */
+        buf_reset(&b);
+        info.kind = BOUNCE_FAILED;
+        free(e.envid);
+        e.envid = strdup("x\r\nX-Injected: yes");
+        free(e.rcpts[0].orcpt);
+        e.rcpts[0].orcpt = strdup("rfc822;bob@example.org\r\nAction: delivered");
+        ASSERT_OK(dsn_set(&d, DELIVERY_BOUNCED, "5.1.1", "550 unknown", true));
+        free(d.diagnostic);
+        d.diagnostic = strdup("550 x\r\nStatus: 2.0.0");        /* past dsn_set()'s censoring */
+        ASSERT_OK(bounce_compose(&info, &b));
+        ASSERT_TRUE(!contains(&b, "X-Injected"));
+        ASSERT_TRUE(!contains(&b, "Original-Envelope-Id"));
+        ASSERT_TRUE(!contains(&b, "Original-Recipient"));
+        ASSERT_TRUE(!contains(&b, "Action: delivered"));
+        ASSERT_TRUE(!contains(&b, "Status: 2.0.0"));
+        ASSERT_TRUE(contains(&b, "Status: 5.1.1\r\n"));
+        free(e.envid);
+        e.envid = strdup("QQ 3141");
+        buf_reset(&b);
+        ASSERT_OK(bounce_compose(&info, &b));
+        ASSERT_TRUE(contains(&b, "Original-Envelope-Id: QQ 3141\r\n"));
+        /* a boundary that the returned message holds is not used */
+        {
+                const char *evil = "Subject: x\r\n\r\n--B1\r\nContent-Type: text/html\r\n\r\nfake\r\n";
+                size_t len = b.len;
+
+                info.message = (const uint8_t *) evil;
+                info.message_len = strlen(evil);
+                ASSERT_EQ(bounce_compose(&info, &b), -EEXIST);
+                ASSERT_EQ(b.len, len);
+                info.message = (const uint8_t *) msg;
+                info.message_len = strlen(msg);
+        }
+        /* a To: that would not be one line is no report at all */
+        free(e.sender);
+        e.sender = strdup("a@example.com>\r\nBcc: <x@y.z");
+        buf_reset(&b);
+        ASSERT_EQ(bounce_compose(&info, &b), -EINVAL);
         buf_done(&b);
         dsn_done(&d);
         envelope_done(&e);
