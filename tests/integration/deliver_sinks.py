@@ -96,14 +96,14 @@ def start_mx_with_sink(domain, ip, handler):
     return dns, start_sink(ip, handler)
 
 
-class HangingServer:
-    """Accepts TCP connections and never says anything (a stuck MX)."""
+class _Listener:
+    """A TCP server on its own thread: session(conn) for each connection."""
 
-    def __init__(self, addr, port=25):
+    def __init__(self, addr, port):
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((addr, port))
-        self.sock.listen(16)
+        self.sock.listen(64)
         self.accepted = 0
         self.conns = []
         threading.Thread(target=self._serve, daemon=True).start()
@@ -116,11 +116,25 @@ class HangingServer:
                 return
             self.accepted += 1
             self.conns.append(c)
+            self.session(c)
+
+    def session(self, conn):
+        pass
 
     def stop(self):
         self.sock.close()
         for c in self.conns:
-            c.close()
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+class HangingServer(_Listener):
+    """Accepts TCP connections and never says anything (a stuck MX)."""
+
+    def __init__(self, addr, port=25):
+        super().__init__(addr, port)
 
 
 def tear_down(work, daemons, servers, failed=False):
@@ -156,3 +170,78 @@ class PasswordCheck:
         tls = server.transport is not None and server.transport.get_extra_info("sslcontext") is not None
         self.attempts.append((mechanism, ok, tls))
         return AuthResult(success=ok, handled=False)
+
+
+class WireSink(_Listener):
+    """An SMTP server that keeps every command line exactly as it came in
+    (aiosmtpd upper-cases parameters and refuses DSN ones): it offers
+    PIPELINING, 8BITMIME, SIZE and DSN, answers 250 to everything but a
+    RCPT for an address in `refuse` (550 5.1.1), and keeps one record per
+    transaction: {"lines": [command lines, bytes, no CRLF], "data": the
+    message, unstuffed}; and every line of every session in `commands`."""
+
+    def __init__(self, addr, port=25, refuse=()):
+        self.refuse = {a.lower() for a in refuse}
+        self.transactions = []
+        self.commands = []
+        self.lock = threading.Lock()
+        super().__init__(addr, port)
+
+    def session(self, conn):
+        threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        f = conn.makefile("rb")
+        lines = []
+
+        def reply(text):
+            conn.sendall(text.encode() + b"\r\n")
+
+        try:
+            reply("220 wire.test ESMTP")
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                assert line.endswith(b"\r\n"), line
+                line = line[:-2]
+                with self.lock:
+                    self.commands.append(line)
+                verb = line.split(b" ", 1)[0].upper()
+                if verb == b"EHLO":
+                    reply("250-wire.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 0\r\n250 DSN")
+                    continue
+                if verb == b"QUIT":
+                    reply("221 bye")
+                    return
+                lines.append(line)
+                if verb == b"RCPT":
+                    rcpt = line.split(b"<", 1)[1].split(b">", 1)[0].decode().lower()
+                    reply("550 5.1.1 no such user" if rcpt in self.refuse else "250 2.1.5 ok")
+                elif verb == b"DATA":
+                    if not any(l.upper().startswith(b"RCPT") for l in lines) or \
+                            all(l.split(b"<", 1)[1].split(b">", 1)[0].decode().lower() in self.refuse
+                                for l in lines if l.upper().startswith(b"RCPT")):
+                        reply("554 5.5.1 no valid recipients")
+                        lines = []
+                        continue
+                    reply("354 go ahead")
+                    data = bytearray()
+                    while True:
+                        d = f.readline()
+                        if d in (b".\r\n", b""):
+                            break
+                        data += d[1:] if d.startswith(b".") else d
+                    with self.lock:
+                        self.transactions.append({"lines": lines, "data": bytes(data)})
+                    lines = []
+                    reply("250 2.0.0 ok")
+                elif verb == b"RSET":
+                    lines = []
+                    reply("250 2.0.0 ok")
+                else:
+                    reply("250 2.0.0 ok")
+        except (OSError, AssertionError, IndexError):
+            return
+        finally:
+            conn.close()
