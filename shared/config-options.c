@@ -108,7 +108,9 @@ int config_init(Config *c) {
             config_parse_strv("127.0.0.1:25", &c->receive.listen, NULL) < 0 ||
             config_parse_strv("127.0.0.0/8", &c->receive.allow, NULL) < 0 ||
             config_parse_string("relaxed/relaxed", &c->sign.canonicalization, NULL) < 0 ||
-            config_parse_strv("From", &c->sign.oversign_headers, NULL) < 0 ||
+            /* the fields a replayed message would want to change or add */
+            config_parse_strv("From To Cc Subject Date Reply-To Message-ID MIME-Version Content-Type "
+                              "Content-Transfer-Encoding", &c->sign.oversign_headers, NULL) < 0 ||
             config_parse_string("may", &c->deliver.tls_policy, NULL) < 0) {
                 config_done(c);
                 return -ENOMEM;
