@@ -14,6 +14,7 @@
 
 #include "config-build.h"
 #include "services/sign/sign-keys.h"
+#include "shared/secret-file.h"
 #include "shared/spool.h"
 
 SignKeys *sign_keys_free(SignKeys *k) {
@@ -85,27 +86,19 @@ static char *key_path_resolve(const char *path) {
 }
 
 /*
- * Like OpenDKIM's RequireSafeKeys: a private key anyone but its owner can
- * read, or that someone other than root or this service owns, has already
- * leaked or can be swapped, so sign refuses to start rather than sign
- * with it. Keys under $CREDENTIALS_DIRECTORY are systemd's private copies
- * and are not checked.
+ * A key is refused unless only its owner, root or this service, can
+ * access it (shared/secret-file.h): one that leaked or can be swapped is
+ * not signed with. systemd's credential copies are exempt.
  */
 static int key_check_safe(const char *path, char **ret_error) {
-        const char *creds = getenv("CREDENTIALS_DIRECTORY");
-        size_t n = creds ? strlen(creds) : 0;
+        char reason[256];
         struct stat st;
 
-        if (n > 0 && strncmp(path, creds, n) == 0 && path[n] == '/')
-                return 0;
         if (stat(path, &st) < 0)
                 return fail(ret_error, "%s: cannot read key: %m", path);
-        if (st.st_mode & (S_IRWXG | S_IRWXO))
-                return fail(ret_error, "%s: key refused: mode %04o lets group or others access it; chmod 0600 or 0400",
-                            path, (unsigned) (st.st_mode & 07777));
-        if (st.st_uid != 0 && st.st_uid != geteuid())
-                return fail(ret_error, "%s: key refused: owned by uid %u, not by root or the service user",
-                            path, (unsigned) st.st_uid);
+        if (secret_file_check(&st, geteuid(), secret_file_in_credentials(path, getenv("CREDENTIALS_DIRECTORY")),
+                              reason, sizeof(reason)) < 0)
+                return fail(ret_error, "%s: key refused: %s", path, reason);
         return 0;
 }
 

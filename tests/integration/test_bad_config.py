@@ -3,7 +3,7 @@
 non-zero exit and a message naming the file (and the line, for
 pochtar.conf). Every daemon reads the whole pochtar.conf, so each invalid
 option is tried on all three. Then sign's keys: missing, readable by group
-or others, owned by someone else, too short, not a key; and the same
+or others, owned by someone else, a FIFO, too short, not a key; and the same
 world-readable file is accepted when systemd passes it as a credential."""
 import os
 import shutil
@@ -95,6 +95,10 @@ try:
     ]
     if os.geteuid() == 0:
         bad_keys.append((key("nobody.private", owner=65534), "key refused: owned by uid 65534, not by root"))
+    # a FIFO where the key should be: refused at once, sign does not hang opening it
+    fifo = os.path.join(work, "fifo.private")
+    os.mkfifo(fifo, 0o600)
+    bad_keys.append((fifo, "key refused: not a regular file but a FIFO"))
     for path, want in bad_keys:
         out = start("sign", sign_conf(path))
         check(out is not None and out.returncode == 78 and "%s: %s" % (path, want) in out.stderr,

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "shared/secret-file.h"
+
+bool secret_file_in_credentials(const char *path, const char *credentials_dir) {
+        size_t n = credentials_dir ? strlen(credentials_dir) : 0;
+
+        return n > 0 && strncmp(path, credentials_dir, n) == 0 && path[n] == '/';
+}
+
+static const char *file_type_name(mode_t m) {
+        return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
+               S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+               S_ISLNK(m) ? "a symbolic link" : "of an unknown type";
+}
+
+int secret_file_check(const struct stat *st, uid_t service_uid, bool exempt, char *reason, size_t size) {
+        /* a FIFO or a device would hang or feed the reader forever */
+        if (!S_ISREG(st->st_mode)) {
+                (void) snprintf(reason, size, "not a regular file but %s", file_type_name(st->st_mode));
+                return -EPERM;
+        }
+        if (exempt)
+                return 0;
+        if (st->st_mode & (S_IRWXG | S_IRWXO)) {
+                (void) snprintf(reason, size, "mode %04o lets group or others access it; chmod 0600 or 0400",
+                                (unsigned) (st->st_mode & 07777));
+                return -EPERM;
+        }
+        if (st->st_uid != 0 && st->st_uid != service_uid) {
+                (void) snprintf(reason, size, "owned by uid %u, not by root or the service user (uid %u); "
+                                "chown root", (unsigned) st->st_uid, (unsigned) service_uid);
+                return -EPERM;
+        }
+        return 0;
+}
