@@ -17,6 +17,7 @@
 
 #include "services/deliver/deliver-client.h"
 #include "services/deliver/deliver-mx.h"
+#include "services/deliver/deliver-relay.h"
 #include "services/deliver/deliver-route.h"
 #include "shared/address.h"
 #include "shared/limits.h"
@@ -181,47 +182,6 @@ static int policy_map_load(Route *r, const char *path) {
         return 0;
 }
 
-/* The relay password: relay_password_file, else the systemd credential
- * "relay-password" (LoadCredential=). First line, without its newline. */
-static int relay_password_load(Route *r) {
-        const char *path = r->cfg->relay_password_file, *creds = getenv("CREDENTIALS_DIRECTORY");
-        _cleanup_free_ char *cpath = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        Buf b = BUF_INIT(0);
-        int k;
-
-        if (!path && creds) {
-                if (asprintf(&cpath, "%s/relay-password", creds) < 0)
-                        return log_oom();
-                path = cpath;
-        }
-        if (!path)
-                return log_error_errno(-EINVAL, "relay_user is set, but neither relay_password_file nor the "
-                                       "credential 'relay-password' is.");
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return log_error_errno(-errno, "Failed to open relay password file '%s': %m", path);
-        k = read_full_fd(fd, 4095, &b);
-        if (k < 0) {
-                buf_done(&b);
-                return log_error_errno(k, "Failed to read relay password file '%s': %m", path);
-        }
-        for (size_t i = 0; i < b.len; i++)
-                if (b.data[i] == '\n' || b.data[i] == '\r') {
-                        b.len = i;
-                        break;
-                }
-        if (buf_append_byte(&b, 0) < 0) {
-                explicit_bzero(b.data, b.cap);
-                buf_done(&b);
-                return log_oom();
-        }
-        r->relay_password = strdup((const char *) b.data);
-        explicit_bzero(b.data, b.cap);
-        buf_done(&b);
-        return r->relay_password ? 0 : log_oom();
-}
-
 static TlsPolicy policy_for(Route *r, const char *domain) {
         for (size_t i = 0; i < r->n_policies; i++)
                 if (strcasecmp(r->policies[i].domain, domain) == 0)
@@ -263,7 +223,7 @@ int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret) {
                 if (k < 0)
                         return log_error_errno(k, "Invalid relayhost '%s': expected [host]:port.", cfg->relayhost);
                 if (cfg->relay_user) {
-                        k = relay_password_load(r);
+                        k = relay_password_load(cfg->relay_password_file, &r->relay_password);
                         if (k < 0)
                                 return k;
                 }

@@ -177,5 +177,9 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = run(&cfg);
         config_done(&cfg);
+        /* as receive: a bad value, or a file the configuration names that
+         * cannot be used (logged where found, naming the key) */
+        if (r == -EINVAL || r == -ENOENT || r == -ENOTDIR)
+                return EX_CONFIG;
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

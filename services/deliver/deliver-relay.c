@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "services/deliver/deliver-relay.h"
+#include "shared/buf.h"
+#include "shared/log.h"
+#include "shared/secret-file.h"
+#include "shared/spool.h"
+
+/* a password longer than this is a wrong file */
+#define RELAY_PASSWORD_FILE_MAX 4095
+
+int relay_password_parse(const uint8_t *p, size_t n, char **ret) {
+        size_t len = 0;
+        char *s;
+
+        while (len < n && p[len] != '\n' && p[len] != '\r')
+                len++;
+        if (len == 0 || memchr(p, 0, len))
+                return -EINVAL;
+        s = strndup((const char *) p, len);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int relay_password_load(const char *path, char **ret) {
+        const char *creds = getenv("CREDENTIALS_DIRECTORY"), *what = "relay_password_file";
+        _cleanup_free_ char *cpath = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        Buf b = BUF_INIT(0);
+        char reason[256];
+        struct stat st;
+        int k;
+
+        if (!path && creds && *creds) {
+                if (asprintf(&cpath, "%s/relay-password", creds) < 0)
+                        return log_oom();
+                path = cpath;
+                what = "credential";
+        }
+        if (!path)
+                return log_error_errno(-EINVAL, "relay_user is set, but neither relay_password_file nor the "
+                                       "credential 'relay-password' is.");
+        /* a FIFO must not hang the start, a link must not point elsewhere */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        if (fd < 0 && errno == ELOOP)
+                return log_error_errno(-EINVAL, "%s %s refused: it is a symbolic link; name the file itself.",
+                                       what, path);
+        if (fd < 0)
+                return log_error_errno(errno == ENOMEM ? -ENOMEM : -EINVAL, "Cannot open %s %s: %s", what, path,
+                                       strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(-EINVAL, "Cannot read %s %s: %s", what, path, strerror(errno));
+        if (secret_file_check(&st, geteuid(), secret_file_in_credentials(path, creds), reason, sizeof(reason)) < 0)
+                return log_error_errno(-EINVAL, "%s %s refused: %s.", what, path, reason);
+        k = read_full_fd(fd, RELAY_PASSWORD_FILE_MAX, &b);
+        if (k >= 0)
+                k = relay_password_parse(b.data, b.len, ret);
+        if (b.data)
+                explicit_bzero(b.data, b.cap);
+        buf_done(&b);
+        if (k == -ENOMEM)
+                return log_oom();
+        if (k == -EFBIG)
+                return log_error_errno(-EINVAL, "%s %s refused: longer than %d bytes; the password goes on its "
+                                       "first line.", what, path, RELAY_PASSWORD_FILE_MAX);
+        if (k == -EINVAL)
+                return log_error_errno(-EINVAL, "%s %s refused: its first line, the password, is empty or holds "
+                                       "a NUL byte.", what, path);
+        if (k < 0)
+                return log_error_errno(-EINVAL, "Cannot read %s %s: %s", what, path, strerror(-k));
+        return 0;
+}
