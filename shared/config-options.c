@@ -51,6 +51,8 @@ const ConfigOption config_options[] = {
         OPT(deliver, relayhost, "relayhost", config_parse_string, NULL),
         OPT(deliver, relay_user, "relay_user", config_parse_string, NULL),
         OPT(deliver, relay_password_file, "relay_password_file", config_parse_path, NULL),
+        OPT(deliver, relay_ca_file, "relay_ca_file", config_parse_path, NULL),
+        OPT(deliver, relay_password_to_unverified_host, "relay_password_to_unverified_host", config_parse_bool, NULL),
         OPT(deliver, helo_name, "helo_name", config_parse_string, NULL),
         OPT(deliver, bind_address, "bind_address", config_parse_string, NULL),
         OPT(deliver, tls_policy, "tls_policy", config_parse_string, NULL),

@@ -66,6 +66,8 @@ typedef struct DeliverConfig {
         char *relayhost;
         char *relay_user;
         char *relay_password_file;
+        char *relay_ca_file;            /* PEM trust anchors for the relay instead of the system's */
+        bool relay_password_to_unverified_host; /* the override: AUTH over TLS that did not verify */
         char *helo_name;
         char *bind_address;
         char *tls_policy;               /* none | may | encrypt | verify */

@@ -74,7 +74,7 @@ struct Client {
         bool served;                    /* at least one job was pulled */
         EhloCaps caps;
         char relay[DNS_NAME_MAX + sizeof("[255.255.255.255]:65535")];
-        char tls_desc[128];
+        char tls_desc[192];
         Dsn failure;
 
         ClientJob *job;
@@ -470,8 +470,8 @@ static int start_tls(Client *c) {
         const char *err = NULL;
         int r;
 
-        r = tls_session_new(c->p.tls, c->fd, c->hosts.hosts[c->host].name, c->p.policy == TLS_POLICY_VERIFY,
-                            &c->tls);
+        r = tls_session_new(c->p.tls, c->fd, c->p.tls_name ? c->p.tls_name : c->hosts.hosts[c->host].name,
+                            c->p.policy == TLS_POLICY_VERIFY, &c->tls);
         if (r < 0)
                 return r;
         c->state = CS_HANDSHAKE;
@@ -511,6 +511,13 @@ static void on_handshake(Client *c) {
                 return;
         }
         (void) tls_session_describe(c->tls, c->tls_desc, sizeof(c->tls_desc));
+        /* the override shows in every delivery's POCHTAR_TLS, not only at start */
+        if (c->p.auth_unverified) {
+                size_t n = strlen(c->tls_desc);
+
+                (void) snprintf(c->tls_desc + n, sizeof(c->tls_desc) - n,
+                                ", password sent unverified (relay_password_to_unverified_host)");
+        }
         log_info("TLS connection established to %s: %s", c->relay, c->tls_desc);
         reply_parser_reset(&c->parser);
         if (c->p.implicit_tls) {
@@ -553,6 +560,12 @@ static void start_auth(Client *c) {
 
         if (!c->tls) {
                 client_host_refused(c, NULL, "4.7.0", "refusing to send the relay password without TLS");
+                return;
+        }
+        /* under verify the handshake has failed unless the certificate
+         * verified; under any other policy only the override lets it go */
+        if (c->p.policy != TLS_POLICY_VERIFY && !c->p.auth_unverified) {
+                client_host_refused(c, NULL, "4.7.5", "refusing to send the relay password to an unverified host");
                 return;
         }
         if (c->caps.auth_plain) {

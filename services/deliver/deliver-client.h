@@ -31,10 +31,13 @@ typedef struct ClientParams {
         sd_event *event;
         TlsContext *tls;
         TlsPolicy policy;
+        const char *tls_name;           /* SNI and the name to verify (the relayhost as configured); NULL:
+                                         * each host's own name */
         bool implicit_tls;              /* port 465: TLS from the first byte */
         const char *helo;
-        const char *auth_user;          /* SMTP AUTH (RFC 4954) to a relay, over TLS only; or NULL */
+        const char *auth_user;          /* SMTP AUTH (RFC 4954) to a relay, over verified TLS only; or NULL */
         const char *auth_password;
+        bool auth_unverified;           /* relay_password_to_unverified_host: TLS enough, verified or not */
         const struct in_addr *bind;     /* NULL: any */
         usec_t connect_timeout;
         usec_t command_timeout;

@@ -14,6 +14,16 @@
 /* a password longer than this is a wrong file */
 #define RELAY_PASSWORD_FILE_MAX 4095
 
+TlsPolicy relay_tls_policy(TlsPolicy configured, bool login, bool unverified_ok) {
+        if (!login)
+                return configured;
+        if (configured == TLS_POLICY_NONE)
+                return _TLS_POLICY_INVALID;
+        if (!unverified_ok)
+                return TLS_POLICY_VERIFY;
+        return configured < TLS_POLICY_ENCRYPT ? TLS_POLICY_ENCRYPT : configured;
+}
+
 int relay_password_parse(const uint8_t *p, size_t n, char **ret) {
         size_t len = 0;
         char *s;

@@ -65,6 +65,7 @@ struct Route {
         bool has_bind;
         char *relay_host;
         char *relay_password;
+        TlsPolicy relay_policy;
         uint16_t relay_port;
         bool relay_literal;
         Destination *dests;
@@ -189,8 +190,37 @@ static TlsPolicy policy_for(Route *r, const char *domain) {
         return r->default_policy;
 }
 
+/*
+ * The relay's TLS policy and login. With relay_user the relay gets verify
+ * whatever tls_policy or tls_policy_map say (relay_tls_policy()); a
+ * policy of none there contradicts the login and stops the start.
+ */
+static int relay_setup(Route *r) {
+        const DeliverConfig *cfg = r->cfg;
+        int k;
+
+        r->relay_policy = relay_tls_policy(policy_for(r, r->relay_host), cfg->relay_user != NULL,
+                                           cfg->relay_password_to_unverified_host);
+        if (r->relay_policy < 0)
+                return log_error_errno(-EINVAL, "relay_user is set, but the TLS policy for %s is none (tls_policy "
+                                       "or tls_policy_map): its password would go in clear text. relay_user "
+                                       "implies verify for the relay; remove that none, or relay_user.",
+                                       r->relay_host);
+        if (!cfg->relay_user)
+                return 0;
+        k = relay_password_load(cfg->relay_password_file, &r->relay_password);
+        if (k < 0)
+                return k;
+        if (r->relay_policy != TLS_POLICY_VERIFY)
+                log_warning("relay_password_to_unverified_host = yes: the password of relay_user %s goes to %s "
+                            "over TLS without checking its certificate; anyone on the path can take it.",
+                            cfg->relay_user, r->relay_host);
+        return 0;
+}
+
 int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret) {
         _cleanup_(route_freep) Route *r = NULL;
+        const char *err = NULL;
         int k;
 
         r = calloc(1, sizeof(*r));
@@ -207,9 +237,6 @@ int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret) {
                 if (k < 0)
                         return k;
         }
-        k = tls_context_new(cfg->tls_priority, &r->tls);
-        if (k < 0)
-                return log_error_errno(k, "Invalid tls_priority '%s'.", strempty(cfg->tls_priority));
         if (cfg->bind_address && *cfg->bind_address) {
                 if (inet_pton(AF_INET, cfg->bind_address, &r->bind) != 1)
                         return log_error_errno(-EINVAL, "Invalid bind_address '%s': expected an IPv4 address.",
@@ -222,12 +249,19 @@ int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret) {
                 k = relayhost_parse(cfg->relayhost, &r->relay_host, &r->relay_port, &r->relay_literal);
                 if (k < 0)
                         return log_error_errno(k, "Invalid relayhost '%s': expected [host]:port.", cfg->relayhost);
-                if (cfg->relay_user) {
-                        k = relay_password_load(cfg->relay_password_file, &r->relay_password);
-                        if (k < 0)
-                                return k;
-                }
-        }
+                k = relay_setup(r);
+                if (k < 0)
+                        return k;
+        } else if (cfg->relay_ca_file)
+                log_warning("relay_ca_file = %s has no effect without mode = relay.", cfg->relay_ca_file);
+        k = tls_context_new(cfg->tls_priority, r->relay_host ? cfg->relay_ca_file : NULL, &r->tls, &err);
+        if (k == -EINVAL)
+                return log_error_errno(k, "Invalid tls_priority '%s'.", strempty(cfg->tls_priority));
+        if (k == -ENODATA)
+                return log_error_errno(-EINVAL, "relay_ca_file %s holds no PEM certificate.", cfg->relay_ca_file);
+        if (k < 0)
+                return log_error_errno(k == -ENOMEM ? k : -EINVAL, "Cannot use relay_ca_file %s: %s",
+                                       cfg->relay_ca_file, err ? err : strerror(-k));
         k = mx_resolver_new(e, &r->resolver);
         if (k < 0)
                 return log_error_errno(k, "Failed to start DNS workers: %m");
@@ -357,10 +391,12 @@ static void on_resolved(const MxList *list, void *userdata) {
                 .event = r->event,
                 .tls = r->tls,
                 .policy = d->policy,
+                .tls_name = r->relay_host,
                 .implicit_tls = r->relay_host && r->relay_port == 465,
                 .helo = r->cfg->helo_name,
                 .auth_user = r->relay_password ? r->cfg->relay_user : NULL,
                 .auth_password = r->relay_password,
+                .auth_unverified = r->relay_password && r->relay_policy != TLS_POLICY_VERIFY,
                 .bind = r->has_bind ? &r->bind : NULL,
                 .connect_timeout = r->cfg->connect_timeout,
                 .command_timeout = r->cfg->command_timeout,
@@ -452,7 +488,7 @@ static Destination *dest_get(Route *r, const char *name) {
         for (char *c = d->name; *c; c++)
                 *c = (char) tolower((unsigned char) *c);
         d->route = r;
-        d->policy = policy_for(r, d->name);
+        d->policy = r->relay_host ? r->relay_policy : policy_for(r, d->name);
         d->next = r->dests;
         r->dests = d;
         return d;

@@ -5,6 +5,7 @@
  * priority string is checked once at start, so a typo in tls_priority
  * fails the configuration rather than every delivery.
  */
+#include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stdint.h>
@@ -41,11 +42,13 @@ struct TlsSession {
         bool verify;
         bool write_pending;
         char *server_name;
+        char error[512];
 };
 
-int tls_context_new(const char *priority, TlsContext **ret) {
+int tls_context_new(const char *priority, const char *ca_file, TlsContext **ret, const char **ret_error) {
         TlsContext *c;
         const char *err = NULL;
+        int r;
 
         c = calloc(1, sizeof(*c));
         if (!c)
@@ -54,12 +57,20 @@ int tls_context_new(const char *priority, TlsContext **ret) {
                 free(c);
                 return -ENOMEM;
         }
-        /* the system trust store, for policy verify; may/encrypt do not check */
-        (void) gnutls_certificate_set_x509_system_trust(c->cred);
         if (gnutls_priority_init(&c->priority, priority ? priority : TLS_PRIORITY_DEFAULT, &err) < 0) {
                 c->priority = NULL;
                 tls_context_free(c);
                 return -EINVAL;
+        }
+        /* the anchors for policy verify (may/encrypt do not check); a private
+         * CA replaces the system store rather than joining it, so that only
+         * the relay's own CA can vouch for the relay */
+        r = ca_file ? gnutls_certificate_set_x509_trust_file(c->cred, ca_file, GNUTLS_X509_FMT_PEM)
+                    : gnutls_certificate_set_x509_system_trust(c->cred);
+        if (ca_file && r <= 0) {
+                *ret_error = r < 0 ? gnutls_strerror(r) : "no certificate found";
+                tls_context_free(c);
+                return r < 0 ? -EIO : -ENODATA;
         }
         *ret = c;
         return 0;
@@ -76,6 +87,7 @@ TlsContext *tls_context_free(TlsContext *c) {
 }
 
 int tls_session_new(TlsContext *c, int fd, const char *server_name, bool verify, TlsSession **ret) {
+        struct in_addr addr;
         TlsSession *s;
         int r;
 
@@ -92,7 +104,7 @@ int tls_session_new(TlsContext *c, int fd, const char *server_name, bool verify,
         r = gnutls_priority_set(s->session, c->priority);
         if (r >= 0)
                 r = gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, c->cred);
-        if (r >= 0)
+        if (r >= 0 && inet_pton(AF_INET, server_name, &addr) != 1)
                 r = gnutls_server_name_set(s->session, GNUTLS_NAME_DNS, server_name, strlen(server_name));
         if (r < 0) {
                 tls_session_free(s);
@@ -131,6 +143,22 @@ int tls_session_handshake(TlsSession *s, const char **ret_error) {
                 return 0;
         if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(r))
                 return tls_session_want(s);
+        if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+                gnutls_datum_t text = {};
+                unsigned status = gnutls_session_get_verify_cert_status(s->session);
+
+                /* "The certificate is NOT trusted. The name in the certificate
+                 * does not match the expected." and the like */
+                if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) < 0)
+                        text.data = NULL;
+                (void) snprintf(s->error, sizeof(s->error), "certificate for %s not trusted: %s", s->server_name,
+                                text.data ? (const char *) text.data : "verification failed");
+                gnutls_free(text.data);
+                for (size_t n = strlen(s->error); n > 0 && s->error[n - 1] == ' '; n--)
+                        s->error[n - 1] = 0;
+                *ret_error = s->error;
+                return -EPERM;
+        }
         *ret_error = gnutls_strerror(r);
         return r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PUSH_ERROR || r == GNUTLS_E_PULL_ERROR
                ? -ECONNRESET : -EPROTO;

@@ -36,14 +36,28 @@ const char *tls_policy_to_string(TlsPolicy p);
 typedef struct TlsContext TlsContext;
 typedef struct TlsSession TlsSession;
 
-int tls_context_new(const char *priority, TlsContext **ret);
+/*
+ * @ca_file: a PEM bundle of trust anchors used instead of the system trust
+ * store (relay_ca_file), or NULL. Returns -EINVAL for a bad @priority,
+ * -ENODATA when @ca_file holds no certificate, -EIO when it cannot be read
+ * or parsed (*ret_error: GnuTLS's text, static).
+ */
+int tls_context_new(const char *priority, const char *ca_file, TlsContext **ret, const char **ret_error);
 TlsContext *tls_context_free(TlsContext *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(TlsContext *, tls_context_free);
 
-/* @server_name: SNI and, with @verify, the name the certificate must match. */
+/*
+ * @server_name: SNI (not for an address literal, RFC 6066 §3) and, with
+ * @verify, the name the certificate must be valid for: a DNS name, or an
+ * IPv4 address, which only an IP address subjectAltName matches.
+ */
 int tls_session_new(TlsContext *c, int fd, const char *server_name, bool verify, TlsSession **ret);
 TlsSession *tls_session_free(TlsSession *s);
-/* 0 when done, TLS_WANT_*, or -EPROTO / -ECONNRESET (text in *ret_error, static) */
+/*
+ * 0 when done, TLS_WANT_*, or -EPROTO / -ECONNRESET with the reason in
+ * *ret_error (valid until @s is freed). A certificate that does not verify
+ * gives -EPERM and "certificate for NAME not trusted: " GnuTLS's status.
+ */
 int tls_session_handshake(TlsSession *s, const char **ret_error);
 /* bytes read, 0 at EOF, -EAGAIN (see tls_session_want()), or -errno */
 ssize_t tls_session_read(TlsSession *s, void *p, size_t n);

@@ -65,12 +65,54 @@ class Recorder:
         return {int(regex.search(c).group(1)) for c in self.contents()}
 
 
-def self_signed_cert(directory, name):
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+def self_signed_cert(directory, name, prefix=""):
+    cert, key = os.path.join(directory, prefix + "cert.pem"), os.path.join(directory, prefix + "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                     "-subj", "/CN=" + name, "-keyout", key, "-out", cert],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
+
+
+class TestCA:
+    """A private certificate authority for a test: its certificate is what
+    relay_ca_file names; issue() signs server certificates with it. EC
+    P-256 keys, which are quick to make."""
+
+    def __init__(self, directory, name="pochtar test CA"):
+        self.dir = directory
+        self.cert, self.key = os.path.join(directory, "ca.pem"), os.path.join(directory, "ca.key")
+        self.serial = 0
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-days", "2", "-subj", "/CN=" + name, "-keyout", self.key, "-out", self.cert,
+                        "-addext", "basicConstraints=critical,CA:TRUE",
+                        "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def issue(self, *names):
+        """(cert, key) paths of a server certificate for names: DNS names,
+        or IPv4 addresses, which go in as IP subjectAltNames."""
+        self.serial += 1
+        base = os.path.join(self.dir, "issued-%d" % self.serial)
+        sans = ",".join(("IP:" if _is_ipv4(n) else "DNS:") + n for n in names)
+        ext = base + ".ext"
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                    "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n" % sans)
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-subj", "/CN=" + names[0], "-keyout", base + ".key", "-out", base + ".csr"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["openssl", "x509", "-req", "-in", base + ".csr", "-CA", self.cert, "-CAkey", self.key,
+                        "-set_serial", str(self.serial), "-days", "2", "-extfile", ext, "-out", base + ".pem"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return base + ".pem", base + ".key"
+
+
+def _is_ipv4(name):
+    try:
+        socket.inet_pton(socket.AF_INET, name)
+        return True
+    except OSError:
+        return False
 
 
 def start_sink(addr, handler, tls=None, implicit_tls=False, port=25, hostname="sink.test", **kwargs):

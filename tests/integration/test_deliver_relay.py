@@ -3,7 +3,10 @@
 (port 587, AUTH PLAIN) and on implicit TLS (port 465, AUTH LOGIN only),
 whatever the recipient domains; the password comes from
 relay_password_file, then from $CREDENTIALS_DIRECTORY; a wrong password
-defers and a relay without TLS never sees the password."""
+defers and a relay without TLS never sees the password. The relay's
+certificate comes from a private CA that relay_ca_file names (the
+refusals of certificates that do not verify are in
+test_deliver_relay_verify.py)."""
 import os
 import sys
 import tempfile
@@ -15,7 +18,7 @@ import netns  # noqa: E402
 netns.enter(["203.0.113.40"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import PasswordCheck, Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
+from deliver_sinks import PasswordCheck, Recorder, TestCA, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 
@@ -23,7 +26,9 @@ work = tempfile.mkdtemp(prefix="pochtar-deliver-relay-")
 dns = netns.Dnsmasq()
 dns.a("relay.example.net", "203.0.113.40")
 dns.start()
-cert = self_signed_cert(work, "relay.example.net")
+ca = TestCA(work)
+# valid for the name (port 587) and for the address literal (port 465)
+cert = ca.issue("relay.example.net", "203.0.113.40")
 sub, smtps, clear = Recorder(), Recorder(), Recorder()
 auth_sub, auth_smtps, auth_clear = (PasswordCheck("app@example.net", "s3cret pass"),
                                     PasswordCheck("app@example.net", "s3cret pass"),
@@ -54,11 +59,12 @@ mode = relay
 relayhost = [%s]:%d
 helo_name = mail.example.com
 relay_user = app@example.net
+relay_ca_file = %s
 retry_min = 1h
 connect_timeout = 2s
 command_timeout = 2s
 %s
-""" % (host, port, extra))
+""" % (host, port, ca.cert, extra))
         qid = spool.inject("signed", "app@example.com", ["x@gmail.test", "y@other.test"],
                            b"Subject: r\r\n\r\nhi\r\n")
         d = pochtar.Daemon([DELIVER, "--config", conf], env=env)
@@ -66,8 +72,9 @@ command_timeout = 2s
         return d, spool, qid
 
     def state(spool, qid):
+        """deliver's state file of qid, diagnostics xtext-decoded"""
         p = os.path.join(spool.root, "deliver", "state", "new", qid)
-        return open(p).read() if os.path.exists(p) else ""
+        return pochtar.xtext_decode(open(p).read()).decode() if os.path.exists(p) else ""
 
     for port, rec in ((587, sub), (465, smtps)):
         if port == 587:
@@ -84,6 +91,7 @@ command_timeout = 2s
         check(rec.messages[0][3] if port == 587 else
               "TLS connection established to 203.0.113.40[203.0.113.40]:465" in d.output(),
               "port %d: TLS used" % port)
+        check(", verified" in d.output(), "port %d: the certificate verified" % port)
         check("s3cret" not in d.output(), "port %d: password not in the log" % port)
         d.stop()
     check(auth_sub.attempts == [("PLAIN", True, True)], "587: AUTH PLAIN inside STARTTLS")
@@ -101,6 +109,8 @@ command_timeout = 2s
     d, spool, qid = run(2525, "relay_password_file = " + pwfile)
     pochtar.wait_for(lambda: "deferred" in state(spool, qid), what="deferral without TLS")
     check(auth_clear.attempts == [] and not clear.messages, "no AUTH and no mail over plaintext")
+    check(" 4.7.4 " in state(spool, qid) and "TLS is required, but was not offered" in state(spool, qid),
+          "no STARTTLS: deferred 4.7.4, saying why")
     rcs = [x.stop() for x in daemons]
     check(rcs == [0] * len(rcs) and not any("Sanitizer" in x.output() for x in daemons),
           "clean exits on SIGTERM %s, no sanitizer report" % rcs)
