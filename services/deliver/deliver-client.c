@@ -88,6 +88,7 @@ struct Client {
 static void client_connect_next(Client *c);
 static void client_start_job(Client *c);
 static void client_read(Client *c);
+static void on_handshake(Client *c);
 
 static uint64_t now_mono(void) {
         struct timespec ts;
@@ -466,22 +467,6 @@ static void rcpts_from_reply(Client *c, const SmtpReply *r, bool only_accepted) 
                         set_result_reply(c, c->job->rcpts[i], r);
 }
 
-static int start_tls(Client *c) {
-        const char *err = NULL;
-        int r;
-
-        r = tls_session_new(c->p.tls, c->fd, c->p.tls_name ? c->p.tls_name : c->hosts.hosts[c->host].name,
-                            c->p.policy == TLS_POLICY_VERIFY, &c->tls);
-        if (r < 0)
-                return r;
-        c->state = CS_HANDSHAKE;
-        r = tls_session_handshake(c->tls, &err);
-        if (r < 0)
-                return r;
-        client_update_io(c);
-        return 0;
-}
-
 static void tls_failed(Client *c, const char *why) {
         char text[SMTP_REPLY_LINE_MAX];
 
@@ -534,6 +519,19 @@ static void on_handshake(Client *c) {
          * flight and sit in GnuTLS's buffer, where epoll cannot see it */
         if (c->state != CS_DONE && c->tls && tls_session_pending(c->tls))
                 client_read(c);
+}
+
+/* The first handshake step already reads what a fast peer answered, and
+ * may finish or fail (a certificate that does not verify): on_handshake()
+ * handles every outcome, as for the later steps. */
+static void start_tls(Client *c) {
+        if (tls_session_new(c->p.tls, c->fd, c->p.tls_name ? c->p.tls_name : c->hosts.hosts[c->host].name,
+                            c->p.policy == TLS_POLICY_VERIFY, &c->tls) < 0) {
+                tls_failed(c, "cannot start");
+                return;
+        }
+        c->state = CS_HANDSHAKE;
+        on_handshake(c);
 }
 
 static bool tls_wanted(const Client *c) {
@@ -653,10 +651,8 @@ static void handle_reply(Client *c, const SmtpReply *r) {
                 return;
         case CS_STARTTLS:
                 if (r->code == 220) {
-                        if (start_tls(c) < 0)
-                                tls_failed(c, "cannot start");
-                        else
-                                client_arm(c, c->p.command_timeout);
+                        client_arm(c, c->p.command_timeout);
+                        start_tls(c);
                         return;
                 }
                 if (c->p.policy >= TLS_POLICY_ENCRYPT || c->p.auth_user) {
@@ -785,7 +781,7 @@ static void client_read(Client *c) {
                 while (off < (size_t) k) {
                         size_t used = 0;
                         int r = reply_parser_feed(&c->parser, buf + off, (size_t) k - off, &used);
-                        ClientState before = c->state;
+                        TlsSession *tls = c->tls;
                         int fd = c->fd;
 
                         off += used;
@@ -797,8 +793,11 @@ static void client_read(Client *c) {
                                 break;
                         log_debug("%s: < %u (%u lines)", c->relay, c->parser.reply.code, c->parser.reply.n_lines);
                         handle_reply(c, &c->parser.reply);
-                        /* the handler may have closed this connection or moved to another */
-                        if (c->state == CS_DONE || c->fd != fd || (c->state == CS_HANDSHAKE && before != CS_HANDSHAKE))
+                        /* the handler may have closed this connection or moved to another;
+                         * once TLS has started (and maybe finished) the rest of this
+                         * plaintext read is dropped, never taken as replies inside TLS
+                         * (STARTTLS response injection) */
+                        if (c->state == CS_DONE || c->fd != fd || c->tls != tls)
                                 return;
                         reply_parser_reset(&c->parser);
                 }
@@ -823,8 +822,8 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 }
                 c->state = CS_GREETING;
                 client_arm(c, c->p.command_timeout);
-                if (c->p.implicit_tls && start_tls(c) < 0) {
-                        tls_failed(c, "cannot start");
+                if (c->p.implicit_tls) {
+                        start_tls(c);
                         return 0;
                 }
                 client_update_io(c);
