@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 /*
- * The two scans deliver makes over every body it sends, kept apart so that
- * a unit test can hold them against a plain byte loop.
+ * The scans deliver makes over the bodies it sends, kept apart so that a
+ * unit test can hold them against a plain byte loop.
  */
 
 /* Whether any byte of @p[0..@n) has its high bit set (BODY=8BITMIME). */
@@ -19,3 +19,11 @@ bool body_has_8bit(const uint8_t *p, size_t n);
  * stuffing needs one more ".".
  */
 size_t body_span_to_lf_dot(const uint8_t *p, size_t n);
+
+/*
+ * Whether @p[0..@n) holds a CR not followed by LF or an LF not preceded
+ * by CR. No stage writes one (receive ends every line in CRLF), and a
+ * server that reads a bare LF as a line end could be made to see SMTP
+ * commands in the body (outbound smuggling): deliver sends no such body.
+ */
+bool body_has_bare_cr_lf(const uint8_t *p, size_t n);

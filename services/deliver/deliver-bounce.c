@@ -158,6 +158,25 @@ static int status_part(const BounceInfo *info, Buf *out) {
         return r;
 }
 
+/* The returned message, every line ending in CRLF: the spool's copy has
+ * no bare CR or LF (deliver refuses one that has), and this keeps even a
+ * damaged one from ending a line of the report where it should not. */
+static int append_lines(Buf *out, const uint8_t *p, size_t n) {
+        int r = 0;
+
+        if (!body_has_bare_cr_lf(p, n))
+                r = buf_append(out, p, n);
+        else
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')
+                                continue;       /* the LF writes the pair */
+                        r = p[i] == '\r' || p[i] == '\n' ? buf_append_str(out, "\r\n") : buf_append_byte(out, p[i]);
+                }
+        if (r >= 0 && (n < 2 || p[n - 2] != '\r' || p[n - 1] != '\n'))
+                r = buf_append_str(out, "\r\n");
+        return r;
+}
+
 /* RFC 2046 §5.1.1: 1 to 70 bchars, not ending in a space; ours never has one. */
 static bool boundary_ok(const char *b) {
         size_t n = strlen(b);
@@ -240,9 +259,7 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
                                headers_only ? "text/rfc822-headers" : "message/rfc822",
                                body_has_8bit(info->message, orig_len) ? "Content-Transfer-Encoding: 8bit\r\n" : "");
         if (r >= 0)
-                r = buf_append(out, info->message, orig_len);
-        if (r >= 0 && (orig_len < 2 || info->message[orig_len - 2] != '\r' || info->message[orig_len - 1] != '\n'))
-                r = buf_append_str(out, "\r\n");
+                r = append_lines(out, info->message, orig_len);
         if (r >= 0)
                 r = buf_printf(out, "\r\n--%s--\r\n", info->boundary);
         /* three part delimiters and the close, nothing else */

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "services/deliver/deliver-body.h"
 #include "services/deliver/deliver-bounce.h"
 #include "services/deliver/deliver-queue.h"
 #include "shared/event-util.h"
@@ -269,6 +270,12 @@ static int queue_load(Queue *q, const char *id, bool hold) {
                                         strerror(-r));
                         message_free(m);
                         quarantine(q, &q->queue_dir, id, reason);
+                        return 0;
+                }
+                if (body_has_bare_cr_lf(m->data.data + env_len, m->data.len - env_len)) {
+                        message_free(m);
+                        quarantine(q, &q->queue_dir, id, "deliver: a bare CR or LF in the message, which no "
+                                   "stage writes and which a server could read as a line end");
                         return 0;
                 }
         }

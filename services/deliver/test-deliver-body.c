@@ -12,6 +12,13 @@ static size_t span_slow(const uint8_t *p, size_t n) {
         return n;
 }
 
+static bool bare_slow(const uint8_t *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if ((p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) || (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n')))
+                        return true;
+        return false;
+}
+
 static bool has_8bit_slow(const uint8_t *p, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (p[i] & 0x80)
@@ -52,6 +59,27 @@ int main(void) {
                         b[(size_t) rand() % n] |= 0x80;
                 ASSERT_EQ(body_span_to_lf_dot(b, n), span_slow(b, n));
                 ASSERT_EQ(body_has_8bit(b, n), has_8bit_slow(b, n));
+                ASSERT_EQ(body_has_bare_cr_lf(b, n), bare_slow(b, n));
+        }
+        /* bare CR and LF: CRLF-clean bodies, then one byte changed anywhere */
+        ASSERT_TRUE(!body_has_bare_cr_lf((const uint8_t *) "", 0));
+        ASSERT_TRUE(body_has_bare_cr_lf((const uint8_t *) "\n", 1));
+        ASSERT_TRUE(body_has_bare_cr_lf((const uint8_t *) "a\r", 2));
+        ASSERT_TRUE(!body_has_bare_cr_lf((const uint8_t *) "a\r\n", 3));
+        for (unsigned t = 0; t < 100000; t++) {
+                size_t n = 0, max = (size_t) rand() % sizeof(b);
+
+                while (n + 2 <= max) {
+                        if (rand() % 5 == 0) {
+                                b[n++] = '\r';
+                                b[n++] = '\n';
+                        } else
+                                b[n++] = alphabet[1 + rand() % 3] == '\r' ? 'a' : '.';
+                }
+                ASSERT_TRUE(!body_has_bare_cr_lf(b, n));
+                if (t % 2 == 0 && n > 0)
+                        b[(size_t) rand() % n] = rand() % 2 ? '\r' : '\n';
+                ASSERT_EQ(body_has_bare_cr_lf(b, n), bare_slow(b, n));
         }
         return 0;
 }

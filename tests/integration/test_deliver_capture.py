@@ -2,7 +2,8 @@
 """mode = capture: every message lands in the maildir capture_dir, byte
 for byte as signed after two prepended header fields, and its DKIM
 signature still verifies; the queue is emptied; a second hand-over of the
-same ID (sign crashed after publishing) is dropped, not delivered twice."""
+same ID (sign crashed after publishing) is dropped, not delivered twice;
+a torn copy and one with a bare LF in its body are quarantined, not sent."""
 import os
 import sys
 
@@ -81,6 +82,15 @@ try:
     check([f for f in os.listdir(newdir) if f.startswith(cut)] == [], "a cut one is not")
     reason = open(spool.path("quarantine", "new", cut + ".reason")).read()
     check("does not match the envelope's check" in reason, "and is quarantined with the reason: " + reason.strip())
+
+    # a body with bare LF (no stage writes one; a lenient server would read
+    # "\n.\n" as the end of data and the rest as commands): never sent
+    bare = spool.inject("signed", "app@example.com", ["gus@example.org"],
+                        b"Subject: x\r\n\r\nhi\n.\nRSET\r\nMAIL FROM:<e@x.org>\r\n", check=True)
+    pochtar.wait_for(lambda: bare in spool.ids("quarantine") and not spool.ids("signed"), what="bare LF handled")
+    check([f for f in os.listdir(newdir) if f.startswith(bare)] == [], "a body with a bare LF is not sent")
+    reason = open(spool.path("quarantine", "new", bare + ".reason")).read()
+    check("bare CR or LF" in reason, "and is quarantined with the reason: " + reason.strip())
     rc = d.stop()
     check(rc == 0 and "Sanitizer" not in d.output(), "clean exit (%s)" % rc)
 finally:
