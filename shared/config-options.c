@@ -16,6 +16,8 @@
 static const unsigned range_rcpts[2] = { 100, 100000 };        /* RFC 5321 §4.5.3.1.8 floor */
 static const unsigned range_sessions[2] = { 1, 100000 };
 static const unsigned range_conns[2] = { 1, 10000 };
+/* a session ends sometime: a slot held forever is a slot lost */
+static const usec_t range_session[2] = { 1 * USEC_PER_SEC, 7 * 86400 * USEC_PER_SEC };
 /* longer only holds a remote server's slot; many close idle sessions sooner */
 static const usec_t range_connection_cache[2] = { 0, 300 * USEC_PER_SEC };
 
@@ -33,6 +35,7 @@ const ConfigOption config_options[] = {
         OPT(receive, max_sessions, "max_sessions", config_parse_unsigned, range_sessions),
         OPT(receive, command_timeout, "command_timeout", config_parse_usec, NULL),
         OPT(receive, data_timeout, "data_timeout", config_parse_usec, NULL),
+        OPT(receive, session_timeout, "session_timeout", config_parse_usec, range_session),
         OPT(receive, idle_exit, "idle_exit", config_parse_usec, NULL),
 
         OPT(sign, domain, "domain", config_parse_string, NULL),
@@ -84,6 +87,9 @@ int config_init(Config *c) {
                          * 10 minutes after the data terminator, applied to DATA reads */
                         .command_timeout = 300 * USEC_PER_SEC,
                         .data_timeout = 600 * USEC_PER_SEC,
+                        /* long enough for an app that sends a large batch on one
+                         * connection; a client that trickles bytes ends here */
+                        .session_timeout = 3600 * USEC_PER_SEC,
                 },
                 .sign = {
                         .on_no_key = SIGN_POLICY_PASS,

@@ -31,8 +31,9 @@ typedef struct ReceiveConfig {
         uint64_t max_message_size;
         unsigned max_recipients;
         unsigned max_sessions;
-        usec_t command_timeout;
+        usec_t command_timeout;         /* a whole command line, from the last reply on */
         usec_t data_timeout;
+        usec_t session_timeout;         /* a whole session, however it trickles */
         usec_t idle_exit;               /* 0: never exit when idle */
 } ReceiveConfig;
 

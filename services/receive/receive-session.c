@@ -40,6 +40,10 @@
 /* Postfix smtpd_hard_error_limit: a client that keeps sending garbage is
  * told 421 and disconnected. */
 #define SESSION_ERRORS_MAX 20
+/* Postfix smtpd_junk_command_limit: past this many NOOP, RSET, VRFY, EXPN
+ * or HELP since the last message, each one counts as an error too, so a
+ * client cannot hold a session with them. */
+#define SESSION_JUNK_MAX 100
 
 
 static void session_reply(Session *s, const char *fmt, ...) _printf_(2, 3);
@@ -101,6 +105,7 @@ Session *session_free(Session *s) {
         session_unlink(s);
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->timer);
+        sd_event_source_disable_unref(s->deadline);
         safe_close(s->fd);
         buf_done(&s->in);
         buf_done(&s->out);
@@ -273,12 +278,19 @@ static void on_helo(Session *s, const Command *c, bool esmtp) {
         session_reply(s, "250 DSN");
 }
 
+static bool command_is_junk(CommandVerb v) {
+        return v == COMMAND_NOOP || v == COMMAND_RSET || v == COMMAND_VRFY || v == COMMAND_EXPN ||
+               v == COMMAND_HELP;
+}
+
 static void session_command(Session *s, const uint8_t *line, size_t n) {
         Command c;
         int r;
 
         r = command_parse(line, n, &c);
         if (r < 0 || c.verb == COMMAND_UNKNOWN)
+                s->bad_commands++;
+        else if (command_is_junk(c.verb) && ++s->junk_commands > SESSION_JUNK_MAX)
                 s->bad_commands++;
         if (s->bad_commands > SESSION_ERRORS_MAX) {
                 s->state = SESSION_CLOSING;
@@ -484,6 +496,7 @@ void session_committed(Session *s, int error) {
                 _cleanup_free_ char *from = escape_printable_dup(s->env.sender, strlen(s->env.sender), 256);
 
                 session_reply(s, "250 2.0.0 Ok: queued as %s", s->env.id);
+                s->junk_commands = 0;   /* a client that sends mail is not idling */
                 log_msg(LOG_INFO, &f, "from=<%s>, size=%" PRIu64 ", nrcpt=%zu, client=[%s] (queued)",
                         strempty(from), s->decoder.size, s->env.n_rcpts, s->client);
         } else {
@@ -517,9 +530,11 @@ static void session_process(Session *s) {
                                 spool_file_abort(&s->file);
                         if (s->decoder.errors)
                                 buf_done(&s->data);
-                        if (r == DATA_END)
+                        if (r == DATA_END) {
                                 session_data_end(s);
-                        else
+                                if (s->state == SESSION_COMMAND)
+                                        session_arm_timer(s);   /* refused: the next command's time */
+                        } else
                                 session_stream(s, false);
                         continue;
                 }
@@ -546,6 +561,9 @@ static void session_process(Session *s) {
                 } else
                         session_command(s, s->in.data, len - 2);
                 buf_consume(&s->in, len);
+                /* the next command line's time starts now */
+                if (s->state == SESSION_COMMAND || s->state == SESSION_DATA)
+                        session_arm_timer(s);
         }
 }
 
@@ -607,7 +625,11 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) 
                 }
                 if (k > 0) {
                         s->in.len += (size_t) k;
-                        session_arm_timer(s);
+                        /* in DATA any bytes are progress; a command line
+                         * must be whole within command_timeout, however
+                         * slowly its bytes come (session_process() arms it) */
+                        if (s->state == SESSION_DATA)
+                                session_arm_timer(s);
                 }
         } else if ((revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLOUT)) {
                 session_free(s);
@@ -617,6 +639,24 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) 
         server = s->server;
         (void) session_settle(s);       /* may free s */
         server_commit_poll(server);
+        return 0;
+}
+
+/* session_timeout: the whole session is over, however it went. A message
+ * in its commit is answered first (it may be durable already). */
+static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata) {
+        Session *s = userdata;
+
+        if (s->state == SESSION_COMMIT) {
+                /* after session_committed() the 250 or 452 goes out, then this */
+                event_timer_arm(s->deadline, USEC_PER_SEC / 10);
+                return 0;
+        }
+        log_info("Session from [%s] closed after session_timeout%s", s->client,
+                 s->state == SESSION_DATA ? ", during DATA: message discarded" : "");
+        session_reply(s, "421 4.4.2 %s Error: session too long", s->server->hostname);
+        (void) session_flush(s);
+        session_free(s);
         return 0;
 }
 
@@ -687,6 +727,10 @@ int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t sal
                 r = sd_event_add_time_relative(server->event, &s->timer, CLOCK_MONOTONIC,
                                                server->config->command_timeout ?: UINT64_MAX / 2,
                                                USEC_PER_SEC, on_timeout, s);
+        if (r >= 0)
+                r = sd_event_add_time_relative(server->event, &s->deadline, CLOCK_MONOTONIC,
+                                               server->config->session_timeout, USEC_PER_SEC / 10,
+                                               on_deadline, s);
         if (r < 0) {
                 session_free(s);
                 return r;

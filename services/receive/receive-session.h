@@ -24,7 +24,8 @@ struct Session {
 
         int fd;
         sd_event_source *io;
-        sd_event_source *timer;
+        sd_event_source *timer;         /* the next command line, or DATA's next bytes */
+        sd_event_source *deadline;      /* the whole session: session_timeout */
         char client[INET6_ADDRSTRLEN];
 
         SessionState state;
@@ -32,6 +33,7 @@ struct Session {
         Buf out;                /* replies not yet written */
         bool skipping;          /* discarding a command line past SMTP_COMMAND_LINE_MAX */
         unsigned bad_commands;
+        unsigned junk_commands; /* NOOP, RSET, VRFY, EXPN, HELP since the last message */
 
         char *helo;
         bool esmtp;

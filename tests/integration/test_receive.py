@@ -681,6 +681,84 @@ def case_spare_keep():
             assert os.path.exists(os.path.join(tmp, "not-a-spare"))
 
 
+def case_session_abuse():
+    """Issue 13: a client cannot hold a session with junk commands or by
+    trickling bytes (Postfix's smtpd_junk_command_limit, and deadlines that
+    slow input does not extend)."""
+    with Receiver("") as r:
+        # 100 NOOP/RSET/VRFY are fine; past that each is an error too, and
+        # after 20 errors the session ends (smtpd_hard_error_limit)
+        c = Raw(r.port)
+        c.reply()
+        c.send(b"EHLO client.example.com\r\n")
+        c.reply()
+        c.send(b"NOOP\r\nRSET\r\nVRFY x\r\n" * 45)
+        replies = [c.reply()[0] for _ in range(120)]
+        assert all(x.startswith(b"250") or x.startswith(b"252") for x in replies), replies[-3:]
+        assert c.rest() == b"421 4.7.0 mail.example.com Error: too many errors\r\n"
+        c.close()
+        # sending mail resets the count: 100 junk, a message, 100 junk
+        c = Raw(r.port)
+        c.reply()
+        c.send(b"EHLO client.example.com\r\n")
+        c.reply()
+        c.send(b"NOOP\r\n" * 100 + b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+        replies = [c.reply()[0] for _ in range(103)]
+        assert replies[-1].startswith(b"354"), replies[-3:]
+        c.send(b"Subject: x\r\n\r\nhi\r\n.\r\n" + b"NOOP\r\n" * 100 + b"QUIT\r\n")
+        replies = [c.reply()[0] for _ in range(102)]
+        assert replies[0].startswith(b"250 2.0.0 Ok: queued"), replies[0]
+        assert replies[-1].startswith(b"221"), replies[-1]
+        c.close()
+    with Receiver("command_timeout = 2s\ndata_timeout = 2s\nsession_timeout = 5s") as r:
+        # a command line trickled a byte at a time still has command_timeout
+        c = Raw(r.port)
+        c.reply()
+        t = time.monotonic()
+        got = b""
+        for b in b"EHLO client.example.com":
+            try:
+                c.send(bytes([b]))
+            except OSError:
+                break
+            c.s.settimeout(0.25)
+            try:
+                got += c.s.recv(4096)
+            except socket.timeout:
+                pass
+            if got:
+                break
+        elapsed = time.monotonic() - t
+        c.s.settimeout(10)
+        got += c.rest()
+        assert got == b"421 4.4.2 mail.example.com Error: timeout exceeded\r\n", got
+        assert 1.5 < elapsed < 4, elapsed
+        c.close()
+        # a message trickled a line at a time ends at session_timeout
+        c = Raw(r.port)
+        c.reply()
+        t = time.monotonic()
+        c.send(b"EHLO client.example.com\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+        for _ in range(4):
+            c.reply()
+        got = b""
+        c.s.settimeout(0.5)
+        while not got and time.monotonic() - t < 20:
+            try:
+                c.send(b"x-line: trickled\r\n")
+                got = c.s.recv(4096)
+            except socket.timeout:
+                pass
+            except OSError:
+                break
+        c.s.settimeout(10)
+        got += c.rest()
+        assert got == b"421 4.4.2 mail.example.com Error: session too long\r\n", got
+        assert 4 < time.monotonic() - t < 9, time.monotonic() - t
+        assert r.new() == [], "the trickled message is discarded"
+        c.close()
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
