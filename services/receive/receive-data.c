@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * DATA decoding, after qmail's blast(): strict CRLF framing, exact
- * dot-unstuffing, and a terminator that only <CRLF>.<CRLF> can form. Pure:
+ * DATA decoding, after qmail's blast(): CRLF framing (a bare LF refused
+ * or, when normalizing, written as CRLF), exact dot-unstuffing, and a
+ * terminator that only <CRLF>.<CRLF> can form. Pure:
  * bytes in, unstuffed bytes appended to a Buf; no I/O. The session streams
  * the Buf to the spool, so memory stays bounded whatever the message size.
  */
 #include <string.h>
 
 #include "services/receive/receive-data.h"
+#include "shared/limits.h"
 #include "shared/macro.h"
 
 /* Appends unless the message is already over the limit; past it only the
@@ -43,6 +45,18 @@ static size_t text_run(const uint8_t *p, size_t n) {
         return n;
 }
 
+/* The current content line grew by @n octets, or ended (its CRLF not
+ * counted): RFC 5321 §4.5.3.1.6 allows 998 octets and the CRLF. */
+static void line_add(DataDecoder *d, size_t n) {
+        d->line += n;
+}
+
+static void line_end(DataDecoder *d) {
+        if (d->line > SMTP_TEXT_LINE_MAX - 2)
+                d->long_line = true;
+        d->line = 0;
+}
+
 /**
  * data_decoder_feed() - decode @n bytes of DATA input.
  * Appends the dot-unstuffed message (CRLF line ends, the CRLF before the
@@ -51,10 +65,11 @@ static size_t text_run(const uint8_t *p, size_t n) {
  * *ret_consumed the number of bytes up to and including it (what follows
  * is the next command, pipelined); DATA_MORE when all @n bytes were
  * consumed; -ENOMEM or -EMSGSIZE from @out. Errors in the data (bare CR,
- * bare LF, too big) are recorded in d->errors and never end the message.
+ * bare LF when not normalizing, too big) are recorded in d->errors and
+ * never end the message.
  */
 int data_decoder_feed(DataDecoder *d, const uint8_t *p, size_t n, Buf *out, size_t *ret_consumed) {
-        static const uint8_t crlf[2] = { '\r', '\n' }, cr = '\r';
+        static const uint8_t crlf[2] = { '\r', '\n' }, cr = '\r', dot_crlf[3] = { '.', '\r', '\n' };
         size_t i = 0;
         int r = 0;
 
@@ -70,6 +85,14 @@ int data_decoder_feed(DataDecoder *d, const uint8_t *p, size_t n, Buf *out, size
                         } else if (c == '\r') {
                                 d->state = DATA_STATE_CR;
                                 i++;
+                        } else if (c == '\n' && d->normalize_lf) {
+                                /* a line end, written as CRLF; the "." line
+                                 * after it cannot end the message */
+                                r = emit(d, out, crlf, 2);
+                                line_end(d);
+                                d->after_lf = true;
+                                d->state = DATA_STATE_BOL;
+                                i++;
                         } else if (c == '\n') {
                                 d->errors |= DATA_ERROR_BARE_LF;
                                 /* Not a line end: a following "." is not at a line start. */
@@ -83,12 +106,16 @@ int data_decoder_feed(DataDecoder *d, const uint8_t *p, size_t n, Buf *out, size
                                         /* the text and its CRLF at once, as the
                                          * CR and LF states would emit them */
                                         r = emit(d, out, p + i, k);
+                                        line_add(d, k - 2);
+                                        line_end(d);
+                                        d->after_lf = false;
                                         d->state = DATA_STATE_BOL;
                                         i += k;
                                         break;
                                 }
                                 k = text_run(p + i, n - i);
                                 r = emit(d, out, p + i, k);
+                                line_add(d, k);
                                 d->state = DATA_STATE_TEXT;
                                 i += k;
                         }
@@ -102,24 +129,36 @@ int data_decoder_feed(DataDecoder *d, const uint8_t *p, size_t n, Buf *out, size
                                 d->state = DATA_STATE_TEXT;     /* c is handled as text */
                         break;
                 case DATA_STATE_DOT_CR:
-                        if (c == '\n') {
+                        if (c == '\n' && !d->after_lf) {
                                 d->state = DATA_STATE_DONE;
+                                i++;
+                        } else if (c == '\n') {
+                                /* ".CRLF" on a line a bare LF began is text */
+                                r = emit(d, out, dot_crlf, 3);
+                                line_add(d, 1);
+                                line_end(d);
+                                d->after_lf = false;
+                                d->state = DATA_STATE_BOL;
                                 i++;
                         } else {
                                 /* ".\r" then not "\n": the dot was stuffing, the CR bare. */
                                 d->errors |= DATA_ERROR_BARE_CR;
                                 r = emit(d, out, &cr, 1);
+                                line_add(d, 1);
                                 d->state = DATA_STATE_TEXT;
                         }
                         break;
                 case DATA_STATE_CR:
                         if (c == '\n') {
                                 r = emit(d, out, crlf, 2);
+                                line_end(d);
+                                d->after_lf = false;
                                 d->state = DATA_STATE_BOL;
                                 i++;
                         } else {
                                 d->errors |= DATA_ERROR_BARE_CR;
                                 r = emit(d, out, &cr, 1);
+                                line_add(d, 1);
                                 d->state = DATA_STATE_TEXT;     /* c is handled as text */
                         }
                         break;

@@ -40,10 +40,34 @@ static const Case cases[] = {
         { "a\r\n.\r.\r\n.\r\n", NULL, DATA_ERROR_BARE_CR, 0, 0, 0 },
 };
 
+/* bare_newline = normalize: a bare LF ends a line and is written as CRLF;
+ * still only <CRLF>.<CRLF> ends the message, and every smuggling variant
+ * gives exactly one message, holding what came before the real end. */
+static const Case normalize_cases[] = {
+        { "a\nb\r\n.\r\n", "a\r\nb\r\n", 0, 0, 0, 0 },
+        { "a\nb\n\r\n.\r\n", "a\r\nb\r\n\r\n", 0, 0, 0, 0 },
+        { "..x\ny\r\n.\r\n", ".x\r\ny\r\n", 0, 0, 0, 0 },
+        { "x\n..\r\n.\r\n", "x\r\n.\r\n", 0, 0, 0, 0 },
+        { "a\r\n.\r\nQUIT\r\n", "a\r\n", 0, 6, 0, 0 },
+        /* the smuggling variants: one message, up to the real <CRLF>.<CRLF> */
+        { "a\n.\nMAIL FROM:<x@y>\r\n.\r\n", "a\r\n\r\nMAIL FROM:<x@y>\r\n", 0, 0, 0, 0 },
+        { "a\n.\r\nMAIL FROM:<x@y>\r\n.\r\n", "a\r\n.\r\nMAIL FROM:<x@y>\r\n", 0, 0, 0, 0 },
+        { "a\r\n.\nMAIL FROM:<x@y>\r\n.\r\n", "a\r\n\r\nMAIL FROM:<x@y>\r\n", 0, 0, 0, 0 },
+        { "\n.\r\n.\r\n", "\r\n.\r\n", 0, 0, 0, 0 },
+        { ".\n.\r\n.\r\n", "\r\n.\r\n", 0, 0, 0, 0 },
+        { "a\r\n\n.\r\n\r\n.\r\n", "a\r\n\r\n.\r\n\r\n", 0, 0, 0, 0 },
+        /* a bare CR is refused whatever the mode */
+        { "a\r.\rMAIL FROM:<x@y>\r\n.\r\n", NULL, DATA_ERROR_BARE_CR, 0, 0, 0 },
+        { "a\r\n.\rMAIL FROM:<x@y>\r\n.\r\n", NULL, DATA_ERROR_BARE_CR, 0, 0, 0 },
+        { "a\n.\r.\r\n.\r\n", NULL, DATA_ERROR_BARE_CR, 0, 0, 0 },
+};
+
+static bool normalize;
+
 /* Feeds @in in pieces cut at @cuts (ascending offsets), checking the
  * result is the same however the input is split. */
 static void run(const Case *c, size_t len, const size_t *cuts, size_t n_cuts) {
-        DataDecoder d = DATA_DECODER_INIT(0);
+        DataDecoder d = normalize ? DATA_DECODER_INIT_NORMALIZE(0) : DATA_DECODER_INIT(0);
         Buf out = BUF_INIT(0);
         size_t pos = 0, consumed = 0;
         int r = DATA_MORE;
@@ -74,9 +98,9 @@ static size_t case_len(const Case *c) {
         return c->n_in ?: strlen(c->in);
 }
 
-static void test_splits(void) {
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                const Case *c = &cases[i];
+static void test_splits(const Case *table, size_t n_table) {
+        for (size_t i = 0; i < n_table; i++) {
+                const Case *c = &table[i];
                 size_t len = case_len(c), cuts[2];
 
                 run(c, len, NULL, 0);
@@ -92,15 +116,39 @@ static void test_splits(void) {
         }
 }
 
-static void test_byte_by_byte(void) {
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                size_t len = case_len(&cases[i]), cuts[64];
+static void test_byte_by_byte(const Case *table, size_t n_table) {
+        for (size_t i = 0; i < n_table; i++) {
+                size_t len = case_len(&table[i]), cuts[64];
 
                 ASSERT_TRUE(len <= ELEMENTSOF(cuts));
                 for (size_t k = 0; k < len; k++)
                         cuts[k] = k + 1;
-                run(&cases[i], len, cuts, len - 1);
+                run(&table[i], len, cuts, len - 1);
         }
+}
+
+/* 998 octets and CRLF is the longest line RFC 5321 §4.5.3.1.6 allows;
+ * one more is noted, however the line is split and however it ends. */
+static void test_long_lines(void) {
+        for (int mode = 0; mode < 2; mode++)
+                for (size_t len = 996; len <= 1000; len++)
+                        for (size_t cut = 0; cut <= len; cut += 333) {
+                                DataDecoder d = mode ? DATA_DECODER_INIT_NORMALIZE(0) : DATA_DECODER_INIT(0);
+                                Buf in = BUF_INIT(0), out = BUF_INIT(0);
+                                size_t consumed;
+
+                                ASSERT_OK(buf_append_str(&in, "short\r\n."));  /* a stuffed dot: not counted */
+                                for (size_t k = 0; k < len; k++)
+                                        ASSERT_OK(buf_append_byte(&in, 'x'));
+                                ASSERT_OK(buf_append_str(&in, mode ? "\nend\r\n.\r\n" : "\r\nend\r\n.\r\n"));
+                                ASSERT_EQ(data_decoder_feed(&d, in.data, cut + 8, &out, &consumed), DATA_MORE);
+                                ASSERT_EQ(data_decoder_feed(&d, in.data + cut + 8, in.len - cut - 8, &out, &consumed),
+                                          DATA_END);
+                                ASSERT_EQ(d.errors, 0);
+                                ASSERT_EQ(d.long_line, len > 998);
+                                buf_done(&in);
+                                buf_done(&out);
+                        }
 }
 
 static void test_too_big(void) {
@@ -140,8 +188,13 @@ static void test_no_terminator(void) {
 }
 
 int main(void) {
-        test_splits();
-        test_byte_by_byte();
+        test_splits(cases, ELEMENTSOF(cases));
+        test_byte_by_byte(cases, ELEMENTSOF(cases));
+        normalize = true;
+        test_splits(normalize_cases, ELEMENTSOF(normalize_cases));
+        test_byte_by_byte(normalize_cases, ELEMENTSOF(normalize_cases));
+        normalize = false;
+        test_long_lines();
         test_too_big();
         test_no_terminator();
         return 0;
