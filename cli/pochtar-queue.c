@@ -39,7 +39,9 @@ static void format_iso(uint64_t usec, char ret[static sizeof("2026-11-28T02:53:0
 }
 
 static const char *entry_error(const QueueEntry *e, char *buf, size_t size) {
-        if (e->error == -EBADMSG)
+        if (e->refusal)
+                (void) snprintf(buf, size, "not opened: %s", e->refusal);
+        else if (e->error == -EBADMSG)
                 (void) snprintf(buf, size, "malformed envelope (line %u)", e->error_line);
         else if (e->error == -EPROTONOSUPPORT)
                 (void) snprintf(buf, size, "unknown envelope version");
@@ -60,19 +62,24 @@ static const RcptRecord *rcpt_status(const QueueEntry *e, size_t i) {
         return &e->state.rcpts[i];
 }
 
-static const char *status_error_string(int error) {
-        return error == -EPROTONOSUPPORT ? "unknown version" : error == -EBADMSG ? "malformed" : strerror(-error);
+static const char *status_error_string(const QueueEntry *e, char *buf, size_t size) {
+        if (e->state_refusal)
+                (void) snprintf(buf, size, "not opened: %s", e->state_refusal);
+        else
+                (void) snprintf(buf, size, "%s", e->status_error == -EPROTONOSUPPORT ? "unknown version"
+                                : e->status_error == -EBADMSG ? "malformed" : strerror(-e->status_error));
+        return buf;
 }
 
 static void print_deliver_summary(const QueueEntry *e) {
-        char when[sizeof("2026-11-28 02:53:07 UTC")];
+        char when[sizeof("2026-11-28 02:53:07 UTC")], err[128];
 
         if (!e->has_state)
                 printf("%18snot yet attempted\n", "");
         else if (e->error)
                 printf("%18sdeliver state kept, not shown: the envelope is damaged\n", "");
         else if (e->status_error)
-                printf("%18sdeliver state damaged: %s\n", "", status_error_string(e->status_error));
+                printf("%18sdeliver state damaged: %s\n", "", status_error_string(e, err, sizeof(err)));
         else {
                 format_time(e->state.next_usec, when);
                 printf("%18s%u attempt%s, next %s%s\n", "", e->state.attempts, e->state.attempts == 1 ? "" : "s",
@@ -127,7 +134,7 @@ static void print_text(const QueueList *l) {
 
 static void print_json_deliver(const QueueEntry *e) {
         bool ok = e->has_state && !e->error && !e->status_error;
-        char iso[sizeof("2026-11-28T02:53:07Z")];
+        char iso[sizeof("2026-11-28T02:53:07Z")], err[128];
 
         printf(", \"attempted\": %s, \"attempts\": %u, ", e->has_state ? "true" : "false",
                ok ? e->state.attempts : 0);
@@ -135,7 +142,7 @@ static void print_json_deliver(const QueueEntry *e) {
         json_print_member(stdout, "next_retry", ok && e->state.next_usec ? iso : NULL);
         printf(", ");
         json_print_member(stdout, "state_error", !e->has_state || !e->status_error ? NULL
-                          : status_error_string(e->status_error));
+                          : status_error_string(e, err, sizeof(err)));
 }
 
 static void print_json(const QueueList *l) {

@@ -154,8 +154,11 @@ int queue_flush_request(int root_fd, const char *name) {
         flush = openat(root_fd, CONTROL_DIR "/" CONTROL_FLUSH_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (flush < 0)
                 return -errno;
-        /* deliver acts on IN_CLOSE_WRITE; the file's content is unused */
-        fd = openat(flush, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0660);
+        /* deliver acts on IN_CLOSE_WRITE; the file's content is unused.
+         * O_NONBLOCK: deliver's user may write here too, and a FIFO put
+         * under this name must fail the request (ENXIO), not hang it. */
+        fd = openat(flush, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                    0660);
         if (fd < 0)
                 return -errno;
         return 0;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Lists the spool for the admin. Every file is opened relative to its
- * directory fd with O_NOFOLLOW (spool.c), read only as far as the envelope
- * can reach, and parsed by envelope_parse(); whatever fails is recorded in
- * the entry, so one damaged file never hides the others.
+ * Lists the spool for the admin. Every file is looked at before it is
+ * opened, and opened only if it is a regular file with one link and an
+ * expected owner, non-blocking (spool_open_checked()); it is read only as
+ * far as the envelope can reach, and parsed by envelope_parse(); whatever
+ * fails is recorded in the entry, so one damaged or hostile file never
+ * hides the others, or hangs the listing.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -19,13 +21,14 @@ static const struct {
         const char *name;
         const char *path;
         const char *held_from;
+        SpoolQueue queue;       /* whose files it holds (shared/spool-owner.c) */
 } wheres[_WHERE_MAX] = {
-        [WHERE_INCOMING] = { "incoming", SPOOL_INCOMING, NULL },
-        [WHERE_SIGNED] = { "signed", SPOOL_SIGNED, NULL },
-        [WHERE_DELIVER] = { "deliver", DELIVER_DIR "/" DELIVER_QUEUE_DIR, NULL },
-        [WHERE_HOLD_INCOMING] = { "hold", HOLD_DIR "/" SPOOL_INCOMING, SPOOL_INCOMING },
-        [WHERE_HOLD_SIGNED] = { "hold", HOLD_DIR "/" SPOOL_SIGNED, SPOOL_SIGNED },
-        [WHERE_QUARANTINE] = { "quarantine", SPOOL_QUARANTINE, NULL },
+        [WHERE_INCOMING] = { "incoming", SPOOL_INCOMING, NULL, SPOOL_QUEUE_INCOMING },
+        [WHERE_SIGNED] = { "signed", SPOOL_SIGNED, NULL, SPOOL_QUEUE_SIGNED },
+        [WHERE_DELIVER] = { "deliver", DELIVER_DIR "/" DELIVER_QUEUE_DIR, NULL, SPOOL_QUEUE_DELIVER },
+        [WHERE_HOLD_INCOMING] = { "hold", HOLD_DIR "/" SPOOL_INCOMING, SPOOL_INCOMING, SPOOL_QUEUE_HOLD_INCOMING },
+        [WHERE_HOLD_SIGNED] = { "hold", HOLD_DIR "/" SPOOL_SIGNED, SPOOL_SIGNED, SPOOL_QUEUE_HOLD_SIGNED },
+        [WHERE_QUARANTINE] = { "quarantine", SPOOL_QUARANTINE, NULL, SPOOL_QUEUE_QUARANTINE },
 };
 
 const char *queue_where_to_string(QueueWhere w) {
@@ -45,6 +48,8 @@ void queue_list_done(QueueList *l) {
                 envelope_done(&l->entries[i].env);
                 deliver_state_done(&l->entries[i].state);
                 free(l->entries[i].reason);
+                free(l->entries[i].refusal);
+                free(l->entries[i].state_refusal);
         }
         free(l->entries);
         *l = (QueueList) {};
@@ -85,13 +90,25 @@ static int read_prefix(int fd, size_t max, bool stop_at_blank_line, Buf *out) {
         return 0;
 }
 
-static void read_reason(int new_fd, const char *id, QueueEntry *e) {
-        char name[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
+/* @refusal of spool_open_checked() for the entry: -ENOMEM, or @r */
+static int keep_refusal(const char *refusal, char **ret, int r) {
+        if (refusal[0] && !(*ret = strdup(refusal)))
+                return -ENOMEM;
+        return r;
+}
+
+static void read_reason(SpoolDir *d, const char *id, QueueEntry *e) {
+        char name[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)], refusal[SPOOL_REFUSAL_MAX];
         _cleanup_close_ int fd = -EBADF;
         Buf b = BUF_INIT(0);
 
         (void) snprintf(name, sizeof(name), "%s" SPOOL_REASON_SUFFIX, id);
-        fd = openat(new_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        fd = spool_open_checked(d->new_fd, name, O_RDONLY, d->owners, d->queue, NULL, refusal);
+        if (refusal[0]) {
+                if (asprintf(&e->reason, "(the reason file was not opened: %s)", refusal) < 0)
+                        e->reason = NULL;
+                return;
+        }
         if (fd < 0 || read_prefix(fd, QUARANTINE_REASON_MAX, false, &b) < 0) {
                 buf_done(&b);
                 return;
@@ -104,22 +121,15 @@ static void read_reason(int new_fd, const char *id, QueueEntry *e) {
 
 static void read_entry(SpoolDir *d, QueueEntry *e, bool envelopes) {
         _cleanup_close_ int fd = -EBADF;
+        char refusal[SPOOL_REFUSAL_MAX];
         Buf b = BUF_INIT(0);
         struct stat st;
         size_t len;
         int r;
 
-        r = spool_open_new(d, e->id, &fd);
+        r = spool_open_new(d, e->id, &fd, &st, refusal);
         if (r < 0) {
-                e->error = r;
-                return;
-        }
-        if (fstat(fd, &st) < 0) {
-                e->error = -errno;
-                return;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                e->error = -EBADMSG;
+                e->error = keep_refusal(refusal, &e->refusal, r);
                 return;
         }
         e->size = (uint64_t) st.st_size;
@@ -185,13 +195,15 @@ static int censor_diagnostics(DeliverState *s) {
 /* deliver's per-recipient state, read only when the envelope parsed: the
  * state's indices mean nothing without the envelope's recipients. */
 static void read_status(SpoolDir *state, QueueEntry *e, bool envelopes) {
+        char refusal[SPOOL_REFUSAL_MAX];
         Buf b = BUF_INIT(0);
         int r;
 
         e->has_state = spool_exists(state, e->id) > 0;
         if (!e->has_state || !envelopes || e->error)
                 return;
-        r = spool_read_new(state, e->id, DELIVER_STATE_MAX, &b);
+        r = spool_read_new(state, e->id, DELIVER_STATE_MAX, &b, refusal);
+        r = keep_refusal(refusal, &e->state_refusal, r);
         if (r >= 0)
                 r = deliver_state_init(&e->state, e->env.n_rcpts);
         if (r >= 0)
@@ -204,7 +216,7 @@ static void read_status(SpoolDir *state, QueueEntry *e, bool envelopes) {
         buf_done(&b);
 }
 
-static int scan_one(int root_fd, QueueWhere w, bool envelopes, QueueList *l) {
+static int scan_one(int root_fd, const SpoolOwners *owners, QueueWhere w, bool envelopes, QueueList *l) {
         SpoolDir d = SPOOL_DIR_NULL, state = SPOOL_DIR_NULL;
         char **ids = NULL;
         size_t n = 0;
@@ -215,8 +227,9 @@ static int scan_one(int root_fd, QueueWhere w, bool envelopes, QueueList *l) {
                 return 0;               /* a queue nobody has made yet is empty */
         if (r < 0)
                 return r;
-        if (w == WHERE_DELIVER)
-                (void) queue_path_open(root_fd, DELIVER_DIR "/" DELIVER_STATE_DIR, false, &state);
+        spool_dir_set_owners(&d, wheres[w].queue, owners);
+        if (w == WHERE_DELIVER && queue_path_open(root_fd, DELIVER_DIR "/" DELIVER_STATE_DIR, false, &state) >= 0)
+                spool_dir_set_owners(&state, SPOOL_QUEUE_DELIVER_STATE, owners);
         r = spool_scan_new(&d, &ids, &n);
         if (r >= 0) {
                 QueueEntry *t = reallocarray(l->entries, l->n + n + 1, sizeof(QueueEntry));
@@ -233,7 +246,7 @@ static int scan_one(int root_fd, QueueWhere w, bool envelopes, QueueList *l) {
                 memcpy(e->id, ids[i], QUEUE_ID_LEN + 1);
                 read_entry(&d, e, envelopes);
                 if (w == WHERE_QUARANTINE)
-                        read_reason(d.new_fd, e->id, e);
+                        read_reason(&d, e->id, e);
                 if (w == WHERE_DELIVER && state.new_fd >= 0)
                         read_status(&state, e, envelopes);
         }
@@ -244,11 +257,15 @@ static int scan_one(int root_fd, QueueWhere w, bool envelopes, QueueList *l) {
 }
 
 int queue_scan(int root_fd, bool envelopes, QueueList *ret) {
+        SpoolOwners owners;
         QueueList l = {};
         int r;
 
+        r = spool_owners_resolve(&owners);
+        if (r < 0)
+                return r;
         for (QueueWhere w = 0; w < _WHERE_MAX; w++) {
-                r = scan_one(root_fd, w, envelopes, &l);
+                r = scan_one(root_fd, &owners, w, envelopes, &l);
                 if (r < 0) {
                         queue_list_done(&l);
                         return r;

@@ -47,12 +47,15 @@ typedef struct QueueEntry {
         uint64_t size;
         uint64_t mtime_usec;            /* when it entered this queue */
         Envelope env;
-        int error;                      /* 0, or why env is empty: -EBADMSG, -EPROTONOSUPPORT, -errno */
+        int error;                      /* 0, or why env is empty: -EBADMSG, -EPROTONOSUPPORT, -errno
+                                         * (a refusal when refusal is set) */
         unsigned error_line;            /* for -EBADMSG */
+        char *refusal;                  /* why the file was not opened (a FIFO, a link, ...), or NULL */
         char *reason;                   /* quarantine: the stage's reason, censored */
         bool has_state;                 /* deliver: a per-recipient state file exists */
         DeliverState state;             /* … and what it says, if it parsed (diagnostics censored) */
         int status_error;               /* 0, or why it did not */
+        char *state_refusal;            /* why the state file was not opened, or NULL */
 } QueueEntry;
 
 typedef struct QueueList {

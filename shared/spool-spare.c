@@ -110,26 +110,26 @@ void spool_spare_ready(SpoolDir *from, const char *id, SpoolDir *to, int slot, b
 /**
  * spool_spare_take() - rename a spare of @d's tmp/ to @tmp_name and open
  * it for writing: a file descriptor, or -ENOENT when there is none. Only
- * a plain file with one name is taken; anything else in a slot (put there
- * by hand) is removed if it is ours, skipped otherwise.
+ * a plain file with one name, of our own, is taken, and opened as any
+ * queue file is (spool_open_checked(), O_WRONLY: never blocks on a
+ * FIFO); anything else in a slot (put there by hand) is removed if it is
+ * ours, skipped otherwise.
  */
 int spool_spare_take(SpoolDir *d, const char *tmp_name) {
         /* The cursor moves only past a slot taken: a miss leaves it where
          * the giver will put the next spare. */
         for (unsigned k = 0; k < TAKE_PROBES; k++) {
                 unsigned slot = (d->spare_take_next + k) % SPOOL_SPARE_SLOTS;
-                char name[SLOT_NAME_MAX];
-                struct stat st;
+                char name[SLOT_NAME_MAX], refusal[SPOOL_REFUSAL_MAX];
                 int fd;
 
                 slot_name(name, slot);
                 if (renameat(d->tmp_fd, name, d->tmp_fd, tmp_name) < 0)
                         continue;       /* empty, or not ours (sticky tmp/) */
                 d->spare_take_next = slot + 1;
-                fd = openat(d->tmp_fd, tmp_name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-                if (fd >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && st.st_nlink == 1)
+                fd = spool_open_checked(d->tmp_fd, tmp_name, O_WRONLY, d->owners, SPOOL_QUEUE_OWN, NULL, refusal);
+                if (fd >= 0)
                         return fd;
-                safe_close(fd);
                 (void) unlinkat(d->tmp_fd, tmp_name, 0);
         }
         return -ENOENT;

@@ -3,10 +3,13 @@
  * Durable hand-over between stages, maildir-style. The invariant: a file
  * in new/ is complete and durable; a file in tmp/ is nothing yet. Every
  * function takes directory fds, never builds a path string from outside
- * input, and opens with O_NOFOLLOW.
+ * input, and opens with O_NOFOLLOW and O_NONBLOCK; a reader opens another
+ * stage's file only through spool_open_checked().
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -69,6 +72,17 @@ void spool_dir_done(SpoolDir *d) {
         d->name = NULL;
 }
 
+/**
+ * spool_dir_set_owners() - what a reader of @d accepts: files owned by a
+ * writer of @queue, as @owners (kept by pointer) resolved them, by root
+ * or by this process. Every read through @d needs it; spares taken from
+ * @d's tmp/ must be this process's own.
+ */
+void spool_dir_set_owners(SpoolDir *d, SpoolQueue queue, const SpoolOwners *owners) {
+        d->queue = queue;
+        d->owners = owners;
+}
+
 int spool_dir_sync(SpoolDir *d) {
         return RET_NERRNO(fsync(d->new_fd));
 }
@@ -95,7 +109,8 @@ static int file_open(SpoolDir *d, const char *id, const char *stage, bool reuse,
         f.fd = reuse ? spool_spare_take(d, f.tmp_name) : -ENOENT;
         f.reused = f.fd >= 0;
         if (f.fd < 0)
-                f.fd = openat(d->tmp_fd, f.tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                f.fd = openat(d->tmp_fd, f.tmp_name,
+                              O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
                               SPOOL_FILE_MODE);
         if (f.fd < 0)
                 return -errno;
@@ -300,7 +315,8 @@ static int publish_checked(SpoolFile *files, size_t n, unsigned flags) {
                 int fd = -EBADF;
 
                 r = file_trim(f);
-                if (r >= 0 && (fd = openat(f->dir->tmp_fd, f->tmp_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                if (r >= 0 && (fd = openat(f->dir->tmp_fd, f->tmp_name,
+                                          O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
                         r = -errno;
                 if (r >= 0)
                         r = file_rename(f, flags);
@@ -471,29 +487,124 @@ int spool_unlink_suffixed(int dir_fd, const char *suffix, unsigned *ret_removed)
         return r;
 }
 
-int spool_open_new(SpoolDir *d, const char *id, int *ret_fd) {
+_printf_(3, 4) static int refuse(char refusal[static SPOOL_REFUSAL_MAX], int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(refusal, SPOOL_REFUSAL_MAX, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* What a reader accepts: a regular file with one name and an expected
+ * owner. Each refusal has its own errno. */
+static int check_file(const struct stat *st, const SpoolOwners *owners, SpoolQueue queue,
+                      char refusal[static SPOOL_REFUSAL_MAX]) {
+        switch (st->st_mode & S_IFMT) {
+        case S_IFREG:
+                break;
+        case S_IFIFO:
+                return refuse(refusal, -ESPIPE, "a FIFO, not a regular file");
+        case S_IFLNK:
+                return refuse(refusal, -ELOOP, "a symbolic link, not a regular file");
+        case S_IFDIR:
+                return refuse(refusal, -EISDIR, "a directory, not a regular file");
+        case S_IFCHR:
+                return refuse(refusal, -ENODEV, "a character device, not a regular file");
+        case S_IFBLK:
+                return refuse(refusal, -ENODEV, "a block device, not a regular file");
+        case S_IFSOCK:
+                return refuse(refusal, -ENXIO, "a socket, not a regular file");
+        default:
+                return refuse(refusal, -EBADMSG, "not a regular file");
+        }
+        if (st->st_nlink == 0)
+                return -ENOENT;         /* unlinked since we found it */
+        if (st->st_nlink != 1)
+                return refuse(refusal, -EMLINK, "%ju hard links, not one", (uintmax_t) st->st_nlink);
+        if (!spool_owner_allowed(owners, queue, st->st_uid))
+                return refuse(refusal, -EPERM, "owned by uid %ju, which does not write this queue",
+                              (uintmax_t) st->st_uid);
+        return 0;
+}
+
+/**
+ * spool_open_checked() - the one way a stage or the CLI opens a queue
+ * file someone else may have put there. It looks before it opens: the
+ * name must be a regular file with one link, owned by root, by us or by
+ * a writer of @queue (spool-owner.c), since opening a FIFO blocks and
+ * opening a device has effects of its own. Then it opens it (@mode:
+ * O_RDONLY, or O_WRONLY for a spare) non-blocking and without following
+ * links, and checks again what it got: the name may have been replaced
+ * in between. A file descriptor, or -ENOENT when the name is gone, or
+ * another negative errno: a refusal when @refusal is not empty (why, in
+ * a few words, for the log and the quarantine reason), else a failure
+ * to retry later.
+ */
+int spool_open_checked(int dir_fd, const char *name, int mode, const SpoolOwners *owners, SpoolQueue queue,
+                       struct stat *ret_st, char refusal[static SPOOL_REFUSAL_MAX]) {
+        struct stat seen, st;
+        int fd, r;
+
+        refusal[0] = 0;
+        if (!owners || (mode != O_RDONLY && mode != O_WRONLY))
+                return -EINVAL;
+        if (fstatat(dir_fd, name, &seen, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        r = check_file(&seen, owners, queue, refusal);
+        if (r < 0)
+                return r;
+        fd = openat(dir_fd, name, mode | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                /* it was a regular file a moment ago: now a link (ELOOP),
+                 * a FIFO without a reader, a socket or a device (ENXIO,
+                 * ENODEV) or a directory (EISDIR, for O_WRONLY) */
+                if (r == -ELOOP || r == -ENXIO || r == -ENODEV || r == -EISDIR)
+                        return refuse(refusal, -ESTALE, "replaced while it was being opened");
+                return r;
+        }
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (st.st_dev != seen.st_dev || st.st_ino != seen.st_ino)
+                r = refuse(refusal, -ESTALE, "replaced while it was being opened");
+        else
+                r = check_file(&st, owners, queue, refusal);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        if (ret_st)
+                *ret_st = st;
+        return fd;
+}
+
+/**
+ * spool_open_new() - open new/ID of @d for reading, checked as
+ * spool_open_checked() says, against @d's owners (spool_dir_set_owners()).
+ */
+int spool_open_new(SpoolDir *d, const char *id, int *ret_fd, struct stat *ret_st,
+                   char refusal[static SPOOL_REFUSAL_MAX]) {
         int fd;
 
+        refusal[0] = 0;
         if (!queue_id_valid(id))
                 return -EINVAL;
-        fd = openat(d->new_fd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        fd = spool_open_checked(d->new_fd, id, O_RDONLY, d->owners, d->queue, ret_st, refusal);
         if (fd < 0)
-                return -errno;
+                return fd;
         *ret_fd = fd;
         return 0;
 }
 
-int read_full_fd(int fd, size_t max, Buf *out) {
-        struct stat st;
+/* Reads @fd, a regular file of @st_size bytes when it was fstat()ed,
+ * to its end: at most @max bytes. */
+static int read_full(int fd, off_t st_size, size_t max, Buf *out) {
         int r;
 
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADMSG;
-        if ((uint64_t) st.st_size > max)
+        if ((uint64_t) st_size > max)
                 return -EFBIG;
-        r = buf_reserve(out, (size_t) st.st_size);
+        r = buf_reserve(out, (size_t) st_size);
         if (r < 0)
                 return r;
         for (;;) {
@@ -518,14 +629,29 @@ int read_full_fd(int fd, size_t max, Buf *out) {
         return 0;
 }
 
-int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out) {
+int read_full_fd(int fd, size_t max, Buf *out) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        return read_full(fd, st.st_size, max, out);
+}
+
+/**
+ * spool_read_new() - new/ID of @d, whole, at most @max bytes, opened by
+ * spool_open_new(): a refusal says why in @refusal.
+ */
+int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out, char refusal[static SPOOL_REFUSAL_MAX]) {
         _cleanup_close_ int fd = -EBADF;
+        struct stat st;
         int r;
 
-        r = spool_open_new(d, id, &fd);
+        r = spool_open_new(d, id, &fd, &st, refusal);
         if (r < 0)
                 return r;
-        return read_full_fd(fd, max, out);
+        return read_full(fd, st.st_size, max, out);
 }
 
 int spool_remove_new(SpoolDir *d, const char *id, bool sync) {

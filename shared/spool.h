@@ -7,6 +7,9 @@
 
 #include "shared/buf.h"
 #include "shared/queue-id.h"
+#include "shared/spool-owner.h"
+
+struct stat;
 
 /*
  * The spool: the only code that builds spool paths. Each hand-over
@@ -35,9 +38,17 @@ typedef struct SpoolDir {
          * tmp/ we give into and take from, and those given this round */
         unsigned spare_give_next, spare_take_next;
         uint64_t spare_reserved[SPOOL_SPARE_SLOTS / 64];
+        /* whose files a reader of this queue accepts (spool_dir_set_owners());
+         * NULL: not set, and every read through this directory fails */
+        const SpoolOwners *owners;
+        SpoolQueue queue;
 } SpoolDir;
 
 #define SPOOL_DIR_NULL ((SpoolDir) { .fd = -EBADF, .tmp_fd = -EBADF, .new_fd = -EBADF })
+
+/* Why a reader refused a queue file, one line for the log and the
+ * quarantine reason: "a FIFO, not a regular file", "2 hard links", ... */
+#define SPOOL_REFUSAL_MAX 96
 
 typedef struct SpoolFile {
         SpoolDir *dir;
@@ -64,6 +75,7 @@ typedef enum SpoolPublishFlags {
 
 int spool_root_open(const char *path, bool create, int *ret_fd);
 int spool_dir_open(int root_fd, const char *name, bool create, SpoolDir *ret);
+void spool_dir_set_owners(SpoolDir *d, SpoolQueue queue, const SpoolOwners *owners);
 void spool_dir_done(SpoolDir *d);
 int spool_dir_sync(SpoolDir *d);
 
@@ -85,8 +97,11 @@ int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n);
 void spool_ids_free(char **ids, size_t n);
 int spool_clean_tmp(SpoolDir *d, const char *stage, unsigned *ret_removed);
 int spool_unlink_suffixed(int dir_fd, const char *suffix, unsigned *ret_removed);
-int spool_open_new(SpoolDir *d, const char *id, int *ret_fd);
-int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out);
+int spool_open_checked(int dir_fd, const char *name, int mode, const SpoolOwners *owners, SpoolQueue queue,
+                       struct stat *ret_st, char refusal[static SPOOL_REFUSAL_MAX]);
+int spool_open_new(SpoolDir *d, const char *id, int *ret_fd, struct stat *ret_st,
+                   char refusal[static SPOOL_REFUSAL_MAX]);
+int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out, char refusal[static SPOOL_REFUSAL_MAX]);
 int spool_remove_new(SpoolDir *d, const char *id, bool sync);
 int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync);
 int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const char *stage, const char *reason);

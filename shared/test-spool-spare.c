@@ -55,6 +55,7 @@ static int test_enospc(void) {
         SpoolFile f = SPOOL_FILE_NULL;
         _cleanup_free_ char *chunk = malloc(64 * 1024);
         int root_fd, n = 0;
+        SpoolOwners owners;
         struct stat st;
 
         ASSERT_TRUE(chunk);
@@ -68,6 +69,8 @@ static int test_enospc(void) {
         }
         ASSERT_OK(spool_root_open(root, false, &root_fd));
         ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, true, &d));
+        ASSERT_OK(spool_owners_resolve(&owners));
+        spool_dir_set_owners(&d, SPOOL_QUEUE_INCOMING, &owners);
         /* fill the file system with spares of 64 KiB (each written
          * around spool_file_write(), which would drop them) */
         for (;;) {
@@ -114,10 +117,14 @@ int main(void) {
         struct stat st;
         size_t n = 0;
         int root_fd, slot;
+        SpoolOwners owners;
+        char refusal[SPOOL_REFUSAL_MAX];
 
         ASSERT_TRUE(mkdtemp(root));
         ASSERT_OK(spool_root_open(root, false, &root_fd));
         ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, true, &in));
+        ASSERT_OK(spool_owners_resolve(&owners));
+        spool_dir_set_owners(&in, SPOOL_QUEUE_INCOMING, &owners);
         for (size_t i = 0; i < ELEMENTSOF(ids); i++)
                 queue_id_format(UINT64_C(7000) + i, 0, ids[i]);
         memset(long_text, 'L', sizeof(long_text));
@@ -144,7 +151,7 @@ int main(void) {
         ASSERT_EQ(count_spares(&in), 0);
         ASSERT_OK(spool_file_write(&f, "short\n", 6));
         ASSERT_OK(spool_file_publish(&f, SPOOL_NOREPLACE));
-        ASSERT_OK(spool_read_new(&in, ids[1], 1024, &b));
+        ASSERT_OK(spool_read_new(&in, ids[1], 1024, &b, refusal));
         ASSERT_STREQ((char *) b.data, "short\n");
         ASSERT_OK(spool_remove_new(&in, ids[1], false));
 
@@ -213,6 +220,31 @@ int main(void) {
         ASSERT_EQ(count_spares(&in), SPOOL_SPARE_SLOTS);
         ASSERT_EQ(spool_spare_drop(&in), SPOOL_SPARE_SLOTS);
         ASSERT_EQ(count_spares(&in), 0);
+
+        /* what is not a plain file of ours in the taker's next slot is
+         * removed, never opened blocking: a FIFO (alarm() ends a hang),
+         * a second name of a file */
+        {
+                char next[16];
+
+                (void) snprintf(next, sizeof(next), "spare.%03u", in.spare_take_next % SPOOL_SPARE_SLOTS);
+                alarm(10);
+                ASSERT_EQ(mkfifoat(in.tmp_fd, next, 0600), 0);
+                ASSERT_EQ(count_spares(&in), 1);
+                ASSERT_OK(spool_file_create_reusing(&in, ids[7], "receive", &f));
+                ASSERT_EQ(f.reused, false);
+                ASSERT_EQ(count_spares(&in), 0);
+                spool_file_abort(&f);
+                (void) snprintf(next, sizeof(next), "spare.%03u", in.spare_take_next % SPOOL_SPARE_SLOTS);
+                publish(&in, ids[8], "h", 1);
+                ASSERT_EQ(linkat(in.new_fd, ids[8], in.tmp_fd, next, 0), 0);
+                ASSERT_OK(spool_file_create_reusing(&in, ids[7], "receive", &f));
+                ASSERT_EQ(f.reused, false);
+                ASSERT_EQ(count_spares(&in), 0);
+                spool_file_abort(&f);
+                ASSERT_OK(spool_remove_new(&in, ids[8], false));
+                alarm(0);
+        }
 
         /* start-up: the giver removes what a crash left between give and ready */
         publish(&in, ids[6], "g", 1);

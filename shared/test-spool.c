@@ -62,11 +62,16 @@ int main(void) {
         int root_fd;
         Buf b = BUF_INIT(0);
         struct stat st;
+        SpoolOwners owners;
+        char refusal[SPOOL_REFUSAL_MAX];
 
         ASSERT_TRUE(mkdtemp(root));
+        ASSERT_OK(spool_owners_resolve(&owners));
         ASSERT_OK(spool_root_open(root, false, &root_fd));
         ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, true, &in));
         ASSERT_OK(spool_dir_open(root_fd, SPOOL_SIGNED, true, &out));
+        spool_dir_set_owners(&in, SPOOL_QUEUE_INCOMING, &owners);
+        spool_dir_set_owners(&out, SPOOL_QUEUE_SIGNED, &owners);
 
         /* tmp is invisible to a scan until published */
         ASSERT_OK(queue_id_new(ids[0]));
@@ -81,9 +86,9 @@ int main(void) {
         ASSERT_EQ(n, 1);
         ASSERT_STREQ(list[0], ids[0]);
         spool_ids_free(list, n);
-        ASSERT_OK(spool_read_new(&in, ids[0], 1024, &b));
+        ASSERT_OK(spool_read_new(&in, ids[0], 1024, &b, refusal));
         ASSERT_STREQ((char *) b.data, "hello\n");
-        ASSERT_EQ(spool_read_new(&in, ids[0], 3, &b), -EFBIG);
+        ASSERT_EQ(spool_read_new(&in, ids[0], 3, &b, refusal), -EFBIG);
         ASSERT_EQ(fstatat(in.tmp_fd, ids[0], &st, 0), -1);       /* nothing left in tmp */
 
         /* a fresh ID never replaces an existing message */
@@ -97,7 +102,7 @@ int main(void) {
         ASSERT_OK(spool_file_write(&f, "v2", 2));
         ASSERT_OK(spool_file_publish(&f, 0));
         buf_reset(&b);
-        ASSERT_OK(spool_read_new(&out, ids[0], 1024, &b));
+        ASSERT_OK(spool_read_new(&out, ids[0], 1024, &b, refusal));
         ASSERT_STREQ((char *) b.data, "v2");
 
         /* group commit: three files, one directory sync, scan in time order */
@@ -123,6 +128,7 @@ int main(void) {
                 int results[41];
 
                 ASSERT_OK(spool_dir_open(root_fd, "batch", true, &big));
+                spool_dir_set_owners(&big, SPOOL_QUEUE_INCOMING, &owners);
                 for (size_t i = 0; i < 40; i++) {
                         queue_id_format(UINT64_C(5000) + i, 0, many_ids[i]);
                         names[i] = many_ids[i];
@@ -136,7 +142,7 @@ int main(void) {
                 for (size_t i = 0; i < 40; i++) {
                         ASSERT_EQ(many[i].fd, -EBADF);
                         buf_reset(&b);
-                        ASSERT_OK(spool_read_new(&big, many_ids[i], 1024, &b));
+                        ASSERT_OK(spool_read_new(&big, many_ids[i], 1024, &b, refusal));
                         ASSERT_STREQ((char *) b.data, many_ids[i]);
                 }
                 queue_id_format(UINT64_C(9999), 0, many_ids[40]);
@@ -204,7 +210,7 @@ int main(void) {
         /* hostile names are refused before any syscall */
         ASSERT_EQ(spool_file_create(&in, "../../etc/passwd", "receive", &f), -EINVAL);
         ASSERT_EQ(spool_file_create(&in, ids[0], "../x", &f), -EINVAL);
-        ASSERT_EQ(spool_open_new(&in, "..", &root_fd), -EINVAL);
+        ASSERT_EQ(spool_open_new(&in, "..", &root_fd, NULL, refusal), -EINVAL);
 
         /* a reader watching new/ as the stages do (shared/watch.c) hears of
          * a hand-over once: the file is closed before it is renamed there,
@@ -241,7 +247,7 @@ int main(void) {
                         ASSERT_TRUE(!spool_file_pending(&checked[i]));
                         ASSERT_EQ(counts[i], 1);
                         buf_reset(&b);
-                        ASSERT_OK(spool_read_new(&out, bids[i], 1 << 20, &b));
+                        ASSERT_OK(spool_read_new(&out, bids[i], 1 << 20, &b, refusal));
                         ASSERT_MEMEQ(b.data, b.len, "012ab56789", 10);
                 }
                 ASSERT_EQ(count_tmp(&out), 0);
@@ -258,7 +264,16 @@ int main(void) {
         /* a symlink planted in new/ is not followed */
         ASSERT_OK(queue_id_new(ids[2]));
         ASSERT_EQ(symlinkat("/etc/passwd", in.new_fd, ids[2]), 0);
-        ASSERT_EQ(spool_read_new(&in, ids[2], 1 << 20, &b), -ELOOP);
+        ASSERT_EQ(spool_read_new(&in, ids[2], 1 << 20, &b, refusal), -ELOOP);
+        ASSERT_STREQ(refusal, "a symbolic link, not a regular file");
+        /* a directory whose owners were never set cannot be read */
+        {
+                SpoolDir unset = SPOOL_DIR_NULL;
+
+                ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, false, &unset));
+                ASSERT_EQ(spool_read_new(&unset, ids[2], 1024, &b, refusal), -EINVAL);
+                spool_dir_done(&unset);
+        }
 
         buf_done(&b);
         spool_dir_done(&in);

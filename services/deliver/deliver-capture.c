@@ -87,7 +87,8 @@ static int capture_write(Capture *c, Message *m, const char *name) {
         if (r >= 0)
                 r = buf_append_str(&head, "\r\n");
         if (r >= 0) {
-                fd = openat(c->tmp_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+                fd = openat(c->tmp_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+                            O_CLOEXEC, 0640);
                 if (fd < 0)
                         r = -errno;
         }

@@ -46,6 +46,7 @@ struct Queue {
         int root_fd;
         int flush_fd;
         SpoolDir signed_dir, incoming_dir, quarantine_dir, queue_dir, state_dir;
+        SpoolOwners owners;     /* whose files queue_dir and state_dir may hold */
         SpoolWatch *watch;
         sd_event_source *flush_source;
         Transport transport;
@@ -183,31 +184,41 @@ static void quarantine(Queue *q, SpoolDir *from, const char *id, const char *rea
                 log_msg(LOG_WARNING, &f, "status=quarantined (%s)", reason);
 }
 
-static int message_read(Message *m) {
-        _cleanup_close_ int fd = -EBADF;
-        int r;
-
+/* A refusal (shared/spool.c) says why in @refusal. */
+static int message_read(Message *m, char refusal[static SPOOL_REFUSAL_MAX]) {
         buf_reset(&m->data);
-        r = spool_open_new(&m->queue->queue_dir, m->id, &fd);
-        if (r < 0)
-                return r;
-        return read_full_fd(fd, ENVELOPE_MAX + (size_t) 1024 * 1024 * 1024, &m->data);
+        return spool_read_new(&m->queue->queue_dir, m->id, ENVELOPE_MAX + (size_t) 1024 * 1024 * 1024, &m->data,
+                              refusal);
 }
 
-static int state_load(Queue *q, Message *m) {
-        _cleanup_close_ int fd = -EBADF;
+static int state_load(Queue *q, Message *m, char refusal[static SPOOL_REFUSAL_MAX]) {
         Buf b = BUF_INIT(DELIVER_STATE_MAX);
         int r;
 
-        r = spool_open_new(&q->state_dir, m->id, &fd);
+        r = spool_read_new(&q->state_dir, m->id, DELIVER_STATE_MAX, &b, refusal);
         if (r == -ENOENT)
                 return 0;
-        if (r >= 0)
-                r = read_full_fd(fd, DELIVER_STATE_MAX, &b);
         if (r >= 0)
                 r = deliver_state_parse(b.data, b.len, &m->state);
         buf_done(&b);
         return r;
+}
+
+/*
+ * A file in deliver/queue/new or deliver/state/new that a reader must not
+ * open (a FIFO, a link, a device, a foreign file; shared/spool.c): the
+ * message goes to quarantine with the reason, and its state file, which
+ * means nothing without it, is removed.
+ */
+static void quarantine_refused(Queue *q, const char *id, const char *what, const char *refusal) {
+        char reason[64 + SPOOL_REFUSAL_MAX];
+        int r;
+
+        (void) snprintf(reason, sizeof(reason), "deliver: %s not opened: %s", what, refusal);
+        quarantine(q, &q->queue_dir, id, reason);
+        r = spool_remove_new(&q->state_dir, id, true);
+        if (r < 0 && r != -ENOENT)
+                log_msg_errno(LOG_WARNING, r, &(LogFields) { .queue_id = id }, "Cannot remove the state file: %m");
 }
 
 static int state_save(Queue *q, Message *m) {
@@ -233,6 +244,7 @@ static int state_save(Queue *q, Message *m) {
  * quarantined; a file that vanished is not an error.
  */
 static int queue_load(Queue *q, const char *id, bool hold) {
+        char refusal[SPOOL_REFUSAL_MAX];
         Message *m;
         unsigned line = 0;
         size_t env_len;
@@ -246,9 +258,14 @@ static int queue_load(Queue *q, const char *id, bool hold) {
         m->queue = q;
         m->data = BUF_INIT(0);
         memcpy(m->id, id, QUEUE_ID_LEN + 1);
-        r = message_read(m);
+        r = message_read(m, refusal);
         if (r == -ENOENT) {
                 message_free(m);
+                return 0;
+        }
+        if (refusal[0]) {
+                message_free(m);
+                quarantine_refused(q, id, "queue file", refusal);
                 return 0;
         }
         if (r >= 0) {
@@ -282,7 +299,12 @@ static int queue_load(Queue *q, const char *id, bool hold) {
         if (r >= 0)
                 r = deliver_state_init(&m->state, m->env.n_rcpts);
         if (r >= 0) {
-                r = state_load(q, m);
+                r = state_load(q, m, refusal);
+                if (refusal[0]) {
+                        message_free(m);
+                        quarantine_refused(q, id, "state file", refusal);
+                        return 0;
+                }
                 if (r == -EBADMSG || r == -EPROTONOSUPPORT) {
                         /* A damaged state would risk a second delivery or
                          * a lost one; the operator decides. */
@@ -472,20 +494,29 @@ static int on_sync(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/*
+ * signed/new/ID appeared: claim it. The claim is a rename, whatever the
+ * name is; what it is, is checked when it is read (queue_load()), and
+ * what must not be read goes to quarantine from deliver/queue. Failures
+ * are logged, never returned: a handler that fails disables its inotify
+ * source, and one odd name must not stop deliver from claiming the rest.
+ */
 static int on_signed(const char *id, void *userdata) {
         Queue *q = userdata;
         LogFields f = { .queue_id = id };
         int r;
 
         r = spool_exists(&q->queue_dir, id);
-        if (r < 0)
-                return log_error_errno(r, "Failed to look up %s: %m", id);
+        if (r < 0) {
+                log_msg_errno(LOG_ERR, r, &f, "Failed to look up %s: %m", id);
+                return 0;
+        }
         if (r > 0) {
                 /* sign crashed between publishing and removing its input
                  * and published again: we already own this message */
                 r = spool_remove_new(&q->signed_dir, id, false);
                 if (r < 0 && r != -ENOENT)
-                        return log_error_errno(r, "Failed to drop duplicate %s: %m", id);
+                        log_msg_errno(LOG_ERR, r, &f, "Failed to drop duplicate %s: %m", id);
                 if (r >= 0) {
                         log_msg(LOG_NOTICE, &f, "dropped duplicate hand-over from signed/");
                         q->signed_dirty = true;
@@ -496,23 +527,30 @@ static int on_signed(const char *id, void *userdata) {
         r = spool_move(&q->signed_dir, &q->queue_dir, id, false);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0)
-                return log_error_errno(r, "Failed to claim %s: %m", id);
+        if (r < 0) {
+                log_msg_errno(LOG_ERR, r, &f, "Failed to claim %s: %m", id);
+                return 0;
+        }
         q->claim_dirty = true;
         queue_request_sync(q);
-        return queue_load(q, id, true);
+        (void) queue_load(q, id, true);
+        return 0;
 }
 
 static void queue_start_attempt(Queue *q, Message *m) {
         LogFields f = { .queue_id = m->id };
+        char refusal[SPOOL_REFUSAL_MAX];
         int r;
 
         m->active = true;
         q->n_active++;
         m->attempt_start = now_usec();
-        r = message_read(m);
-        if (r == -ENOENT) {
-                /* removed behind our back (pochtar delete): forget it */
+        r = message_read(m, refusal);
+        if (refusal[0])
+                quarantine_refused(q, m->id, "queue file", refusal);
+        if (r == -ENOENT || refusal[0]) {
+                /* removed behind our back (pochtar delete), or replaced by
+                 * what we refuse to read: forget it */
                 message_unlink(m);
                 q->n_active--;
                 message_free(m);
@@ -820,6 +858,12 @@ static int open_dirs(Queue *q) {
                 r = spool_dir_open(deliver_fd, DELIVER_STATE, true, &q->state_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to open deliver's queue directories: %m");
+        r = spool_owners_resolve(&q->owners);
+        if (r < 0)
+                return log_error_errno(r, "Failed to look up the stage users: %m");
+        /* the files we read: sign's, claimed by a rename, and our own state */
+        spool_dir_set_owners(&q->queue_dir, SPOOL_QUEUE_DELIVER, &q->owners);
+        spool_dir_set_owners(&q->state_dir, SPOOL_QUEUE_DELIVER_STATE, &q->owners);
         if (mkdirat(q->root_fd, CONTROL_DIR, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
                 return log_error_errno(-errno, "Failed to create %s/: %m", CONTROL_DIR);
         control_fd = openat(q->root_fd, CONTROL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -443,6 +443,10 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
         r = spool_dir_open(s->spool_root_fd, SPOOL_INCOMING, false, &s->incoming);
         if (r < 0)
                 return log_error_errno(r, "Failed to open '%s/" SPOOL_INCOMING "': %m", config->spool.dir);
+        r = spool_owners_resolve(&s->owners);
+        if (r < 0)
+                return log_error_errno(r, "Failed to look up the stage users: %m");
+        spool_dir_set_owners(&s->incoming, SPOOL_QUEUE_INCOMING, &s->owners);
         /* Leftovers of a dead instance: never acknowledged, so never anyone's mail. */
         r = spool_clean_tmp(&s->incoming, "receive", NULL);
         if (r < 0)

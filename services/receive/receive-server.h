@@ -28,6 +28,7 @@ typedef struct Server {
 
         int spool_root_fd;
         SpoolDir incoming;
+        SpoolOwners owners;     /* incoming's spares must be our own */
 
         sd_event_source **listeners;
         size_t n_listeners;

@@ -220,6 +220,7 @@ static int process_one(SignWorker *w, SignLane *l, const char *id, SignItem *ite
         _cleanup_(header_section_done) HeaderSection h = {};
         _cleanup_(envelope_done) Envelope env = {};
         char local[SMTP_LOCAL_PART_MAX + 1], domain[SMTP_DOMAIN_MAX + 1], reason[320];
+        char refusal[SPOOL_REFUSAL_MAX];
         SignChoice choices[SIGN_SIGS_MAX];
         size_t env_len, n_choices = 0, from;
         const uint8_t *msg;
@@ -230,15 +231,20 @@ static int process_one(SignWorker *w, SignLane *l, const char *id, SignItem *ite
         int r;
 
         buf_reset(&l->file);
-        r = spool_read_new(w->incoming, id, w->max_file, &l->file);
+        r = spool_read_new(w->incoming, id, w->max_file, &l->file, refusal);
         if (r == -ENOENT) {
                 item->outcome = OUTCOME_GONE;
                 return 0;
         }
-        if (r == -EFBIG || r == -EBADMSG) {
+        if (refusal[0]) {
+                /* a FIFO, a link, a device, a foreign file: never opened */
+                (void) snprintf(reason, sizeof(reason), "queue file not opened: %s", refusal);
                 item->outcome = OUTCOME_QUARANTINED;
-                return quarantine_message(w, id, r == -EFBIG ? "queue file larger than max_message_size"
-                                                             : "not a regular file");
+                return quarantine_message(w, id, reason);
+        }
+        if (r == -EFBIG) {
+                item->outcome = OUTCOME_QUARANTINED;
+                return quarantine_message(w, id, "queue file larger than max_message_size");
         }
         if (r < 0)
                 return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id }, "Cannot read message: %m");

@@ -143,6 +143,7 @@ int main(int argc, char **argv) {
         _cleanup_free_ char *error = NULL, *missing = NULL;
         const char *config_path = POCHTAR_CONFIG;
         SpoolDir incoming = SPOOL_DIR_NULL, signed_dir = SPOOL_DIR_NULL, quarantine = SPOOL_DIR_NULL;
+        SpoolOwners owners;
         _cleanup_close_ int root = -EBADF;
         Manager m = {};
         _cleanup_(sign_keys_freep) SignKeys *keys = NULL;
@@ -209,6 +210,14 @@ int main(int argc, char **argv) {
                 log_error_errno(r, "Cannot open the spool queues under %s: %m", config.spool.dir);
                 goto finish;
         }
+        r = spool_owners_resolve(&owners);
+        if (r < 0) {
+                log_error_errno(r, "Cannot look up the stage users: %m");
+                goto finish;
+        }
+        /* we read incoming/ and take our spares back from signed/tmp */
+        spool_dir_set_owners(&incoming, SPOOL_QUEUE_INCOMING, &owners);
+        spool_dir_set_owners(&signed_dir, SPOOL_QUEUE_SIGNED, &owners);
         r = spool_clean_tmp(&signed_dir, "sign", NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot clean signed/tmp: %m");
