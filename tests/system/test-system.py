@@ -19,14 +19,17 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import container  # noqa: E402
 import rootfs  # noqa: E402
+from pochtar import new_queue_id  # noqa: E402
 
 SPOOL = "/var/spool/pochtar"
 MX_ADDR = "203.0.113.25"
@@ -525,6 +528,38 @@ class SystemTest:
             assert r.returncode != 0, "receive could: " + script
 
 
+    def step_hostile_names(self):
+        """spool: a FIFO under a queue ID in incoming/ and signed/ is quarantined in the sandbox, nothing hangs"""
+        self.need_chain()
+        c = self.c
+        dropped = {}
+        # each by a stage user that may write the queue, made in tmp/ and
+        # renamed into new/ as a hand-over is, so the running reader's
+        # watch reports it; in the reader's user namespace its owner is
+        # the overflow uid (docs/security.md, "Who owns a queue file")
+        for user, queue in (("pochtar-receive", "incoming"), ("pochtar-sign", "signed")):
+            qid = new_queue_id()
+            self.as_user(user, "mkfifo %s/tmp/%s.fifo && mv %s/tmp/%s.fifo %s/new/%s"
+                         % (queue, qid, queue, qid, queue, qid), check=True)
+            dropped[qid] = queue
+
+        def reason(qid):
+            try:
+                with open(c.path("%s/quarantine/new/%s.reason" % (SPOOL, qid))) as f:
+                    return f.read()
+            except OSError:
+                return None
+        self.wait(lambda: all(reason(q) for q in dropped), 30, "both FIFOs in quarantine")
+        for qid, queue in dropped.items():
+            assert "not opened: a FIFO" in reason(qid), "%s/: %r" % (queue, reason(qid))
+            assert stat.S_ISFIFO(os.lstat(c.path("%s/quarantine/new/%s" % (SPOOL, qid))).st_mode), qid
+        before = len(self.sink_files())
+        self.send_bulk("after-fifo", 1)
+        self.wait(lambda: len(self.sink_files()) == before + 1, 30, "the next message at the sink")
+        listing = c.run(["pochtar", "queue"], timeout=30).stdout
+        for qid in dropped:
+            assert re.search(qid + r".*not opened: a FIFO", listing), listing
+
     def step_no_restarts(self):
         """8. no stage restarted on its own: no crash, the watchdog was fed"""
         self.need_chain()
@@ -575,7 +610,8 @@ def main():
         t.start_network()
         steps = [t.step_units_score, t.step_spool_permissions, t.step_units_verify,
                  t.step_enable, t.step_snippet, t.step_journal, t.step_sign_stopped,
-                 t.step_deliver_restart, t.step_idle_exit, t.step_sandbox, t.step_no_restarts]
+                 t.step_deliver_restart, t.step_idle_exit, t.step_sandbox, t.step_hostile_names,
+                 t.step_no_restarts]
         print("1..%d" % len(steps), flush=True)
         for n, step in enumerate(steps, 1):
             name = step.__doc__.strip()
