@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -98,6 +99,8 @@ int parse_u64_span(const char *p, size_t n, uint64_t *ret);
  * a command line or a header field without ending or breaking it. */
 bool ascii_printable(const char *p, size_t n);
 int array_grow(void **p, size_t *cap, size_t n, size_t size, size_t first);
+/* What an inode of @mode is, for a message: "a FIFO", "a directory", ... */
+const char *file_type_name(mode_t mode);
 
 /* Room for element @n of @array (*@cap allocated): doubles, from @first. */
 #define ARRAY_GROW(array, cap, n, first) \

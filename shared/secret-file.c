@@ -4,18 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shared/macro.h"
 #include "shared/secret-file.h"
 
 bool secret_file_in_credentials(const char *path, const char *credentials_dir) {
         size_t n = credentials_dir ? strlen(credentials_dir) : 0;
 
         return n > 0 && strncmp(path, credentials_dir, n) == 0 && path[n] == '/';
-}
-
-static const char *file_type_name(mode_t m) {
-        return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
-               S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
-               S_ISLNK(m) ? "a symbolic link" : "of an unknown type";
 }
 
 int secret_file_check(const struct stat *st, uid_t service_uid, bool exempt, char *reason, size_t size) {

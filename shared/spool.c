@@ -496,28 +496,32 @@ _printf_(3, 4) static int refuse(char refusal[static SPOOL_REFUSAL_MAX], int r, 
         return r;
 }
 
+/* The errno a reader refuses an inode of @mode with, not a regular file */
+static int type_errno(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFIFO:
+                return -ESPIPE;
+        case S_IFLNK:
+                return -ELOOP;
+        case S_IFDIR:
+                return -EISDIR;
+        case S_IFCHR:
+        case S_IFBLK:
+                return -ENODEV;
+        case S_IFSOCK:
+                return -ENXIO;
+        default:
+                return -EBADMSG;
+        }
+}
+
 /* What a reader accepts: a regular file with one name and an expected
  * owner. Each refusal has its own errno. */
 static int check_file(const struct stat *st, const SpoolOwners *owners, SpoolQueue queue,
                       char refusal[static SPOOL_REFUSAL_MAX]) {
-        switch (st->st_mode & S_IFMT) {
-        case S_IFREG:
-                break;
-        case S_IFIFO:
-                return refuse(refusal, -ESPIPE, "a FIFO, not a regular file");
-        case S_IFLNK:
-                return refuse(refusal, -ELOOP, "a symbolic link, not a regular file");
-        case S_IFDIR:
-                return refuse(refusal, -EISDIR, "a directory, not a regular file");
-        case S_IFCHR:
-                return refuse(refusal, -ENODEV, "a character device, not a regular file");
-        case S_IFBLK:
-                return refuse(refusal, -ENODEV, "a block device, not a regular file");
-        case S_IFSOCK:
-                return refuse(refusal, -ENXIO, "a socket, not a regular file");
-        default:
-                return refuse(refusal, -EBADMSG, "not a regular file");
-        }
+        if (!S_ISREG(st->st_mode))
+                return refuse(refusal, type_errno(st->st_mode), "%s, not a regular file",
+                              file_type_name(st->st_mode));
         if (st->st_nlink == 0)
                 return -ENOENT;         /* unlinked since we found it */
         if (st->st_nlink != 1)

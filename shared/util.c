@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "shared/macro.h"
 
@@ -46,4 +47,10 @@ int parse_u64_span(const char *p, size_t n, uint64_t *ret) {
         }
         *ret = v;
         return 0;
+}
+
+const char *file_type_name(mode_t mode) {
+        return S_ISREG(mode) ? "a regular file" : S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" :
+               S_ISSOCK(mode) ? "a socket" : S_ISCHR(mode) ? "a character device" :
+               S_ISBLK(mode) ? "a block device" : S_ISLNK(mode) ? "a symbolic link" : "of an unknown type";
 }
