@@ -15,6 +15,9 @@
 
 static const unsigned range_rcpts[2] = { 100, 100000 };        /* RFC 5321 §4.5.3.1.8 floor */
 static const unsigned range_sessions[2] = { 1, 100000 };
+/* 0 would refuse all mail that passed through any other MTA; 1000 of our
+ * own Received: fields (~150 bytes each) overfill HEADER_SECTION_MAX */
+static const unsigned range_hops[2] = { 1, 1000 };
 static const unsigned range_conns[2] = { 1, 10000 };
 /* a session ends sometime: a slot held forever is a slot lost */
 static const usec_t range_session[2] = { 1 * USEC_PER_SEC, 7 * 86400 * USEC_PER_SEC };
@@ -33,6 +36,7 @@ const ConfigOption config_options[] = {
         OPT(receive, max_message_size, "max_message_size", config_parse_size, NULL),
         OPT(receive, max_recipients, "max_recipients", config_parse_unsigned, range_rcpts),
         OPT(receive, max_sessions, "max_sessions", config_parse_unsigned, range_sessions),
+        OPT(receive, max_hops, "max_hops", config_parse_unsigned, range_hops),
         OPT(receive, command_timeout, "command_timeout", config_parse_usec, NULL),
         OPT(receive, data_timeout, "data_timeout", config_parse_usec, NULL),
         OPT(receive, session_timeout, "session_timeout", config_parse_usec, range_session),
@@ -83,6 +87,8 @@ int config_init(Config *c) {
                         .max_message_size = MESSAGE_SIZE_DEFAULT,
                         .max_recipients = SMTP_RCPTS_DEFAULT,
                         .max_sessions = 1000,
+                        /* Postfix's hopcount_limit */
+                        .max_hops = 50,
                         /* RFC 5321 §4.5.3.2.7: server timeout 5 minutes; §4.5.3.2.6:
                          * 10 minutes after the data terminator, applied to DATA reads */
                         .command_timeout = 300 * USEC_PER_SEC,

@@ -31,6 +31,7 @@ typedef struct ReceiveConfig {
         uint64_t max_message_size;
         unsigned max_recipients;
         unsigned max_sessions;
+        unsigned max_hops;              /* Received: fields a message may arrive with */
         usec_t command_timeout;         /* a whole command line, from the last reply on */
         usec_t data_timeout;
         usec_t session_timeout;         /* a whole session, however it trickles */

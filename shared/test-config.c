@@ -31,6 +31,8 @@ static const struct {
         { "[recieve]\nlisten = 1.2.3.4:25\n", "F:2: unknown section [recieve]" },
         { "; c\n[receive]\nmax_message_size = 10X\n", "F:3: invalid value '10X' for 'max_message_size' in [receive]" },
         { "[receive]\nmax_recipients = 5\n", "F:2: value '5' for 'max_recipients' is out of range" },
+        { "[receive]\nmax_hops = 0\n", "F:2: value '0' for 'max_hops' is out of range" },
+        { "[receive]\nmax_hops = 1001\n", "F:2: value '1001' for 'max_hops' is out of range" },
         { "[spool]\ndir = relative/path\n", "F:2: 'relative/path' for 'dir' in [spool] is not an absolute path" },
         { "[deliver]\nmode = carrier-pigeon\n", "F:2: invalid value 'carrier-pigeon' for 'mode' in [deliver]" },
         { "[deliver]\nretry_min = 5 minutes\n", "F:2: invalid value '5 minutes' for 'retry_min' in [deliver]" },
@@ -45,7 +47,7 @@ int main(void) {
 
         ASSERT_OK(load_text("# pochtar\n[spool]\ndir = /srv/spool ; inline comment\n"
                             "[receive]\nlisten = 127.0.0.1:2525, 127.0.0.2:25\nmax_message_size = 20M\n"
-                            "command_timeout = 5m\nidle_exit=30s\n"
+                            "command_timeout = 5m\nidle_exit=30s\nmax_hops = 3\n"
                             "[deliver]\nmode = capture\nretry_max = 2h\nconnection_cache_time = 0\n"
                             "[sign]\noversign_headers = From Subject\n", &c, &err));
         ASSERT_TRUE(err == NULL);
@@ -56,6 +58,7 @@ int main(void) {
         ASSERT_EQ(c.receive.command_timeout, 300 * USEC_PER_SEC);
         ASSERT_EQ(c.receive.idle_exit, 30 * USEC_PER_SEC);
         ASSERT_EQ(c.receive.max_recipients, 1000);                      /* default kept */
+        ASSERT_EQ(c.receive.max_hops, 3);
         ASSERT_EQ(c.deliver.mode, DELIVER_MODE_CAPTURE);
         ASSERT_EQ(c.deliver.retry_max, 7200 * USEC_PER_SEC);
         ASSERT_EQ(c.deliver.connection_cache_time, 0);

@@ -2,9 +2,10 @@
 /*
  * Receive's header rewriting over a client's message: the end of the
  * header section (as the session sees it, partial and complete), the
- * rewrite with a sender map, and the same bytes read as a sender map
- * file. The rewritten section must itself be a header section that
- * ends where the output ends.
+ * rewrite with a sender map, the hop count, and the same bytes read as
+ * a sender map file. The rewritten section must itself be a header
+ * section that ends where the output ends, and it holds exactly the
+ * Received: fields of the section it was made from.
  */
 #include <stdlib.h>
 
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                               .queue_id = "1K19NAR6RNM1J0WA", .now_usec = 1764300000123456,
                               .sender_map = &map };
         Buf out = BUF_INIT(0);
-        size_t end = 0, partial_end = 0, n_addrs = 0;
+        size_t end = 0, partial_end = 0, n_addrs = 0, hops;
         int r;
 
         if (size > HEADER_SECTION_MAX + 1024)
@@ -46,10 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r == 1 && partial_end != end)
                 abort();
 
+        hops = headers_count_field(data, end, "Received");
+        if (hops * strlen("Received:") > end)      /* each counted field holds its name */
+                abort();
         if (headers_rewrite(&ctx, data, end, &out) >= 0) {
                 size_t again = 0;
 
                 if (headers_section_end(out.data, out.len, true, &again) != 1 || again != out.len)
+                        abort();
+                if (headers_count_field(out.data, out.len, "Received") != hops)
                         abort();
         }
         (void) address_list_walk((const char *) data, size, count_visit, &n_addrs);

@@ -202,6 +202,26 @@ int headers_section_end(const uint8_t *p, size_t n, bool complete, size_t *ret_e
         return 1;
 }
 
+/**
+ * headers_count_field() - how many fields named @name (any case) the
+ * header section p[0..n) holds. Only field names count: neither
+ * "X-Received:" nor a continuation line, and the caller passes the
+ * section alone (headers_section_end()), so no body line either. Used
+ * for the hop count (max_hops).
+ */
+size_t headers_count_field(const uint8_t *p, size_t n, const char *name) {
+        size_t i = 0, count = 0;
+
+        while (i < n) {
+                size_t start = i, name_len;
+
+                i = header_field_next(p, n, start, &name_len);
+                if (name_len > 0 && span_caseeq((const char *) p + start, name_len, name))
+                        count++;
+        }
+        return count;
+}
+
 typedef struct Mailbox {
         size_t start, end;      /* the addr-spec candidate: first to last token */
         bool angle;             /* an <addr> was seen and handled */

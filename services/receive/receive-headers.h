@@ -47,6 +47,7 @@ bool span_caseeq(const char *a, size_t n, const char *b);
 
 size_t header_field_next(const uint8_t *p, size_t n, size_t start, size_t *ret_name_len);
 int headers_section_end(const uint8_t *p, size_t n, bool complete, size_t *ret_end);
+size_t headers_count_field(const uint8_t *p, size_t n, const char *name);
 int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *out);
 int headers_format_date(uint64_t usec, Buf *out);
 int headers_format_received(const HeaderContext *ctx, const char *helo, const char *client,

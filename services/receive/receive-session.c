@@ -80,6 +80,7 @@ static void transaction_reset(Session *s) {
         buf_done(&s->data);
         s->in_mail = false;
         s->headers_done = false;
+        s->hops = 0;
         s->write_error = 0;
         s->check_skip = 0;
 }
@@ -248,6 +249,7 @@ static void on_data(Session *s) {
         s->decoder = DATA_DECODER_INIT(s->server->config->max_message_size);
         s->data = BUF_INIT(0);
         s->headers_done = false;
+        s->hops = 0;
         s->write_error = 0;
         s->state = SESSION_DATA;
         session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
@@ -383,6 +385,10 @@ static int session_write_out(Session *s, bool complete) {
         return spool_file_pwrite(&s->file, hex, sizeof(hex), ENVELOPE_CHECK_OFFSET);
 }
 
+static bool session_too_many_hops(const Session *s) {
+        return s->hops > s->server->config->max_hops;
+}
+
 /* Once the header section is known, replaces s->data by the envelope +
  * Received: + rewritten headers + whatever followed them: the start of
  * the queue file, so that a small message is written with one write(2). */
@@ -406,6 +412,14 @@ static int session_headers(Session *s, bool complete) {
                 /* No end of the header section within Postfix's header_size_limit:
                  * the message passes unchanged but for Received:. */
                 oversized = true;
+        }
+        /* The fields the client sent, before ours is prepended: a message
+         * that arrives with more than max_hops is refused at the end of
+         * DATA, and nothing of it is written meanwhile. */
+        s->hops = headers_count_field(s->data.data, oversized ? s->data.len : end, "Received");
+        if (session_too_many_hops(s)) {
+                s->headers_done = true;
+                return 0;
         }
         if (!s->check && !(s->check = XXH3_createState()))
                 return -ENOMEM;
@@ -438,6 +452,10 @@ static void session_stream(Session *s, bool complete) {
                 return;
         if (!s->headers_done)
                 r = session_headers(s, complete);
+        if (r >= 0 && session_too_many_hops(s)) {
+                buf_reset(&s->data);
+                return;
+        }
         if (r >= 0 && s->headers_done && (complete || s->data.len >= SESSION_FLUSH_SIZE))
                 r = session_write_out(s, complete);
         if (r < 0) {
@@ -464,6 +482,14 @@ static void session_data_end(Session *s) {
                 log_msg(LOG_NOTICE, &f, "reject: bare <CR> in DATA from [%s]", s->client);
         } else {
                 session_stream(s, true);
+                if (s->write_error == 0 && session_too_many_hops(s)) {
+                        /* Postfix's hopcount_limit; X.4.6 is RFC 3463's "routing loop detected" */
+                        session_reply(s, "554 5.4.6 Error: too many hops");
+                        log_msg(LOG_NOTICE, &f, "reject: too many hops from [%s]: %zu Received: fields, max_hops %u",
+                                s->client, s->hops, s->server->config->max_hops);
+                        transaction_reset(s);
+                        return;
+                }
                 if (s->write_error == 0 && s->file.fd >= 0) {
                         r = server_commit_enqueue(s->server, s);
                         if (r >= 0) {

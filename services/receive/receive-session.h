@@ -44,6 +44,7 @@ struct Session {
         DataDecoder decoder;
         Buf data;               /* decoded message not yet written to the spool */
         bool headers_done;
+        size_t hops;            /* Received: fields the message came with */
         SpoolFile file;
         int write_error;
         /* the envelope's check (envelope.h): XXH3-64 of the message as it

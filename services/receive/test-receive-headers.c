@@ -121,11 +121,52 @@ static void test_received(void) {
         buf_done(&d);
 }
 
+static void test_count_field(void) {
+        static const struct {
+                const char *section;
+                size_t want;
+        } cases[] = {
+                { "", 0 },
+                { "Received: a\r\n", 1 },
+                { "received: a\r\nRECEIVED: b\r\nReCeIvEd:c\r\n", 3 },
+                /* another name that ends or starts the same way */
+                { "X-Received: a\r\nReceived-SPF: pass\r\nReceivedx: c\r\n", 0 },
+                /* a continuation line is part of the field before it */
+                { "Subject: x\r\n Received: folded\r\n\tReceived: again\r\nReceived: a\r\n", 1 },
+                { "Received: from a\r\n\tby b; date\r\nReceived: from c\r\n by d\r\n", 2 },
+                /* "Received :" is not a field name (no blank before the colon) */
+                { "Received : a\r\n", 0 },
+                { "Received", 0 },
+                /* the last field without its CRLF, as a section cut at HEADER_SECTION_MAX */
+                { "Received: a\r\nReceived: b", 2 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const char *s = cases[i].section;
+
+                if (headers_count_field((const uint8_t *) s, strlen(s), "Received") != cases[i].want) {
+                        fprintf(stderr, "case %zu: '%s'\n", i, s);
+                        ASSERT_EQ(headers_count_field((const uint8_t *) s, strlen(s), "Received"), cases[i].want);
+                }
+        }
+}
+
+static void test_count_in_message(void) {
+        /* as the session counts: up to the end of the header section, not in the body */
+        static const char msg[] = "Received: a\r\nSubject: x\r\n\r\nReceived: in the body\r\n";
+        size_t end;
+
+        ASSERT_EQ(headers_section_end((const uint8_t *) msg, strlen(msg), true, &end), 1);
+        ASSERT_EQ(headers_count_field((const uint8_t *) msg, end, "Received"), 1);
+}
+
 int main(void) {
         test_qualify();
         test_missing();
         test_section_end();
         test_sender_map();
         test_received();
+        test_count_field();
+        test_count_in_message();
         return 0;
 }
