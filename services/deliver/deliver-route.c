@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "services/deliver/deliver-client.h"
+#include "services/deliver/deliver-loop.h"
 #include "services/deliver/deliver-mx.h"
 #include "services/deliver/deliver-relay.h"
 #include "services/deliver/deliver-route.h"
@@ -68,6 +69,7 @@ struct Route {
         TlsPolicy relay_policy;
         uint16_t relay_port;
         bool relay_literal;
+        LoopSelf self;                  /* mode = mx: where receive listens */
         Destination *dests;
         unsigned n_conns;
 };
@@ -218,7 +220,29 @@ static int relay_setup(Route *r) {
         return 0;
 }
 
-int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret) {
+static int route_is_self(struct in_addr a, void *userdata) {
+        Route *r = userdata;
+
+        return loop_self_has(&r->self, a);
+}
+
+/* [receive] listen is receive's key: an entry deliver cannot read stops
+ * receive, not deliver, which then has only max_hops against a loop
+ * through it. */
+static int self_load(Route *r, char * const *listen) {
+        for (char * const *l = listen; l && *l; l++) {
+                int k = loop_self_add_listen(&r->self, *l);
+
+                if (k == -ENOMEM)
+                        return log_oom();
+                if (k < 0)
+                        log_warning_errno(k, "[receive] listen '%s': cannot tell its address (%m), so mail "
+                                          "routed there is not recognized as a loop until max_hops.", *l);
+        }
+        return 0;
+}
+
+int route_new(sd_event *e, const DeliverConfig *cfg, char * const *receive_listen, Route **ret) {
         _cleanup_(route_freep) Route *r = NULL;
         const char *err = NULL;
         int k;
@@ -252,8 +276,13 @@ int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret) {
                 k = relay_setup(r);
                 if (k < 0)
                         return k;
-        } else if (cfg->relay_ca_file)
-                log_warning("relay_ca_file = %s has no effect without mode = relay.", cfg->relay_ca_file);
+        } else {
+                if (cfg->relay_ca_file)
+                        log_warning("relay_ca_file = %s has no effect without mode = relay.", cfg->relay_ca_file);
+                k = self_load(r, receive_listen);
+                if (k < 0)
+                        return k;
+        }
         k = tls_context_new(cfg->tls_priority, r->relay_host ? cfg->relay_ca_file : NULL, &r->tls, &err);
         if (k == -EINVAL)
                 return log_error_errno(k, "Invalid tls_priority '%s'.", strempty(cfg->tls_priority));
@@ -404,13 +433,26 @@ static void on_resolved(const MxList *list, void *userdata) {
                 .idle_timeout = r->cfg->connection_cache_time,
         };
         static const ClientOps ops = { .pull = on_pull, .job_done = on_job_done, .closed = on_closed };
+        MxList hosts = *list;
+        Dsn failure = {};
+        bool loop = false, failed = list->outcome != MX_OK;
         int k;
 
         c->resolving = false;
-        if (list->outcome != MX_OK) {
-                Dsn failure = {};
-
+        if (failed)
                 (void) mx_outcome_dsn(list->outcome, d->name, &failure);
+        else if (!r->relay_host) {
+                /* mode = mx: never back to receive (deliver-loop.h); a relayhost is the admin's choice */
+                k = loop_filter_hosts(&hosts, d->name, route_is_self, r, &loop);
+                if (k < 0) {
+                        log_warning_errno(k, "%s: cannot tell whether an MX host is this host: %m", d->name);
+                        (void) dsn_set(&failure, DELIVERY_DEFERRED, "4.3.0",
+                                       "cannot tell whether an MX host is this host", false);
+                } else if (k == 0)
+                        (void) loop_dsn(d->name, loop, &failure);
+                failed = k <= 0;
+        }
+        if (failed) {
                 if (failure.status == DELIVERY_BOUNCED || !dest_has_session(d, c))
                         dest_fail_all(d, &failure);
                 dsn_done(&failure);
@@ -418,10 +460,8 @@ static void on_resolved(const MxList *list, void *userdata) {
                 dest_pump(d);
                 return;
         }
-        k = client_new(&p, list, &ops, c, &c->client);
+        k = client_new(&p, &hosts, &ops, c, &c->client);
         if (k < 0) {
-                Dsn failure = {};
-
                 (void) dsn_set(&failure, DELIVERY_DEFERRED, "4.3.0", "cannot start SMTP client", false);
                 dest_fail_all(d, &failure);
                 dsn_done(&failure);
@@ -608,6 +648,7 @@ Route *route_free(Route *r) {
                 free(r->relay_password);
         }
         free(r->relay_host);
+        loop_self_done(&r->self);
         tls_context_free(r->tls);
         sd_event_unref(r->event);
         free(r);

@@ -16,7 +16,8 @@
  */
 typedef struct Route Route;
 
-int route_new(sd_event *e, const DeliverConfig *cfg, Route **ret);
+/* @receive_listen: [receive] listen, the addresses mode = mx never delivers to */
+int route_new(sd_event *e, const DeliverConfig *cfg, char * const *receive_listen, Route **ret);
 Route *route_free(Route *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Route *, route_free);
 int route_attempt(Message *m, void *userdata);

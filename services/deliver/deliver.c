@@ -113,7 +113,7 @@ static int run(Config *cfg) {
                         return r;
                 t = (Transport) { .attempt = capture_attempt, .userdata = cap };
         } else {
-                r = route_new(e, &cfg->deliver, &route);
+                r = route_new(e, &cfg->deliver, cfg->receive.listen, &route);
                 if (r < 0)
                         return r;
                 t = (Transport) { .attempt = route_attempt, .userdata = route };
