@@ -43,9 +43,11 @@ for u in console-getty.service getty@tty1.service serial-getty@.service \
 done
 echo mail.example.com > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tmail.example.com mail\n' > "$root/etc/hosts"
-# dnsmasq in this network namespace answers the container's DNS.
+# dnsmasq in this network namespace answers the container's DNS, on
+# systemd-resolved's stub address: the one loopback address
+# pochtar-deliver's unit allows.
 rm -f "$root/etc/resolv.conf"
-echo "nameserver 127.0.0.1" > "$root/etc/resolv.conf"
+echo "nameserver 127.0.0.53" > "$root/etc/resolv.conf"
 
 # docs/install.md, step 1: meson install (the rest runs inside, under systemd).
 if [ -n "$build" ]; then

@@ -3,8 +3,9 @@
 """pochtar under the real systemd: install, run, restart, sandbox.
 
 Boots a Debian 12 container (container.py, boot.sh) whose network
-namespace also holds dnsmasq (the DNS of example.com and other.org) and an
-SMTP sink on 203.0.113.25, the MX of other.org. pochtar is installed the
+namespace also holds dnsmasq (the DNS of example.com and other.org, on
+127.0.0.53 as systemd-resolved's stub would be) and an SMTP sink on
+203.0.113.25, the MX of other.org. pochtar is installed the
 way docs/install.md says: meson install, systemd-sysusers,
 systemd-tmpfiles --create, pochtar dkim keygen, pochtar.conf, then
 systemctl enable --now pochtar.target. Output is TAP, one line per step
@@ -79,6 +80,35 @@ while i < n:
         c.sendmail('info@example.com', ['bob@other.org'], msg)
         i += 1
     c.quit()
+'''
+
+
+# Run inside pochtar-deliver.service's cgroup, where the unit's IP filter
+# applies to every socket made there: may it reach receive on loopback,
+# and the DNS? The filter drops packets: a datagram to 127.0.0.1 fails at
+# once with EPERM, a TCP SYN is dropped too, so the connect to the socket
+# unit's listener (which the kernel answers at once) times out instead.
+DELIVER_IP_PROBE = '''\
+import socket
+with open("/sys/fs/cgroup/system.slice/pochtar-deliver.service/cgroup.procs", "w") as f:
+    f.write("0")
+out = []
+try:
+    socket.create_connection(("127.0.0.1", 25), 2).close()
+    out.append("tcp-receive:reached")
+except OSError as e:
+    out.append("tcp-receive:" + type(e).__name__)
+query = bytes.fromhex("123401000001000000000000" "056f74686572036f726700" "000f0001")  # other.org MX
+for name, addr in (("udp-127.0.0.1", "127.0.0.1"), ("dns-127.0.0.53", "127.0.0.53")):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    try:
+        s.sendto(query, (addr, 53))
+        s.recv(512)
+        out.append(name + ":answered")
+    except OSError as e:
+        out.append(name + ":" + type(e).__name__)
+print(" ".join(out))
 '''
 
 
@@ -251,7 +281,7 @@ class SystemTest:
         c = self.c
         c.host_in_netns(["ip", "addr", "add", MX_ADDR + "/32", "dev", "lo"], check=True)
         conf = os.path.join(c.run_dir, "dnsmasq.conf")
-        lines = ["no-resolv", "no-hosts", "listen-address=127.0.0.1", "bind-interfaces",
+        lines = ["no-resolv", "no-hosts", "listen-address=127.0.0.53", "bind-interfaces",
                  "user=root", "mx-host=other.org,mx.other.org,10",
                  "host-record=mx.other.org,%s" % MX_ADDR,
                  "host-record=mail.example.com,127.0.1.1"]
@@ -480,7 +510,7 @@ class SystemTest:
         assert result == "success", "receive's last exit: " + result
 
     def step_sandbox(self):
-        """7. sandbox: sign has only lo and sees only its paths; receive cannot write signed/"""
+        """7. sandbox: sign has only lo and sees only its paths; receive cannot write signed/; deliver reaches no loopback but DNS"""
         self.need_chain()
         c = self.c
         # An open session keeps receive running (no idle exit) meanwhile.
@@ -526,6 +556,13 @@ class SystemTest:
                        ": > %s/quarantine/new/x" % SPOOL):
             r = self.in_service("pochtar-receive.service", rx, script)
             assert r.returncode != 0, "receive could: " + script
+        # deliver's unit: IPAddressDeny=localhost, but for the resolver's stub
+        r = c.run(["systemd-run", "--quiet", "--wait", "--pipe", "--collect",
+                   "/usr/bin/python3", "-c", DELIVER_IP_PROBE], check=False)
+        got = r.stdout.split()
+        assert (len(got) == 3 and got[0] in ("tcp-receive:TimeoutError", "tcp-receive:PermissionError")
+                and got[1:] == ["udp-127.0.0.1:PermissionError", "dns-127.0.0.53:answered"]), (
+            "in deliver's cgroup: %s %s" % (r.stdout.strip(), r.stderr.strip()))
 
 
     def step_hostile_names(self):
