@@ -742,6 +742,7 @@ int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t sal
                 (void) inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, s->client, sizeof(s->client));
         else if (sa->sa_family == AF_INET6)
                 (void) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, s->client, sizeof(s->client));
+        log_debug("connect from [%s]", s->client);
         s->next = server->sessions;
         if (server->sessions)
                 server->sessions->prev = s;
