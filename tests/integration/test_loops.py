@@ -141,18 +141,18 @@ data_timeout = 5s
 def case_hops():
     receive = pochtar.binary("receive")
 
-    def message(n, extra=""):
+    def message(n, body_lines=0):
         # every case of the name counts; X-Received: and a body line do not
         names = ["Received", "received", "RECEIVED"]
         hops = "".join("%s: from hop%d.example.net by hop%d.example.org; Sat, 28 Nov 2026 00:00:00 +0000\r\n"
                        % (names[i % 3], i, i + 1) for i in range(n))
-        return ("%sX-Received: by 10.0.0.1\r\n%sFrom: app@example.com\r\nSubject: %d hops\r\n\r\n"
-                "Received: not a header, a body line\r\n" % (hops, extra, n))
+        return ("%sX-Received: by 10.0.0.1\r\nFrom: app@example.com\r\nSubject: %d hops\r\n\r\n"
+                "Received: not a header, a body line\r\n%s" % (hops, n, ("x" * 78 + "\r\n") * body_lines))
 
-    def attempt(port, n):
+    def attempt(port, n, body_lines=0):
         c = smtplib.SMTP("127.0.0.1", port, timeout=10)
         try:
-            c.sendmail("app@example.com", ["bob@example.org"], message(n))
+            c.sendmail("app@example.com", ["bob@example.org"], message(n, body_lines))
             return 250, b""
         except smtplib.SMTPDataError as e:
             return e.smtp_code, e.smtp_error
@@ -178,6 +178,11 @@ def case_hops():
             code, text = attempt(port, refused)
             check(code == 554 and text.startswith(b"5.4.6"),
                   "%s: %d Received: fields get 554 5.4.6 (%s %s)" % (what, refused, code, text))
+            if max_hops:
+                # a body larger than one write to the spool: refused all the same
+                code, text = attempt(port, refused, body_lines=8000)
+                check(code == 554 and text.startswith(b"5.4.6"),
+                      "%s: the same with a 640 KB body (%s %s)" % (what, code, text))
             ids = spool.ids("incoming")
             check(len(ids) == 1, "%s: only the accepted message is queued (%d)" % (what, len(ids)))
             if ids:
@@ -188,9 +193,9 @@ def case_hops():
             check(not spool.tmp_files("incoming"), "%s: nothing of the refused one in incoming/tmp" % what)
             d.stop()
             log = d.output()
-            check(len(re.findall(r"too many hops", log)) == 1 and
+            check(len(re.findall(r"too many hops", log)) == (2 if max_hops else 1) and
                   re.search(r"too many hops from \[127\.0\.0\.1\]: %d Received: fields" % refused, log),
-                  "%s: the refusal is logged once, with the client" % what)
+                  "%s: each refusal is logged once, with the client" % what)
         finally:
             d.stop()
             pochtar.remove_work_dir(work)
