@@ -310,8 +310,10 @@ class Daemon:
         if self.valgrind:
             wrapper = VALGRIND
         self.argv = list(argv)
+        # its own process group: stop() signals the daemon and whatever
+        # wraps it (strace -f, say) together, so no tracee outlives a test
         self.proc = subprocess.Popen(list(wrapper) + list(argv), stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=full_env)
+                                     stderr=subprocess.STDOUT, env=full_env, start_new_session=True)
         self.final_output = None
 
     def output(self):
@@ -320,14 +322,22 @@ class Daemon:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            self._signal_group(sig)
             try:
                 self.proc.wait(timeout * TIMEOUT_SCALE)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal_group(signal.SIGKILL)
                 self.proc.wait()
+        # a wrapper's child may still be on its way out: it gets no reprieve
+        self._signal_group(signal.SIGKILL)
         # keep what it wrote for asserts after stop(), but leave no file in /tmp
         if self.final_output is None:
             self.final_output = self.output()
