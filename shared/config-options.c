@@ -14,6 +14,8 @@
         { #sec, key, fn, offsetof(Config, sec) + offsetof(__typeof__(((Config *) 0)->sec), field), a }
 
 static const unsigned range_rcpts[2] = { 100, 100000 };        /* RFC 5321 §4.5.3.1.8 floor */
+/* every stage holds a whole message in memory: no "0 for no limit" */
+static const uint64_t range_message_size[2] = { MESSAGE_SIZE_MIN, MESSAGE_SIZE_MAX };
 static const unsigned range_sessions[2] = { 1, 100000 };
 /* 0 would refuse all mail that passed through any other MTA; 1000 of our
  * own Received: fields (~150 bytes each) overfill HEADER_SECTION_MAX */
@@ -33,7 +35,7 @@ const ConfigOption config_options[] = {
         OPT(receive, origin_domain, "origin_domain", config_parse_string, NULL),
         OPT(receive, allow, "allow", config_parse_strv, NULL),
         OPT(receive, sender_map, "sender_map", config_parse_path, NULL),
-        OPT(receive, max_message_size, "max_message_size", config_parse_size, NULL),
+        OPT(receive, max_message_size, "max_message_size", config_parse_size, range_message_size),
         OPT(receive, max_recipients, "max_recipients", config_parse_unsigned, range_rcpts),
         OPT(receive, max_sessions, "max_sessions", config_parse_unsigned, range_sessions),
         OPT(receive, max_hops, "max_hops", config_parse_unsigned, range_hops),
@@ -48,7 +50,7 @@ const ConfigOption config_options[] = {
         OPT(sign, key_table, "key_table", config_parse_string, NULL),
         OPT(sign, signing_table, "signing_table", config_parse_string, NULL),
         OPT(sign, canonicalization, "canonicalization", config_parse_string, NULL),
-        OPT(sign, oversign_headers, "oversign_headers", config_parse_strv, NULL),
+        OPT(sign, oversign_headers, "oversign_headers", config_parse_header_names, NULL),
         OPT(sign, expire, "expire", config_parse_usec, NULL),
         OPT(sign, on_no_key, "on_no_key", config_parse_sign_policy, NULL),
         OPT(sign, on_bad_from, "on_bad_from", config_parse_sign_policy, NULL),
@@ -140,7 +142,7 @@ void config_done(Config *c) {
                 if (o->parse == config_parse_string || o->parse == config_parse_path) {
                         free(*(char **) p);
                         *(char **) p = NULL;
-                } else if (o->parse == config_parse_strv) {
+                } else if (o->parse == config_parse_strv || o->parse == config_parse_header_names) {
                         strv_free(*(char ***) p);
                         *(char ***) p = NULL;
                 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "shared/config.h"
+#include "shared/limits.h"
 #include "shared/macro.h"
 
 void strv_free(char **l) {
@@ -110,6 +111,7 @@ int config_parse_unsigned(const char *v, void *dst, const void *arg) {
 }
 
 int config_parse_size(const char *v, void *dst, const void *arg) {
+        const uint64_t *range = arg;
         const char *suffix;
         uint64_t n, mul = 1;
         int r;
@@ -126,6 +128,8 @@ int config_parse_size(const char *v, void *dst, const void *arg) {
         else if (*suffix)
                 return -EINVAL;
         if (n > UINT64_MAX / mul)
+                return -ERANGE;
+        if (range && (n * mul < range[0] || n * mul > range[1]))
                 return -ERANGE;
         *(uint64_t *) dst = n * mul;
         return 0;
@@ -193,6 +197,36 @@ int config_parse_strv(const char *v, void *dst, const void *arg) {
         }
         strv_free(*l);
         *l = n;
+        return 0;
+}
+
+/* Header field names for DKIM's h= (oversign_headers): RFC 5322 ftext,
+ * and no ";" either, which would end the h= tag; at most
+ * DKIM_OVERSIGN_MAX of them. */
+int config_parse_header_names(const char *v, void *dst, const void *arg) {
+        char **n = NULL;
+        int r;
+
+        r = config_parse_strv(v, &n, NULL);
+        if (r < 0)
+                return r;
+        if (strv_length(n) > DKIM_OVERSIGN_MAX)
+                r = -EINVAL;
+        for (size_t i = 0; r >= 0 && n && n[i]; i++) {
+                size_t k = strlen(n[i]);
+
+                if (k > HEADER_NAME_MAX)
+                        r = -EINVAL;
+                for (size_t j = 0; j < k && r >= 0; j++)
+                        if (n[i][j] < 33 || n[i][j] > 126 || n[i][j] == ':' || n[i][j] == ';')
+                                r = -EINVAL;
+        }
+        if (r < 0) {
+                strv_free(n);
+                return r;
+        }
+        strv_free(*(char ***) dst);
+        *(char ***) dst = n;
         return 0;
 }
 

@@ -124,10 +124,12 @@ int config_parse_string(const char *v, void *dst, const void *arg);
 int config_parse_path(const char *v, void *dst, const void *arg);       /* absolute */
 int config_parse_bool(const char *v, void *dst, const void *arg);
 int config_parse_unsigned(const char *v, void *dst, const void *arg);   /* arg: const unsigned[2] {min,max} or NULL */
-int config_parse_size(const char *v, void *dst, const void *arg);       /* bytes; k, M, G suffixes (1024) */
+int config_parse_size(const char *v, void *dst, const void *arg);       /* bytes; k, M, G suffixes (1024);
+                                                                         * arg: const uint64_t[2] {min,max} or NULL */
 int config_parse_usec(const char *v, void *dst, const void *arg);       /* "90", "30s", "5m", "1h", "5d", "250ms";
                                                                          * arg: const usec_t[2] {min,max} or NULL */
 int config_parse_strv(const char *v, void *dst, const void *arg);       /* comma/space separated list */
+int config_parse_header_names(const char *v, void *dst, const void *arg); /* strv of header field names */
 int config_parse_sign_policy(const char *v, void *dst, const void *arg);
 int config_parse_deliver_mode(const char *v, void *dst, const void *arg);
 

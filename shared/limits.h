@@ -6,6 +6,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* RFC 5321 §4.5.3.1.4: command line, including the verb and CRLF. RFC 1870
  * and RFC 3461 extensions (SIZE, DSN) raise it; RFC 5321 §4.5.3.1 permits
  * that, and Postfix accepts 2048 by default (line_length_limit). */
@@ -28,16 +31,40 @@
 /* RFC 3461 §4.2: ORCPT value, and §4.4: ENVID, in xtext, ≤ 100 chars. */
 #define DSN_ORCPT_MAX 500
 #define DSN_ENVID_MAX 100
-/* Postfix message_size_limit default. */
+/* Postfix message_size_limit default; [receive] max_message_size may be
+ * set between the two bounds below. Every stage reads a whole message
+ * into memory, so there is no "0 for no limit". */
 #define MESSAGE_SIZE_DEFAULT 10240000
+#define MESSAGE_SIZE_MIN 1024
+#define MESSAGE_SIZE_MAX (1024 * 1024 * 1024)
 /* Postfix header_size_limit: the header section receive and sign parse. */
 #define HEADER_SECTION_MAX 102400
 /* OpenSMTPD rfc5322.c caps: header field name and value. */
 #define HEADER_NAME_MAX 1024
 #define HEADER_VALUE_MAX 65536
+/* Header fields in one section, as Postfix's header_address_token_limit
+ * bounds the work one header may cause. */
+#define HEADER_FIELDS_MAX 1000
+/* Names of oversign_headers, each signed once more than it occurs. */
+#define DKIM_OVERSIGN_MAX 64
 /* A spool envelope (all lines before the message) is bounded: 1000
  * recipients with full DSN parameters fit comfortably. */
 #define ENVELOPE_MAX (1024 * 1024)
+/* What sign adds to a message at most: its DKIM-Signature fields (one per
+ * key, h= at most DKIM_SIGNED_NAMES_MAX names). */
+#define DKIM_SIGNATURES_MAX (64 * 1024)
+
+/*
+ * The one bound on a message in a queue file, from max_message_size (what
+ * a client may send): receive writes the body as it came, or re-encoded
+ * within max_message_size, and a header section its parser takes
+ * (HEADER_SECTION_MAX, Received: and the rest included); sign adds its
+ * signatures. A reader refuses a longer file; the writer refuses at SMTP
+ * time what would make one.
+ */
+static inline uint64_t spool_message_max(uint64_t max_message_size, bool signed_copy) {
+        return max_message_size + HEADER_SECTION_MAX + (signed_copy ? DKIM_SIGNATURES_MAX : 0);
+}
 /* Postfix smtp_mx_address_limit. */
 #define MX_HOSTS_MAX 5
 /* RFC 1035 §2.3.4 */

@@ -32,6 +32,14 @@ static const struct {
         { "; c\n[receive]\nmax_message_size = 10X\n", "F:3: invalid value '10X' for 'max_message_size' in [receive]" },
         { "[receive]\nmax_recipients = 5\n", "F:2: value '5' for 'max_recipients' is out of range" },
         { "[receive]\nmax_hops = 0\n", "F:2: value '0' for 'max_hops' is out of range" },
+        /* no "0 for no limit": every stage holds a whole message in memory */
+        { "[receive]\nmax_message_size = 0\n", "F:2: value '0' for 'max_message_size' is out of range" },
+        { "[receive]\nmax_message_size = 2G\n", "F:2: value '2G' for 'max_message_size' is out of range" },
+        { "[receive]\nsession_timeout = 0\n", "F:2: value '0' for 'session_timeout' is out of range" },
+        /* h= names: no ";" (it would end the tag), no ":", at most 64 */
+        { "[sign]\noversign_headers = From X;b=forged\n",
+          "F:2: invalid value 'From X;b=forged' for 'oversign_headers' in [sign]" },
+        { "[sign]\noversign_headers = From:To\n", "F:2: invalid value 'From:To' for 'oversign_headers' in [sign]" },
         { "[receive]\nmax_hops = 1001\n", "F:2: value '1001' for 'max_hops' is out of range" },
         { "[spool]\ndir = relative/path\n", "F:2: 'relative/path' for 'dir' in [spool] is not an absolute path" },
         { "[deliver]\nmode = carrier-pigeon\n", "F:2: invalid value 'carrier-pigeon' for 'mode' in [deliver]" },
@@ -85,6 +93,19 @@ int main(void) {
                 ASSERT_EQ(config_parse_usec("301", &t, range), -ERANGE);
                 ASSERT_EQ(t, 300 * USEC_PER_SEC);               /* unchanged on error */
                 ASSERT_OK(config_parse_usec("301", &t, NULL));
+        }
+
+        {
+                char **names = NULL;
+                char many[65 * 4 + 1] = "";
+
+                for (int i = 0; i < 65; i++)
+                        strcat(many, "Ab, ");
+                ASSERT_EQ(config_parse_header_names(many, &names, NULL), -EINVAL);
+                many[64 * 4] = 0;
+                ASSERT_OK(config_parse_header_names(many, &names, NULL));
+                ASSERT_EQ(strv_length(names), 64);
+                strv_free(names);
         }
 
         ASSERT_OK(config_init(&c));

@@ -158,6 +158,10 @@ static int status_part(const BounceInfo *info, Buf *out) {
         return r;
 }
 
+/* What follows the status part, but for the returned message: its part
+ * header, a CRLF the copy may need and the close. */
+#define REPORT_TAIL_MAX 256
+
 /* The returned message, every line ending in CRLF: the spool's copy has
  * no bare CR or LF (deliver refuses one that has), and this keeps even a
  * damaged one from ending a line of the report where it should not. */
@@ -204,7 +208,9 @@ static size_t count_delimiters(const uint8_t *p, size_t n, const char *boundary)
 /**
  * bounce_compose() - the notification message in wire form (CRLF).
  * Returns 0; -EINVAL for a value that cannot stand in its field (the
- * envelope's reader refuses those first); -EEXIST when the boundary
+ * envelope's reader refuses those first); -EMSGSIZE when even the
+ * report with the returned header section is over info->size_max;
+ * -EEXIST when the boundary
  * occurs in the report other than as its own delimiters (the caller
  * takes another); or -ENOMEM/-EMSGSIZE from @out.
  */
@@ -251,6 +257,15 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
                                "Content-Type: message/delivery-status\r\n\r\n", info->boundary);
         if (r >= 0)
                 r = status_part(info, out);
+        /* the report is a message sign must take: the whole original only
+         * if it fits, else its header section, else no report */
+        if (r >= 0 && info->size_max > 0 && out->len - start + orig_len + REPORT_TAIL_MAX > info->size_max &&
+            !headers_only) {
+                headers_only = true;
+                orig_len = hdr;
+        }
+        if (r >= 0 && info->size_max > 0 && out->len - start + orig_len + REPORT_TAIL_MAX > info->size_max)
+                r = -EMSGSIZE;
         if (r >= 0)
                 r = buf_printf(out, "\r\n--%s\r\nContent-Description: %s\r\nContent-Type: %s\r\n%s\r\n",
                                info->boundary,

@@ -38,6 +38,10 @@ typedef struct BounceInfo {
         uint64_t now_usec;
         uint64_t retry_until_usec;      /* BOUNCE_DELAYED: when we give up */
         const char *boundary;           /* MIME boundary; bounce_publish() sets a random one */
+        /* the largest report, as sign reads it; 0: none. A message that
+         * does not fit is returned as its header section (RFC 3462's
+         * text/rfc822-headers), as with RET=HDRS. */
+        size_t size_max;
         const char *message_id;         /* Message-ID of the report, without <> */
 } BounceInfo;
 

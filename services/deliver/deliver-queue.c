@@ -187,8 +187,9 @@ static void quarantine(Queue *q, SpoolDir *from, const char *id, const char *rea
 /* A refusal (shared/spool.c) says why in @refusal. */
 static int message_read(Message *m, char refusal[static SPOOL_REFUSAL_MAX]) {
         buf_reset(&m->data);
-        return spool_read_new(&m->queue->queue_dir, m->id, ENVELOPE_MAX + (size_t) 1024 * 1024 * 1024, &m->data,
-                              refusal);
+        uint64_t max = spool_message_max(m->queue->cfg->receive.max_message_size, true) + ENVELOPE_MAX;
+
+        return spool_read_new(&m->queue->queue_dir, m->id, (size_t) max, &m->data, refusal);
 }
 
 static int state_load(Queue *q, Message *m, char refusal[static SPOOL_REFUSAL_MAX]) {
@@ -266,6 +267,12 @@ static int queue_load(Queue *q, const char *id, bool hold) {
         if (refusal[0]) {
                 message_free(m);
                 quarantine_refused(q, id, "queue file", refusal);
+                return 0;
+        }
+        if (r == -EFBIG) {
+                message_free(m);
+                quarantine(q, &q->queue_dir, id, "deliver: queue file larger than sign writes "
+                           "(max_message_size and the header limits)");
                 return 0;
         }
         if (r >= 0) {
@@ -630,6 +637,7 @@ static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt
                 .now_usec = now,
                 .retry_until_usec = m->env.arrival_usec + q->retry.lifetime,
                 .message_id = msgid,
+                .size_max = (size_t) spool_message_max(q->cfg->receive.max_message_size, false),
         };
         LogFields f = { .queue_id = m->id };
         const char *what = kind == BOUNCE_FAILED ? "non-delivery" : kind == BOUNCE_DELAYED ? "delay" : "delivery";

@@ -115,6 +115,34 @@ int main(void) {
                 info.message = (const uint8_t *) msg;
                 info.message_len = strlen(msg);
         }
+        /* a report sign could not take: the header section, or nothing */
+        {
+                char big[4096];
+                size_t len;
+
+                memset(big, 'x', sizeof(big));
+                memcpy(big, "Subject: big\r\n\r\n", 16);
+                memcpy(big + sizeof(big) - 2, "\r\n", 2);
+                info.message = (const uint8_t *) big;
+                info.message_len = sizeof(big);
+                e.ret = DSN_RET_FULL;
+                buf_reset(&b);
+                info.size_max = 3000;
+                ASSERT_OK(bounce_compose(&info, &b));
+                ASSERT_TRUE(contains(&b, "Content-Type: text/rfc822-headers"));
+                ASSERT_TRUE(!contains(&b, "xxxxxxxx"));
+                ASSERT_TRUE(b.len <= 3000);
+                len = b.len;
+                info.size_max = len - 100;
+                buf_reset(&b);
+                ASSERT_EQ(bounce_compose(&info, &b), -EMSGSIZE);
+                ASSERT_EQ(b.len, 0);
+                info.size_max = 0;
+                ASSERT_OK(bounce_compose(&info, &b));
+                ASSERT_TRUE(contains(&b, "Content-Type: message/rfc822"));
+                info.message = (const uint8_t *) msg;
+                info.message_len = strlen(msg);
+        }
         /* a To: that would not be one line is no report at all */
         free(e.sender);
         e.sender = strdup("a@example.com>\r\nBcc: <x@y.z");

@@ -23,6 +23,7 @@
 #include "shared/address.h"
 #include "shared/escape.h"
 #include "shared/event-util.h"
+#include "shared/header-section.h"
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
@@ -81,6 +82,7 @@ static void transaction_reset(Session *s) {
         s->in_mail = false;
         s->headers_done = false;
         s->hops = 0;
+        s->refusal = NULL;
         s->write_error = 0;
         s->check_skip = 0;
 }
@@ -250,6 +252,7 @@ static void on_data(Session *s) {
         s->data = BUF_INIT(0);
         s->headers_done = false;
         s->hops = 0;
+        s->refusal = NULL;
         s->write_error = 0;
         s->state = SESSION_DATA;
         session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
@@ -385,8 +388,34 @@ static int session_write_out(Session *s, bool complete) {
         return spool_file_pwrite(&s->file, hex, sizeof(hex), ENVELOPE_CHECK_OFFSET);
 }
 
-static bool session_too_many_hops(const Session *s) {
-        return s->hops > s->server->config->max_hops;
+/* The message will be refused at the end of DATA with @reply (the rest is
+ * read and dropped); the log line says why. */
+static void session_refuse(Session *s, const char *reply, const char *fmt, ...) _printf_(3, 4);
+static void session_refuse(Session *s, const char *reply, const char *fmt, ...) {
+        va_list ap;
+
+        s->refusal = reply;
+        va_start(ap, fmt);
+        (void) vsnprintf(s->refusal_log, sizeof(s->refusal_log), fmt, ap);
+        va_end(ap);
+        buf_reset(&s->data);
+        spool_file_abort(&s->file);
+}
+
+/* Whether the header section receive writes, @p[0..@n) with its blank
+ * line, is one sign's parser takes (shared/header-section.c): the limits
+ * of every stage are checked here, at SMTP time. */
+static void session_check_header_section(Session *s, const uint8_t *p, size_t n) {
+        _cleanup_(header_section_done) HeaderSection h = {};
+        int r;
+
+        r = header_section_parse(p, n, &h);
+        if (r == -EMSGSIZE)
+                session_refuse(s, "552 5.3.4 Error: message header exceeds limits",
+                               "header section over the limits (%d octets, %d fields, %d octets a field)",
+                               HEADER_SECTION_MAX, HEADER_FIELDS_MAX, HEADER_VALUE_MAX);
+        else if (r < 0)
+                session_refuse(s, "554 5.6.0 Error: malformed message header", "malformed header section");
 }
 
 /* Once the header section is known, replaces s->data by the envelope +
@@ -401,7 +430,6 @@ static int session_headers(Session *s, bool complete) {
                 .now_usec = s->env.arrival_usec,
         };
         _cleanup_(buf_done) Buf out = BUF_INIT(0);
-        bool oversized = false;
         size_t end = 0;
         int r;
 
@@ -409,16 +437,23 @@ static int session_headers(Session *s, bool complete) {
         if (r == 0) {
                 if (s->data.len < HEADER_SECTION_MAX)
                         return 0;
-                /* No end of the header section within Postfix's header_size_limit:
-                 * the message passes unchanged but for Received:. */
-                oversized = true;
+                /* No end of the header section within Postfix's
+                 * header_size_limit: no stage could sign it. */
+                s->headers_done = true;
+                session_refuse(s, "552 5.3.4 Error: message header exceeds limits",
+                               "no end of the header section within %d octets", HEADER_SECTION_MAX);
+                return 0;
         }
         /* The fields the client sent, before ours is prepended: a message
          * that arrives with more than max_hops is refused at the end of
          * DATA, and nothing of it is written meanwhile. */
-        s->hops = headers_count_field(s->data.data, oversized ? s->data.len : end, "Received");
-        if (session_too_many_hops(s)) {
+        s->hops = headers_count_field(s->data.data, end, "Received");
+        if (s->hops > s->server->config->max_hops) {
                 s->headers_done = true;
+                /* Postfix's hopcount_limit; X.4.6 is RFC 3463's "routing loop detected" */
+                session_refuse(s, "554 5.4.6 Error: too many hops",
+                               "too many hops, %zu Received: fields, max_hops %u", s->hops,
+                               s->server->config->max_hops);
                 return 0;
         }
         if (!s->check && !(s->check = XXH3_createState()))
@@ -432,16 +467,28 @@ static int session_headers(Session *s, bool complete) {
                 r = headers_format_received(&ctx, s->helo, s->client,
                                             s->env.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
                                             s->env.n_rcpts == 1 ? s->env.rcpts[0].addr : NULL, &out);
-        if (r >= 0 && !oversized)
-                r = headers_rewrite(&ctx, s->data.data, end, &out);
         if (r >= 0)
+                r = headers_rewrite(&ctx, s->data.data, end, &out);
+        /* A body that starts without the empty line (the first line is not
+         * a field): the line that ends the section is added, as Postfix does. */
+        if (r >= 0 && (s->data.len - end < 2 || memcmp(s->data.data + end, "\r\n", 2) != 0))
+                r = buf_append_str(&out, "\r\n");
+        else if (r >= 0) {
+                r = buf_append_str(&out, "\r\n");
+                end += 2;
+        }
+        if (r >= 0)
+                session_check_header_section(s, out.data + s->check_skip, out.len - s->check_skip);
+        if (r >= 0 && !s->refusal)
                 r = buf_append(&out, s->data.data + end, s->data.len - end);
         if (r < 0)
                 return r;
+        s->headers_done = true;
+        if (s->refusal)
+                return 0;
         buf_done(&s->data);
         s->data = out;
         out = BUF_INIT(0);
-        s->headers_done = true;
         return 0;
 }
 
@@ -452,7 +499,7 @@ static void session_stream(Session *s, bool complete) {
                 return;
         if (!s->headers_done)
                 r = session_headers(s, complete);
-        if (r >= 0 && session_too_many_hops(s)) {
+        if (r >= 0 && s->refusal) {
                 buf_reset(&s->data);
                 return;
         }
@@ -482,11 +529,9 @@ static void session_data_end(Session *s) {
                 log_msg(LOG_NOTICE, &f, "reject: bare <CR> in DATA from [%s]", s->client);
         } else {
                 session_stream(s, true);
-                if (s->write_error == 0 && session_too_many_hops(s)) {
-                        /* Postfix's hopcount_limit; X.4.6 is RFC 3463's "routing loop detected" */
-                        session_reply(s, "554 5.4.6 Error: too many hops");
-                        log_msg(LOG_NOTICE, &f, "reject: too many hops from [%s]: %zu Received: fields, max_hops %u",
-                                s->client, s->hops, s->server->config->max_hops);
+                if (s->write_error == 0 && s->refusal) {
+                        session_reply(s, "%s", s->refusal);
+                        log_msg(LOG_NOTICE, &f, "reject: from [%s]: %s", s->client, s->refusal_log);
                         transaction_reset(s);
                         return;
                 }

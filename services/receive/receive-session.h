@@ -45,6 +45,10 @@ struct Session {
         Buf data;               /* decoded message not yet written to the spool */
         bool headers_done;
         size_t hops;            /* Received: fields the message came with */
+        /* set while DATA is read when the message will be refused at its
+         * end: the reply, and what the log says; nothing more is written */
+        const char *refusal;
+        char refusal_log[192];
         SpoolFile file;
         int write_error;
         /* the envelope's check (envelope.h): XXH3-64 of the message as it

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The header side of signing: split the header section, find the author
- * domain, choose h= and write the DKIM-Signature field. Everything here
- * takes (ptr, len) of untrusted message bytes and is bounded by the caps
- * in dkim-header.h and shared/limits.h.
+ * The header side of signing: find the author domain, choose h= and
+ * write the DKIM-Signature field, over the fields shared/header-section.c
+ * split. Everything here takes (ptr, len) of untrusted message bytes and
+ * is bounded by the caps in dkim-header.h and shared/limits.h.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,106 +12,8 @@
 #include "services/sign/dkim-header.h"
 #include "shared/macro.h"
 
-void header_section_done(HeaderSection *h) {
-        free(h->fields);
-        *h = (HeaderSection) {};
-}
-
 static bool is_wsp(uint8_t c) {
         return c == ' ' || c == '\t';
-}
-
-static bool name_valid(const uint8_t *p, size_t n) {
-        /* RFC 5322 §2.2: ftext is printable US-ASCII except colon. */
-        if (n == 0 || n > HEADER_NAME_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (p[i] < 33 || p[i] > 126)
-                        return false;
-        return true;
-}
-
-int header_section_parse(const uint8_t *msg, size_t n, HeaderSection *ret) {
-        _cleanup_free_ HeaderField *fields = NULL;
-        size_t n_fields = 0, i = 0, body = n;
-
-        while (i < n) {
-                const uint8_t *nl;
-                size_t line_end, next;
-
-                if (n - i >= 2 && msg[i] == '\r' && msg[i + 1] == '\n') {
-                        body = i + 2;
-                        break;
-                }
-                nl = memmem(msg + i, n - i, "\r\n", 2);
-                line_end = nl ? (size_t) (nl - msg) : n;
-                next = nl ? line_end + 2 : n;
-                if (next > HEADER_SECTION_MAX)
-                        return -EMSGSIZE;
-
-                if (is_wsp(msg[i])) {
-                        HeaderField *f;
-
-                        if (n_fields == 0)
-                                return -EBADMSG;
-                        f = &fields[n_fields - 1];
-                        f->len = line_end - f->offset;
-                        if (f->len - f->name_len > HEADER_VALUE_MAX)
-                                return -EMSGSIZE;
-                } else {
-                        const uint8_t *colon = memchr(msg + i, ':', line_end - i);
-                        size_t name_len;
-
-                        if (!colon)
-                                return -EBADMSG;
-                        name_len = (size_t) (colon - (msg + i));
-                        while (name_len > 0 && is_wsp(msg[i + name_len - 1]))
-                                name_len--;
-                        if (!name_valid(msg + i, name_len))
-                                return name_len > HEADER_NAME_MAX ? -EMSGSIZE : -EBADMSG;
-                        if (line_end - i - name_len > HEADER_VALUE_MAX)
-                                return -EMSGSIZE;
-                        if (n_fields == DKIM_HEADER_FIELDS_MAX)
-                                return -EMSGSIZE;
-                        if (!fields) {
-                                fields = calloc(DKIM_HEADER_FIELDS_MAX, sizeof(HeaderField));
-                                if (!fields)
-                                        return -ENOMEM;
-                        }
-                        fields[n_fields++] = (HeaderField) {
-                                .offset = i,
-                                .len = line_end - i,
-                                .name_len = name_len,
-                        };
-                }
-                i = next;
-        }
-
-        *ret = (HeaderSection) {
-                .fields = TAKE_PTR(fields),
-                .n_fields = n_fields,
-                .body_offset = body,
-        };
-        return 0;
-}
-
-static bool field_is(const HeaderField *f, const uint8_t *msg, const char *name) {
-        return ascii_strncaseeq((const char *) msg + f->offset, f->name_len, name);
-}
-
-int header_section_find_one(const HeaderSection *h, const uint8_t *msg, const char *name, size_t *ret_index) {
-        size_t found = SIZE_MAX;
-
-        for (size_t i = 0; i < h->n_fields; i++)
-                if (field_is(&h->fields[i], msg, name)) {
-                        if (found != SIZE_MAX)
-                                return -ENOTUNIQ;
-                        found = i;
-                }
-        if (found == SIZE_MAX)
-                return -ENOENT;
-        *ret_index = found;
-        return 0;
 }
 
 static bool domain_valid(const char *d, size_t n) {
@@ -265,7 +167,7 @@ int dkim_signed_names(const HeaderSection *h, const uint8_t *msg, char * const *
 
         for (size_t s = 0; s < ELEMENTSOF(signed_headers); s++)
                 for (size_t i = 0; i < h->n_fields; i++)
-                        if (field_is(&h->fields[i], msg, signed_headers[s])) {
+                        if (header_field_is(&h->fields[i], msg, signed_headers[s])) {
                                 if (n == DKIM_SIGNED_NAMES_MAX)
                                         return -E2BIG;
                                 ret_names[n++] = signed_headers[s];
@@ -281,14 +183,14 @@ int dkim_signed_names(const HeaderSection *h, const uint8_t *msg, char * const *
 
 int dkim_canon_signed_headers(DkimCanon canon, const HeaderSection *h, const uint8_t *msg,
                               const char * const *names, size_t n_names, Buf *out) {
-        bool used[DKIM_HEADER_FIELDS_MAX] = {};
+        bool used[HEADER_FIELDS_MAX] = {};
         int r;
 
         for (size_t k = 0; k < n_names; k++)
                 for (size_t i = h->n_fields; i > 0; i--) {
                         const HeaderField *f = &h->fields[i - 1];
 
-                        if (used[i - 1] || !field_is(f, msg, names[k]))
+                        if (used[i - 1] || !header_field_is(f, msg, names[k]))
                                 continue;
                         used[i - 1] = true;
                         r = dkim_canon_header(canon, msg + f->offset, f->len, true, out);

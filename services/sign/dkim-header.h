@@ -7,45 +7,22 @@
 
 #include "services/sign/dkim-canon.h"
 #include "shared/buf.h"
+#include "shared/header-section.h"
 #include "shared/limits.h"
 
 /*
- * The header section as DKIM sees it (RFC 6376 §5.4), pure: a parser
- * that splits the message into fields (folding kept, caps enforced), the
- * From: domain used as d= (DMARC alignment, RFC 7489 §3.1), the choice of
- * h=, and the DKIM-Signature field itself.
+ * The header section as DKIM sees it (RFC 6376 §5.4), pure: the From:
+ * domain used as d= (DMARC alignment, RFC 7489 §3.1), the choice of h=,
+ * and the DKIM-Signature field itself. The section is split by
+ * shared/header-section.c, the parser receive checks its output with.
  */
 
-/* Postfix header_address_token_limit-style cap on the number of fields. */
-#define DKIM_HEADER_FIELDS_MAX 1000
-/* Signed names in one h= (the §5.4.1 list, repeats and over-signing). */
-#define DKIM_SIGNED_NAMES_MAX 128
-
-typedef struct HeaderField {
-        size_t offset;          /* into the message */
-        size_t len;             /* the field without its final CRLF */
-        size_t name_len;        /* name, without WSP before the colon */
-} HeaderField;
-
-typedef struct HeaderSection {
-        HeaderField *fields;
-        size_t n_fields;
-        size_t body_offset;     /* first body byte; == message length if none */
-} HeaderSection;
-
-void header_section_done(HeaderSection *h);
-
-/*
- * Splits @msg into header fields and body. -EBADMSG for a line that is
- * neither a field nor a continuation (no colon, empty name, control
- * bytes in the name) or a continuation before any field; -EMSGSIZE past
- * HEADER_SECTION_MAX, HEADER_NAME_MAX, HEADER_VALUE_MAX or
- * DKIM_HEADER_FIELDS_MAX.
- */
-int header_section_parse(const uint8_t *msg, size_t n, HeaderSection *ret);
-
-/* Index of the only field named @name; -ENOENT if none, -ENOTUNIQ if several. */
-int header_section_find_one(const HeaderSection *h, const uint8_t *msg, const char *name, size_t *ret_index);
+/* The most names h= may hold: every field of the section (the §5.4.1
+ * list is a subset of them, each as often as it occurs) and each of
+ * oversign_headers once more. So no header section sign's parser takes
+ * can make h= too long; the config bounds oversign_headers
+ * (DKIM_OVERSIGN_MAX in shared/limits.h). */
+#define DKIM_SIGNED_NAMES_MAX (HEADER_FIELDS_MAX + DKIM_OVERSIGN_MAX)
 
 /*
  * The author address of a From: value (RFC 5322 §3.6.2 mailbox-list with

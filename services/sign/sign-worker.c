@@ -56,8 +56,8 @@ int sign_worker_init(SignWorker *w, const Config *c, SpoolDir *incoming, SpoolDi
                 .incoming = incoming,
                 .signed_dir = signed_dir,
                 .quarantine = quarantine,
-                /* receive bounds the message; the envelope adds at most ENVELOPE_MAX. */
-                .max_file = c->receive.max_message_size + ENVELOPE_MAX,
+                /* receive and deliver's reports stay within it (shared/limits.h) */
+                .max_file = spool_message_max(c->receive.max_message_size, false) + ENVELOPE_MAX,
                 .n_lanes = cpus < SIGN_LANES_MAX ? cpus : SIGN_LANES_MAX,
         };
         r = pthread_mutex_init(&w->create_lock, NULL);
@@ -244,7 +244,8 @@ static int process_one(SignWorker *w, SignLane *l, const char *id, SignItem *ite
         }
         if (r == -EFBIG) {
                 item->outcome = OUTCOME_QUARANTINED;
-                return quarantine_message(w, id, "queue file larger than max_message_size");
+                return quarantine_message(w, id, "queue file larger than receive or deliver write "
+                                                 "(max_message_size and the header limits)");
         }
         if (r < 0)
                 return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id }, "Cannot read message: %m");

@@ -3,32 +3,6 @@
 #include "shared/macro.h"
 #include "shared/tests.h"
 
-static void test_parse(void) {
-        static const char m[] = "From: a@b.example\r\nSubject: one\r\n two\r\nTo: x@y\r\n\r\nbody\r\n";
-        HeaderSection h = {};
-        size_t i;
-
-        ASSERT_OK(header_section_parse((const uint8_t *) m, strlen(m), &h));
-        ASSERT_EQ(h.n_fields, 3);
-        ASSERT_EQ(h.fields[1].len, strlen("Subject: one\r\n two"));
-        ASSERT_EQ(h.fields[1].name_len, 7);
-        ASSERT_STREQ(m + h.body_offset, "body\r\n");
-        ASSERT_OK(header_section_find_one(&h, (const uint8_t *) m, "from", &i));
-        ASSERT_EQ(i, 0);
-        ASSERT_EQ(header_section_find_one(&h, (const uint8_t *) m, "Cc", &i), -ENOENT);
-        header_section_done(&h);
-
-        /* Headers only, last line without CRLF. */
-        ASSERT_OK(header_section_parse((const uint8_t *) "From: a@b", 9, &h));
-        ASSERT_EQ(h.n_fields, 1);
-        ASSERT_EQ(h.body_offset, 9);
-        header_section_done(&h);
-
-        ASSERT_EQ(header_section_parse((const uint8_t *) " cont\r\n\r\n", 9, &h), -EBADMSG);
-        ASSERT_EQ(header_section_parse((const uint8_t *) "no colon\r\n\r\n", 12, &h), -EBADMSG);
-        ASSERT_EQ(header_section_parse((const uint8_t *) ": empty\r\n\r\n", 11, &h), -EBADMSG);
-}
-
 static void test_from(void) {
         static const struct {
                 const char *value, *local, *domain;
@@ -113,7 +87,6 @@ static void test_names_and_field(void) {
 }
 
 int main(void) {
-        test_parse();
         test_from();
         test_names_and_field();
         return 0;

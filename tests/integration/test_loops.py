@@ -194,7 +194,7 @@ def case_hops():
             d.stop()
             log = d.output()
             check(len(re.findall(r"too many hops", log)) == (2 if max_hops else 1) and
-                  re.search(r"too many hops from \[127\.0\.0\.1\]: %d Received: fields" % refused, log),
+                  re.search(r"reject: from \[127\.0\.0\.1\]: too many hops, %d Received: fields" % refused, log),
                   "%s: each refusal is logged once, with the client" % what)
         finally:
             d.stop()
