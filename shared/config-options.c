@@ -42,6 +42,7 @@ const ConfigOption config_options[] = {
         OPT(receive, command_timeout, "command_timeout", config_parse_usec, NULL),
         OPT(receive, data_timeout, "data_timeout", config_parse_usec, NULL),
         OPT(receive, session_timeout, "session_timeout", config_parse_usec, range_session),
+        OPT(receive, bare_newline, "bare_newline", config_parse_bare_newline, NULL),
         OPT(receive, idle_exit, "idle_exit", config_parse_usec, NULL),
 
         OPT(sign, domain, "domain", config_parse_string, NULL),

@@ -240,6 +240,16 @@ int config_parse_sign_policy(const char *v, void *dst, const void *arg) {
         return 0;
 }
 
+int config_parse_bare_newline(const char *v, void *dst, const void *arg) {
+        if (streq(v, "normalize"))
+                *(BareNewline *) dst = BARE_NEWLINE_NORMALIZE;
+        else if (streq(v, "reject"))
+                *(BareNewline *) dst = BARE_NEWLINE_REJECT;
+        else
+                return -EINVAL;
+        return 0;
+}
+
 int config_parse_deliver_mode(const char *v, void *dst, const void *arg) {
         if (streq(v, "mx"))
                 *(DeliverMode *) dst = DELIVER_MODE_MX;

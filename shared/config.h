@@ -22,6 +22,11 @@ typedef struct SpoolConfig {
         usec_t spare_keep;              /* unused spare files are unlinked after this; 0: kept */
 } SpoolConfig;
 
+typedef enum BareNewline {
+        BARE_NEWLINE_NORMALIZE,         /* a bare LF in DATA ends a line, written as CRLF */
+        BARE_NEWLINE_REJECT,            /* 550 5.5.2, as RFC 5321 §2.3.8 allows */
+} BareNewline;
+
 typedef struct ReceiveConfig {
         char **listen;                  /* "127.0.0.1:25", ... */
         char *hostname;                 /* banner, Received:, Message-ID */
@@ -35,6 +40,7 @@ typedef struct ReceiveConfig {
         usec_t command_timeout;         /* a whole command line, from the last reply on */
         usec_t data_timeout;
         usec_t session_timeout;         /* a whole session, however it trickles */
+        BareNewline bare_newline;
         usec_t idle_exit;               /* 0: never exit when idle */
 } ReceiveConfig;
 
@@ -131,6 +137,7 @@ int config_parse_usec(const char *v, void *dst, const void *arg);       /* "90",
 int config_parse_strv(const char *v, void *dst, const void *arg);       /* comma/space separated list */
 int config_parse_header_names(const char *v, void *dst, const void *arg); /* strv of header field names */
 int config_parse_sign_policy(const char *v, void *dst, const void *arg);
+int config_parse_bare_newline(const char *v, void *dst, const void *arg);
 int config_parse_deliver_mode(const char *v, void *dst, const void *arg);
 
 void strv_free(char **l);

@@ -17,9 +17,9 @@
 #define SMTP_REPLY_LINE_MAX 512
 /* How many lines of one multi-line reply we keep (deliver); more are drained. */
 #define SMTP_REPLY_LINES_MAX 64
-/* RFC 5321 §4.5.3.1.6: text line, including CRLF. Longer lines are
- * accepted and passed on unchanged (as Postfix and OpenSMTPD do); DKIM
- * signs them as they are. See docs/spool-format.md. */
+/* RFC 5321 §4.5.3.1.6: text line, including CRLF. receive re-encodes a
+ * message with a longer line before it is signed, or refuses it
+ * (services/receive/receive-reencode.h); none leaves the machine. */
 #define SMTP_TEXT_LINE_MAX 1000
 /* RFC 5321 §4.5.3.1.1-3: local part 64, domain 255, path 256 octets. */
 #define SMTP_LOCAL_PART_MAX 64

@@ -187,6 +187,43 @@ int spool_file_pwrite(SpoolFile *f, const void *p, size_t n, uint64_t offset) {
         return (size_t) k == n ? 0 : -EIO;
 }
 
+/**
+ * spool_file_read_back() - what was written to @f so far (at most @max
+ * bytes), into @out: a writer that must change what it streamed (receive
+ * re-encoding long lines) reads its own file again. The name must still
+ * be the very file @f writes.
+ */
+int spool_file_read_back(SpoolFile *f, size_t max, Buf *out) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat a, b;
+        int r;
+
+        if (!f->in_tmp || f->size > max)
+                return -EINVAL;
+        fd = openat(f->dir->tmp_fd, f->tmp_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &a) < 0 || fstat(f->fd, &b) < 0)
+                return -errno;
+        if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                return -ESTALE;
+        /* a reused spare may still hold an older, longer tail */
+        r = read_full_fd(fd, (size_t) a.st_size, out);
+        if (r >= 0 && out->len > f->size)
+                out->len = f->size;
+        return r;
+}
+
+/**
+ * spool_file_rewrite() - replace everything written to @f by @p[0..@n).
+ */
+int spool_file_rewrite(SpoolFile *f, const void *p, size_t n) {
+        if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+                return -errno;
+        f->size = 0;
+        return spool_file_write(f, p, n);
+}
+
 /* a reused file may be longer than what we wrote: cut the old tail */
 static int file_trim(SpoolFile *f) {
         return f->reused ? RET_NERRNO(ftruncate(f->fd, (off_t) f->size)) : 0;

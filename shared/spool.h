@@ -83,6 +83,8 @@ int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile 
 int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
 int spool_file_write(SpoolFile *f, const void *p, size_t n);
 int spool_file_pwrite(SpoolFile *f, const void *p, size_t n, uint64_t offset);
+int spool_file_read_back(SpoolFile *f, size_t max, Buf *out);
+int spool_file_rewrite(SpoolFile *f, const void *p, size_t n);
 int spool_file_sync(SpoolFile *f);
 int spool_file_publish(SpoolFile *f, unsigned flags);
 int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags);

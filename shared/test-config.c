@@ -36,6 +36,7 @@ static const struct {
         { "[receive]\nmax_message_size = 0\n", "F:2: value '0' for 'max_message_size' is out of range" },
         { "[receive]\nmax_message_size = 2G\n", "F:2: value '2G' for 'max_message_size' is out of range" },
         { "[receive]\nsession_timeout = 0\n", "F:2: value '0' for 'session_timeout' is out of range" },
+        { "[receive]\nbare_newline = maybe\n", "F:2: invalid value 'maybe' for 'bare_newline' in [receive]" },
         /* h= names: no ";" (it would end the tag), no ":", at most 64 */
         { "[sign]\noversign_headers = From X;b=forged\n",
           "F:2: invalid value 'From X;b=forged' for 'oversign_headers' in [sign]" },

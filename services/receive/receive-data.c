@@ -91,6 +91,7 @@ int data_decoder_feed(DataDecoder *d, const uint8_t *p, size_t n, Buf *out, size
                                 r = emit(d, out, crlf, 2);
                                 line_end(d);
                                 d->after_lf = true;
+                                d->lf_normalized = true;
                                 d->state = DATA_STATE_BOL;
                                 i++;
                         } else if (c == '\n') {

@@ -46,6 +46,7 @@ typedef struct DataDecoder {
         bool normalize_lf;      /* a bare LF ends a line (as CRLF) instead of refusing */
         bool after_lf;          /* the line began after a bare LF: no terminator on it */
         bool long_line;         /* a content line was over SMTP_TEXT_LINE_MAX - 2 octets */
+        bool lf_normalized;     /* a bare LF was written as CRLF */
         unsigned errors;        /* DataError bits */
         uint64_t size;          /* decoded bytes, counted even past max */
         uint64_t max;           /* message size limit; 0: none */

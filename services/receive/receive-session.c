@@ -19,6 +19,7 @@
 #include "services/receive/receive-command.h"
 #include "services/receive/receive-headers.h"
 #include "services/receive/receive-params.h"
+#include "services/receive/receive-reencode.h"
 #include "services/receive/receive-session.h"
 #include "shared/address.h"
 #include "shared/escape.h"
@@ -83,6 +84,7 @@ static void transaction_reset(Session *s) {
         s->headers_done = false;
         s->hops = 0;
         s->refusal = NULL;
+        s->reencoded = false;
         s->write_error = 0;
         s->check_skip = 0;
 }
@@ -248,7 +250,9 @@ static void on_data(Session *s) {
                 s->state = SESSION_CLOSING;
                 return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
         }
-        s->decoder = DATA_DECODER_INIT(s->server->config->max_message_size);
+        s->decoder = s->server->config->bare_newline == BARE_NEWLINE_NORMALIZE ?
+                     DATA_DECODER_INIT_NORMALIZE(s->server->config->max_message_size) :
+                     DATA_DECODER_INIT(s->server->config->max_message_size);
         s->data = BUF_INIT(0);
         s->headers_done = false;
         s->hops = 0;
@@ -462,7 +466,7 @@ static int session_headers(Session *s, bool complete) {
                 return -EINVAL;
         s->env.has_check = true;
         r = envelope_format(&s->env, &out);
-        s->check_skip = out.len;
+        s->check_skip = s->envelope_len = out.len;
         if (r >= 0)
                 r = headers_format_received(&ctx, s->helo, s->client,
                                             s->env.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
@@ -512,6 +516,48 @@ static void session_stream(Session *s, bool complete) {
         }
 }
 
+/*
+ * A line over 998 octets must not leave the machine: the message streamed
+ * to the spool is read back, re-encoded (receive-reencode.c) and written
+ * again with its new check. What cannot be re-encoded, or would then be
+ * larger than any stage reads, is refused.
+ */
+static void session_reencode(Session *s) {
+        uint64_t max = spool_message_max(s->server->config->max_message_size, false);
+        _cleanup_(buf_done) Buf file = BUF_INIT(0), out = BUF_INIT(0);
+        const char *why = NULL;
+        int r;
+
+        r = spool_file_read_back(&s->file, s->envelope_len + max, &file);
+        if (r >= 0 && file.len < s->envelope_len)
+                r = -EIO;
+        if (r >= 0)
+                r = buf_append(&out, file.data, s->envelope_len);
+        if (r >= 0)
+                r = reencode_long_lines(file.data + s->envelope_len, file.len - s->envelope_len, &out, &why);
+        if (r == -EBADMSG)
+                return session_refuse(s, "550 5.6.0 Error: a line longer than 998 octets that cannot be re-encoded",
+                                      "a line over 998 octets: %s", why);
+        if (r >= 0 && out.len - s->envelope_len > max)
+                return session_refuse(s, "552 5.3.4 Error: message size exceeds fixed limit once its long lines "
+                                      "are re-encoded", "over the size limit once re-encoded: %zu octets",
+                                      out.len - s->envelope_len);
+        if (r >= 0) {
+                session_check_header_section(s, out.data + s->envelope_len, out.len - s->envelope_len);
+                if (s->refusal)
+                        return;
+                envelope_check_put((char *) out.data + ENVELOPE_CHECK_OFFSET,
+                                   envelope_check_of(out.data + s->envelope_len, out.len - s->envelope_len));
+                r = spool_file_rewrite(&s->file, out.data, out.len);
+        }
+        if (r < 0) {
+                s->write_error = r;
+                spool_file_abort(&s->file);
+                return;
+        }
+        s->reencoded = true;
+}
+
 static void session_data_end(Session *s) {
         LogFields f = { .queue_id = s->env.id };
         int r;
@@ -529,6 +575,8 @@ static void session_data_end(Session *s) {
                 log_msg(LOG_NOTICE, &f, "reject: bare <CR> in DATA from [%s]", s->client);
         } else {
                 session_stream(s, true);
+                if (s->write_error == 0 && !s->refusal && s->decoder.long_line && s->file.fd >= 0)
+                        session_reencode(s);
                 if (s->write_error == 0 && s->refusal) {
                         session_reply(s, "%s", s->refusal);
                         log_msg(LOG_NOTICE, &f, "reject: from [%s]: %s", s->client, s->refusal_log);
@@ -568,8 +616,10 @@ void session_committed(Session *s, int error) {
 
                 session_reply(s, "250 2.0.0 Ok: queued as %s", s->env.id);
                 s->junk_commands = 0;   /* a client that sends mail is not idling */
-                log_msg(LOG_INFO, &f, "from=<%s>, size=%" PRIu64 ", nrcpt=%zu, client=[%s] (queued)",
-                        strempty(from), s->decoder.size, s->env.n_rcpts, s->client);
+                log_msg(LOG_INFO, &f, "from=<%s>, size=%" PRIu64 ", nrcpt=%zu, client=[%s] (queued)%s%s",
+                        strempty(from), s->decoder.size, s->env.n_rcpts, s->client,
+                        s->decoder.lf_normalized ? ", bare LF written as CRLF" : "",
+                        s->reencoded ? ", lines over 998 octets re-encoded" : "");
         } else {
                 session_reply(s, "452 4.3.1 Insufficient system storage");
                 (void) log_msg_errno(LOG_ERR, error, &f, "Failed to publish message from [%s]: %m", s->client);

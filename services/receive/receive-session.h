@@ -55,6 +55,8 @@ struct Session {
          * is written; the first check_skip bytes of data are the envelope */
         struct XXH3_state_s *check;
         size_t check_skip;
+        size_t envelope_len;    /* the envelope's bytes at the head of the file */
+        bool reencoded;         /* long lines were re-encoded (receive-reencode.c) */
 };
 
 int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t salen);

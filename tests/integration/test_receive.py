@@ -296,9 +296,15 @@ def smuggle(r, variant):
 
 
 def case_smuggling():
-    variants = [b"\n.\n", b"\n.\r\n", b"\r.\r", b"\r\n.\r", b"\r\n.\n"]
-    with Receiver() as r:
-        for v in variants:
+    """SMTP smuggling (CVE-2023-51764): only <CRLF>.<CRLF> ends DATA. A
+    bare CR is refused in every mode; a bare LF is refused with
+    bare_newline = reject, and with the default (normalize, as Postfix
+    3.9) it ends a content line: every variant then gives exactly one
+    message, holding what came after the false terminator as text."""
+    lf_variants = [b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\n.\n\r\n", b"\r\n\n.\r\n"]
+    cr_variants = [b"\r.\r", b"\r\n.\r", b"\r.\r\n", b"\r\n.\r\r\n"]
+    with Receiver("bare_newline = reject") as r:
+        for v in lf_variants + cr_variants:
             rest = smuggle(r, v)
             # the whole transaction is refused at the real terminator; the
             # "second message" was never commands
@@ -315,6 +321,24 @@ def case_smuggling():
         rest = c.rest()
         assert b"250 2.0.0 Ok: queued as" in rest, rest
         assert len(r.new()) == 1
+    with Receiver() as r:
+        for v in cr_variants:
+            rest = smuggle(r, v)
+            assert rest.startswith(b"550 5.5.2 Error: bare <CR>"), (v, rest)
+            assert r.new() == [], (v, r.new())
+        for v in lf_variants:
+            rest = smuggle(r, v)
+            # one 250, for the one message; "MAIL FROM:<evil..." was its text
+            assert rest.count(b"250 2.0.0 Ok: queued as") == 1, (v, rest)
+            assert rest.endswith(b"221 2.0.0 Bye\r\n"), (v, rest)
+            ids = r.new()
+            assert len(ids) == 1, (v, ids)
+            env, message = r.read(ids[0])
+            assert [x["addr"] for x in env["rcpts"]] == ["b@example.org"], (v, env)
+            assert b"hello" in message and b"\r\nMAIL FROM:<evil@example.com>\r\n" in message, (v, message)
+            assert b"\n" not in message.replace(b"\r\n", b""), (v, message)      # CRLF only
+            os.unlink(os.path.join(r.spool_root, "incoming", "new", ids[0]))
+        assert "bare LF written as CRLF" in r.daemon.output()
 
 
 def case_oversize():
