@@ -46,7 +46,6 @@ static int queue_gauges(const Config *config) {
         static const char * const names[] = { "incoming", "signed", "deliver", "hold", "quarantine" };
         uint64_t count[ELEMENTSOF(names)] = {}, oldest[ELEMENTSOF(names)];
         _cleanup_close_ int root = -EBADF;
-        struct timespec ts;
         QueueList l = {};
         uint64_t now;
         int r;
@@ -57,8 +56,7 @@ static int queue_gauges(const Config *config) {
         r = queue_scan(root, false, &l);
         if (r < 0)
                 return log_error_errno(r, "Failed to scan the spool %s: %m", config->spool.dir);
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        now = now_realtime_usec();
         for (size_t k = 0; k < ELEMENTSOF(names); k++)
                 oldest[k] = now;
         for (size_t i = 0; i < l.n; i++)

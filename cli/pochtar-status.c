@@ -60,13 +60,6 @@ static void format_age(uint64_t usec, char *buf, size_t size) {
                 (void) snprintf(buf, size, "%" PRIu64 "d", s / 86400);
 }
 
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static int show_units(void) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r, failed = 0;

@@ -14,19 +14,13 @@
 
 #include "cli/dns-lookup.h"
 #include "cli/smtp-probe.h"
+#include "shared/clock.h"
 #include "shared/escape.h"
 #include "shared/macro.h"
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static int wait_fd(int fd, short events, uint64_t deadline) {
         for (;;) {
-                uint64_t now = now_usec();
+                uint64_t now = now_monotonic_usec();
                 struct pollfd p = { .fd = fd, .events = events };
                 int r;
 
@@ -113,7 +107,7 @@ static int mx_cmp(const void *a, const void *b) {
 }
 
 int smtp_probe(const char *domain, const char *bind_addr, uint64_t timeout_usec, ProbeResult *ret) {
-        uint64_t start = now_usec();
+        uint64_t start = now_monotonic_usec();
         DnsAnswer mx;
         int r, tried = 0;
 
@@ -138,12 +132,12 @@ int smtp_probe(const char *domain, const char *bind_addr, uint64_t timeout_usec,
                 ret->addr = a.records[0].addr;
                 dns_answer_done(&a);
                 tried++;
-                r = probe_addr(ret->addr, bind_addr, now_usec() + timeout_usec, ret);
+                r = probe_addr(ret->addr, bind_addr, now_monotonic_usec() + timeout_usec, ret);
                 if (r >= 0)
                         break;
         }
         dns_answer_done(&mx);
-        ret->elapsed_usec = now_usec() - start;
+        ret->elapsed_usec = now_monotonic_usec() - start;
         ret->error = r;
         return r;
 }

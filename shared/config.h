@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "shared/clock.h"
+
 /*
  * pochtar.conf: one INI file, sections [spool] [receive] [sign] [deliver],
  * parsed with libinih. Every daemon loads the whole file, so a typo in any
@@ -13,9 +15,6 @@
  * documents every key. Options are declared in config-options.c.
  */
 
-typedef uint64_t usec_t;
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
 
 typedef struct SpoolConfig {
         char *dir;

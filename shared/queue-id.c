@@ -2,6 +2,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "shared/clock.h"
 #include "shared/macro.h"
 #include "shared/queue-id.h"
 
@@ -29,15 +30,12 @@ void queue_id_format(uint64_t usec, uint32_t rnd, char ret[static QUEUE_ID_LEN +
 }
 
 int queue_id_new(char ret[static QUEUE_ID_LEN + 1]) {
-        struct timespec ts;
         uint32_t rnd;
 
-        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-                return -errno;
         /* getrandom() on a booted system never blocks for 4 bytes. */
         if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
                 return -EIO;
-        queue_id_format((uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u, rnd, ret);
+        queue_id_format(now_realtime_usec(), rnd, ret);
         return 0;
 }
 

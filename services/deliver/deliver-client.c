@@ -22,6 +22,7 @@
 #include "services/deliver/deliver-reply.h"
 #include "shared/address.h"
 #include "shared/buf.h"
+#include "shared/clock.h"
 #include "shared/limits.h"
 #include "shared/log.h"
 
@@ -90,15 +91,8 @@ static void client_start_job(Client *c);
 static void client_read(Client *c);
 static void on_handshake(Client *c);
 
-static uint64_t now_mono(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void client_arm(Client *c, usec_t timeout) {
-        (void) sd_event_source_set_time(c->timer, now_mono() + timeout);
+        (void) sd_event_source_set_time(c->timer, now_monotonic_usec() + timeout);
         (void) sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 

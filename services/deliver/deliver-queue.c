@@ -20,6 +20,7 @@
 #include "services/deliver/deliver-body.h"
 #include "services/deliver/deliver-bounce.h"
 #include "services/deliver/deliver-queue.h"
+#include "shared/clock.h"
 #include "shared/event-util.h"
 #include "shared/limits.h"
 #include "shared/log-ids.h"
@@ -69,13 +70,6 @@ struct Queue {
         bool state_dirty;               /* removals from state/new not yet synced */
         bool pumping;
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void queue_status(Queue *q) {
         notify_status("%u queued, %u active, %u deferred", q->n_messages, q->n_active, q->n_deferred);
@@ -333,7 +327,7 @@ static int queue_load(Queue *q, const char *id, bool hold) {
                 q->messages->prev = m;
         q->messages = m;
         q->n_messages++;
-        if (m->state.next_usec > now_usec()) {
+        if (m->state.next_usec > now_realtime_usec()) {
                 r = message_schedule(m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to schedule %s: %m", id);
@@ -551,7 +545,7 @@ static void queue_start_attempt(Queue *q, Message *m) {
 
         m->active = true;
         q->n_active++;
-        m->attempt_start = now_usec();
+        m->attempt_start = now_realtime_usec();
         r = message_read(m, refusal);
         if (refusal[0])
                 quarantine_refused(q, m->id, "queue file", refusal);
@@ -677,7 +671,7 @@ void queue_attempt_done(Message *m) {
         _cleanup_free_ BounceRcpt *failed = NULL, *delayed = NULL, *success = NULL;
         size_t n_failed = 0, n_delayed = 0, n_success = 0, n = m->env.n_rcpts;
         bool pending = false;
-        uint64_t now = now_usec(), next = 0;
+        uint64_t now = now_realtime_usec(), next = 0;
         int r;
 
         failed = calloc(n, sizeof(BounceRcpt));

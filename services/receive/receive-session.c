@@ -22,6 +22,7 @@
 #include "services/receive/receive-reencode.h"
 #include "services/receive/receive-session.h"
 #include "shared/address.h"
+#include "shared/clock.h"
 #include "shared/escape.h"
 #include "shared/event-util.h"
 #include "shared/header-section.h"
@@ -49,13 +50,6 @@
 
 
 static void session_reply(Session *s, const char *fmt, ...) _printf_(2, 3);
-
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void session_reply(Session *s, const char *fmt, ...) {
         va_list ap;
@@ -241,7 +235,7 @@ static void on_data(Session *s) {
                 s->state = SESSION_CLOSING;
                 return session_reply(s, "421 4.3.0 %s Error: internal error", s->server->hostname);
         }
-        s->env.arrival_usec = realtime_usec();
+        s->env.arrival_usec = now_realtime_usec();
         free(s->env.client);
         s->env.client = strdup(s->client);
         free(s->env.helo);
