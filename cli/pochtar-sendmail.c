@@ -22,6 +22,7 @@
 #include "config-build.h"
 #include "shared/address.h"
 #include "shared/config.h"
+#include "shared/fd-util.h"
 #include "shared/limits.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -430,25 +431,8 @@ int main(int argc, char **argv) {
                 goto out;
         }
 
-        r = read_full_fd(STDIN_FILENO, SENDMAIL_INPUT_MAX, &input);
-        if (r == -EBADMSG) {
-                /* stdin is a pipe or a terminal, not a regular file: read it as a stream */
-                for (;;) {
-                        ssize_t k;
-
-                        r = buf_reserve(&input, 65536);
-                        if (r < 0)
-                                break;
-                        k = read(STDIN_FILENO, input.data + input.len, input.cap - input.len - 1);
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k <= 0) {
-                                r = k < 0 ? -errno : 0;
-                                break;
-                        }
-                        input.len += (size_t) k;
-                }
-        }
+        /* stdin is a pipe, a terminal or a file */
+        r = read_full_stream(STDIN_FILENO, 0, SENDMAIL_INPUT_MAX, &input);
         if (r < 0) {
                 log_error_errno(r, "Failed to read the message from stdin: %m");
                 ex = r == -EMSGSIZE || r == -EFBIG ? EX_DATAERR : EX_IOERR;

@@ -9,8 +9,8 @@
 #include <pwd.h>
 
 #include "shared/buf.h"
+#include "shared/fd-util.h"
 #include "shared/macro.h"
-#include "shared/spool.h"
 #include "shared/spool-owner.h"
 #include "shared/uid-map.h"
 

@@ -160,3 +160,33 @@ unsigned spool_spare_drop(SpoolDir *d) {
 int spool_spare_clean_given(SpoolDir *d, unsigned *ret_removed) {
         return spool_unlink_suffixed(d->new_fd, SPOOL_GONE_SUFFIX, ret_removed);
 }
+
+/**
+ * spool_file_create_reusing() - as spool_file_create(), but overwrites a
+ * spare file of @d's tmp/ when there is one.
+ */
+int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
+        char name[SPOOL_TMP_NAME_MAX];
+        int r;
+
+        r = spool_tmp_name(id, stage, name);
+        if (r < 0)
+                return r;
+        return spool_file_start(d, id, stage, spool_spare_take(d, name), ret);
+}
+
+/**
+ * spool_spare_write() - spool_file_write() for a writer that keeps
+ * spares: out of space, the spares of its queue may hold what it needs,
+ * so they are dropped and the piece written again from where it started.
+ */
+int spool_spare_write(SpoolFile *f, const void *p, size_t n) {
+        int r = spool_file_write(f, p, n);
+
+        if (r == -ENOSPC && spool_spare_drop(f->dir) > 0) {
+                r = spool_file_rewind(f);
+                if (r >= 0)
+                        r = spool_file_write(f, p, n);
+        }
+        return r;
+}

@@ -19,3 +19,5 @@ void spool_spare_ready(SpoolDir *from, const char *id, SpoolDir *to, int slot, b
 int spool_spare_take(SpoolDir *d, const char *tmp_name);
 unsigned spool_spare_drop(SpoolDir *d);
 int spool_spare_clean_given(SpoolDir *d, unsigned *ret_removed);
+int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
+int spool_spare_write(SpoolFile *f, const void *p, size_t n);

@@ -16,7 +16,7 @@
 #include "shared/concurrent.h"
 #include "shared/macro.h"
 #include "shared/spool.h"
-#include "shared/spool-spare.h"
+#include "shared/fd-util.h"
 
 int spool_root_open(const char *path, bool create, int *ret_fd) {
         int fd;
@@ -98,20 +98,27 @@ static bool stage_name_valid(const char *stage) {
         return true;
 }
 
-static int file_open(SpoolDir *d, const char *id, const char *stage, bool reuse, SpoolFile *ret) {
+/**
+ * spool_file_start() - a SpoolFile for message @id written by @stage into
+ * @d's tmp/ as "ID.STAGE". With @fd >= 0, that file is already there and
+ * open (a spare renamed to the name, shared/spool-spare.c) and is
+ * overwritten; else it is created. Takes @fd, also on failure.
+ */
+int spool_file_start(SpoolDir *d, const char *id, const char *stage, int fd, SpoolFile *ret) {
         SpoolFile f = SPOOL_FILE_NULL;
+        int r;
 
-        if (!queue_id_valid(id) || !stage_name_valid(stage))
-                return -EINVAL;
+        r = spool_tmp_name(id, stage, f.tmp_name);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
         f.dir = d;
         memcpy(f.id, id, QUEUE_ID_LEN + 1);
-        (void) snprintf(f.tmp_name, sizeof(f.tmp_name), "%s.%s", id, stage);
-        f.fd = reuse ? spool_spare_take(d, f.tmp_name) : -ENOENT;
-        f.reused = f.fd >= 0;
-        if (f.fd < 0)
-                f.fd = openat(d->tmp_fd, f.tmp_name,
-                              O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-                              SPOOL_FILE_MODE);
+        f.reused = fd >= 0;
+        f.fd = fd >= 0 ? fd : openat(d->tmp_fd, f.tmp_name,
+                                     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                                     SPOOL_FILE_MODE);
         if (f.fd < 0)
                 return -errno;
         f.in_tmp = true;
@@ -120,56 +127,40 @@ static int file_open(SpoolDir *d, const char *id, const char *stage, bool reuse,
 }
 
 /**
- * spool_file_create() - start writing message @id into @d's tmp/.
- * The tmp name carries the writing stage ("ID.receive") so each stage can
- * clean its own leftovers at start without touching another stage's file
- * in flight. An existing tmp file of the same name is a leftover of a
- * crashed attempt at the same hand-over and is truncated.
+ * spool_tmp_name() - "ID.STAGE", the name message @id has in tmp/ while
+ * @stage writes it. The stage in the name lets each stage clean its own
+ * leftovers at start without touching another stage's file in flight.
  */
-int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
-        return file_open(d, id, stage, false, ret);
+int spool_tmp_name(const char *id, const char *stage, char ret[static SPOOL_TMP_NAME_MAX]) {
+        if (!queue_id_valid(id) || !stage_name_valid(stage))
+                return -EINVAL;
+        (void) snprintf(ret, SPOOL_TMP_NAME_MAX, "%s.%s", id, stage);
+        return 0;
 }
 
 /**
- * spool_file_create_reusing() - as spool_file_create(), but overwrites a
- * spare file of @d's tmp/ when there is one (shared/spool-spare.c).
+ * spool_file_create() - start writing message @id into @d's tmp/. An
+ * existing tmp file of the same name is a leftover of a crashed attempt
+ * at the same hand-over and is truncated.
  */
-int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
-        return file_open(d, id, stage, true, ret);
-}
-
-int write_full_fd(int fd, const void *p, size_t n) {
-        const uint8_t *s = p;
-
-        while (n > 0) {
-                ssize_t k = write(fd, s, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                s += k;
-                n -= (size_t) k;
-        }
-        return 0;
+int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret) {
+        return spool_file_start(d, id, stage, -EBADF, ret);
 }
 
 int spool_file_write(SpoolFile *f, const void *p, size_t n) {
         int r = write_full_fd(f->fd, p, n);
 
-        /* Out of space: the spares of this queue may hold what we need.
-         * Drop them and write this piece again from where it started. */
-        if (r == -ENOSPC && spool_spare_drop(f->dir) > 0) {
-                if (lseek(f->fd, (off_t) f->size, SEEK_SET) < 0)
-                        return -errno;
-                r = write_full_fd(f->fd, p, n);
-        }
         if (r >= 0)
                 f->size += n;
         return r;
+}
+
+/**
+ * spool_file_rewind() - go back to where the next write started (after a
+ * failed one), to write it again.
+ */
+int spool_file_rewind(SpoolFile *f) {
+        return lseek(f->fd, (off_t) f->size, SEEK_SET) < 0 ? -errno : 0;
 }
 
 /**
@@ -208,7 +199,7 @@ int spool_file_read_back(SpoolFile *f, size_t max, Buf *out) {
         if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
                 return -ESTALE;
         /* a reused spare may still hold an older, longer tail */
-        r = read_full_fd(fd, (size_t) a.st_size, out);
+        r = read_full_stream(fd, a.st_size, (size_t) a.st_size, out);
         if (r >= 0 && out->len > f->size)
                 out->len = f->size;
         return r;
@@ -638,48 +629,6 @@ int spool_open_new(SpoolDir *d, const char *id, int *ret_fd, struct stat *ret_st
         return 0;
 }
 
-/* Reads @fd, a regular file of @st_size bytes when it was fstat()ed,
- * to its end: at most @max bytes. */
-static int read_full(int fd, off_t st_size, size_t max, Buf *out) {
-        int r;
-
-        if ((uint64_t) st_size > max)
-                return -EFBIG;
-        r = buf_reserve(out, (size_t) st_size);
-        if (r < 0)
-                return r;
-        for (;;) {
-                ssize_t k;
-
-                r = buf_reserve(out, 4096);
-                if (r < 0)
-                        return r == -EMSGSIZE ? -EFBIG : r;
-                k = read(fd, out->data + out->len, out->cap - out->len - 1);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                out->len += (size_t) k;
-                if (out->len > max)
-                        return -EFBIG;
-        }
-        out->data[out->len] = 0;
-        return 0;
-}
-
-int read_full_fd(int fd, size_t max, Buf *out) {
-        struct stat st;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADMSG;
-        return read_full(fd, st.st_size, max, out);
-}
-
 /**
  * spool_read_new() - new/ID of @d, whole, at most @max bytes, opened by
  * spool_open_new(): a refusal says why in @refusal.
@@ -692,7 +641,7 @@ int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out, char refus
         r = spool_open_new(d, id, &fd, &st, refusal);
         if (r < 0)
                 return r;
-        return read_full(fd, st.st_size, max, out);
+        return read_full_stream(fd, st.st_size, max, out);
 }
 
 int spool_remove_new(SpoolDir *d, const char *id, bool sync) {

@@ -50,11 +50,14 @@ typedef struct SpoolDir {
  * quarantine reason: "a FIFO, not a regular file", "2 hard links", ... */
 #define SPOOL_REFUSAL_MAX 96
 
+/* "ID.STAGE": a stage name is lower-case letters, at most 16 */
+#define SPOOL_TMP_NAME_MAX (QUEUE_ID_LEN + 1 + 16 + 1)
+
 typedef struct SpoolFile {
         SpoolDir *dir;
         int fd;
         char id[QUEUE_ID_LEN + 1];
-        char tmp_name[QUEUE_ID_LEN + 1 + 32];
+        char tmp_name[SPOOL_TMP_NAME_MAX];
         bool in_tmp;            /* ours to publish or abort */
         bool reused;            /* a spare being overwritten: cut to size before the sync */
         uint64_t size;          /* bytes written */
@@ -79,9 +82,11 @@ void spool_dir_set_owners(SpoolDir *d, SpoolQueue queue, const SpoolOwners *owne
 void spool_dir_done(SpoolDir *d);
 int spool_dir_sync(SpoolDir *d);
 
+int spool_tmp_name(const char *id, const char *stage, char ret[static SPOOL_TMP_NAME_MAX]);
+int spool_file_start(SpoolDir *d, const char *id, const char *stage, int fd, SpoolFile *ret);
 int spool_file_create(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
-int spool_file_create_reusing(SpoolDir *d, const char *id, const char *stage, SpoolFile *ret);
 int spool_file_write(SpoolFile *f, const void *p, size_t n);
+int spool_file_rewind(SpoolFile *f);
 int spool_file_pwrite(SpoolFile *f, const void *p, size_t n, uint64_t offset);
 int spool_file_read_back(SpoolFile *f, size_t max, Buf *out);
 int spool_file_rewrite(SpoolFile *f, const void *p, size_t n);
@@ -109,5 +114,3 @@ int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync);
 int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const char *stage, const char *reason);
 void spool_remove_batch(SpoolDir *d, char * const *ids, size_t n, int *results);
 int spool_exists(SpoolDir *d, const char *id);
-int read_full_fd(int fd, size_t max, Buf *out);
-int write_full_fd(int fd, const void *p, size_t n);

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 
+#include "shared/fd-util.h"
 #include "shared/macro.h"
 #include "shared/spool.h"
 #include "shared/tests.h"

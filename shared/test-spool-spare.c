@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "shared/fd-util.h"
 #include "shared/macro.h"
 #include "shared/spool-spare.h"
 #include "shared/tests.h"
@@ -72,7 +73,7 @@ static int test_enospc(void) {
         ASSERT_OK(spool_owners_resolve(&owners));
         spool_dir_set_owners(&d, SPOOL_QUEUE_INCOMING, &owners);
         /* fill the file system with spares of 64 KiB (each written
-         * around spool_file_write(), which would drop them) */
+         * around spool_spare_write(), which would drop them) */
         for (;;) {
                 int r;
 
@@ -94,8 +95,8 @@ static int test_enospc(void) {
          * one drops them and succeeds, complete */
         ASSERT_OK(queue_id_new(id));
         ASSERT_OK(spool_file_create(&d, id, "receive", &f));     /* a new file, not a spare */
-        ASSERT_OK(spool_file_write(&f, chunk, 64 * 1024));
-        ASSERT_OK(spool_file_write(&f, chunk, 64 * 1024));
+        ASSERT_OK(spool_spare_write(&f, chunk, 64 * 1024));
+        ASSERT_OK(spool_spare_write(&f, chunk, 64 * 1024));
         ASSERT_OK(spool_file_publish(&f, SPOOL_NOREPLACE));
         ASSERT_EQ(count_spares(&d), 0);
         ASSERT_EQ(fstatat(d.new_fd, id, &st, 0), 0);

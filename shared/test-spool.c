@@ -6,6 +6,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
+#include "shared/fd-util.h"
 #include "shared/macro.h"
 #include "shared/spool.h"
 #include "shared/tests.h"

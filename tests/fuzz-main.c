@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "shared/buf.h"
+#include "shared/fd-util.h"
 #include "shared/macro.h"
 #include "shared/spool.h"
 

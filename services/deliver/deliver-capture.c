@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "services/deliver/deliver-capture.h"
+#include "shared/fd-util.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 

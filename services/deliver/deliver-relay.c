@@ -7,6 +7,7 @@
 
 #include "services/deliver/deliver-relay.h"
 #include "shared/buf.h"
+#include "shared/fd-util.h"
 #include "shared/log.h"
 #include "shared/secret-file.h"
 #include "shared/spool.h"

@@ -23,6 +23,7 @@
 #include "services/receive/receive-server.h"
 #include "services/receive/receive-session.h"
 #include "shared/event-util.h"
+#include "shared/fd-util.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/notify.h"

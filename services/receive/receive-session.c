@@ -29,6 +29,7 @@
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
+#include "shared/spool-spare.h"
 
 /* Bytes read per read(2), and the input buffered at most: a pipelined
  * batch longer than this waits until the commands before it are done. */
@@ -375,7 +376,7 @@ static int session_write_out(Session *s, bool complete) {
                         if (r < 0)
                                 return r;
                 }
-                r = spool_file_write(&s->file, s->data.data, s->data.len);
+                r = spool_spare_write(&s->file, s->data.data, s->data.len);
                 buf_reset(&s->data);
                 if (r < 0)
                         return r;

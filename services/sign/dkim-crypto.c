@@ -15,7 +15,7 @@
 #include <openssl/x509.h>
 
 #include "services/sign/dkim-crypto.h"
-#include "shared/spool.h"
+#include "shared/fd-util.h"
 
 struct DkimKey {
         EVP_PKEY *pkey;                 /* read-only once loaded: shared by the lanes */

@@ -15,7 +15,7 @@
 #include "config-build.h"
 #include "services/sign/sign-keys.h"
 #include "shared/secret-file.h"
-#include "shared/spool.h"
+#include "shared/fd-util.h"
 
 SignKeys *sign_keys_free(SignKeys *k) {
         if (!k)

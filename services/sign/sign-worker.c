@@ -335,11 +335,11 @@ static int process_one(SignWorker *w, SignLane *l, const char *id, SignItem *ite
                 pthread_mutex_unlock(&w->create_lock);
         }
         if (r >= 0)
-                r = spool_file_write(&item->file, l->envelope.data, l->envelope.len);
+                r = spool_spare_write(&item->file, l->envelope.data, l->envelope.len);
         if (r >= 0)
-                r = spool_file_write(&item->file, l->sigs.data, l->sigs.len);
+                r = spool_spare_write(&item->file, l->sigs.data, l->sigs.len);
         if (r >= 0)
-                r = spool_file_write(&item->file, msg, n);
+                r = spool_spare_write(&item->file, msg, n);
         if (r < 0) {
                 spool_file_abort(&item->file);
                 return log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id },
