@@ -42,9 +42,17 @@ static void histogram(const JournalCounters *c) {
                "pochtar_delivery_delay_seconds_sum %.6f\n", c->delay_count, c->delay_count, c->delay_sum);
 }
 
+/* The place a gauge counts @w in: the first with its name (the two hold
+ * queues are one "hold"). */
+static QueueWhere gauge_of(QueueWhere w) {
+        for (QueueWhere k = 0; k < w; k++)
+                if (streq(queue_where_to_string(k), queue_where_to_string(w)))
+                        return k;
+        return w;
+}
+
 static int queue_gauges(const Config *config) {
-        static const char * const names[] = { "incoming", "signed", "deliver", "hold", "quarantine" };
-        uint64_t count[ELEMENTSOF(names)] = {}, oldest[ELEMENTSOF(names)];
+        uint64_t count[_WHERE_MAX] = {}, oldest[_WHERE_MAX];
         _cleanup_close_ int root = -EBADF;
         QueueList l = {};
         uint64_t now;
@@ -57,28 +65,30 @@ static int queue_gauges(const Config *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to scan the spool %s: %m", config->spool.dir);
         now = now_realtime_usec();
-        for (size_t k = 0; k < ELEMENTSOF(names); k++)
-                oldest[k] = now;
-        for (size_t i = 0; i < l.n; i++)
-                for (size_t k = 0; k < ELEMENTSOF(names); k++)
-                        if (streq(queue_where_to_string(l.entries[i].where), names[k])) {
-                                uint64_t t = queue_id_usec(l.entries[i].id);
+        for (QueueWhere w = 0; w < _WHERE_MAX; w++)
+                oldest[w] = now;
+        for (size_t i = 0; i < l.n; i++) {
+                QueueWhere g = gauge_of(l.entries[i].where);
+                uint64_t t = queue_id_usec(l.entries[i].id);
 
-                                count[k]++;
-                                if (t < oldest[k])
-                                        oldest[k] = t;
-                        }
+                count[g]++;
+                if (t < oldest[g])
+                        oldest[g] = t;
+        }
         queue_list_done(&l);
 
         printf("# HELP pochtar_queue_messages Messages in each spool queue.\n"
                "# TYPE pochtar_queue_messages gauge\n");
-        for (size_t k = 0; k < ELEMENTSOF(names); k++)
-                printf("pochtar_queue_messages{queue=\"%s\"} %" PRIu64 "\n", names[k], count[k]);
+        for (QueueWhere w = 0; w < _WHERE_MAX; w++)
+                if (gauge_of(w) == w)
+                        printf("pochtar_queue_messages{queue=\"%s\"} %" PRIu64 "\n", queue_where_to_string(w),
+                               count[w]);
         printf("# HELP pochtar_queue_oldest_seconds Age of the oldest message in each queue (0 if empty).\n"
                "# TYPE pochtar_queue_oldest_seconds gauge\n");
-        for (size_t k = 0; k < ELEMENTSOF(names); k++)
-                printf("pochtar_queue_oldest_seconds{queue=\"%s\"} %" PRIu64 "\n", names[k],
-                       (now - oldest[k]) / USEC_PER_SEC);
+        for (QueueWhere w = 0; w < _WHERE_MAX; w++)
+                if (gauge_of(w) == w)
+                        printf("pochtar_queue_oldest_seconds{queue=\"%s\"} %" PRIu64 "\n", queue_where_to_string(w),
+                               (now - oldest[w]) / USEC_PER_SEC);
         return 0;
 }
 

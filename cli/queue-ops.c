@@ -100,15 +100,26 @@ int queue_release(int root_fd, const char *id, QueueWhere *ret_to) {
         return r;
 }
 
-static int unlink_sidecar(int root_fd, const char *path, const char *name) {
-        _cleanup_close_ int fd = -EBADF;
+/* What sits beside a message: its quarantine reason, deliver's state. */
+static int remove_sidecars(int root_fd, const char *id, unsigned mask) {
+        _cleanup_spool_dir_ SpoolDir q = SPOOL_DIR_NULL, state = SPOOL_DIR_NULL;
+        int r;
 
-        fd = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (unlinkat(fd, name, 0) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return RET_NERRNO(fsync(fd));
+        if (mask & (1u << WHERE_QUARANTINE)) {
+                r = spool_queue_open(root_fd, SPOOL_QUEUE_QUARANTINE, false, &q);
+                if (r >= 0)
+                        r = spool_remove_reason(&q, id);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        if (mask & (1u << WHERE_DELIVER)) {
+                r = spool_queue_open(root_fd, SPOOL_QUEUE_DELIVER_STATE, false, &state);
+                if (r >= 0)
+                        r = spool_remove_new(&state, id, true);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        return 0;
 }
 
 int queue_delete(int root_fd, const char *id, unsigned *ret_mask) {
@@ -127,41 +138,17 @@ int queue_delete(int root_fd, const char *id, unsigned *ret_mask) {
                         return r;
                 mask |= 1u << w;
         }
-        if (mask & (1u << WHERE_QUARANTINE)) {
-                char reason[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
-
-                (void) snprintf(reason, sizeof(reason), "%s" SPOOL_REASON_SUFFIX, id);
-                r = unlink_sidecar(root_fd, SPOOL_QUARANTINE "/new", reason);
-                if (r < 0)
-                        return r;
-        }
-        if (mask & (1u << WHERE_DELIVER)) {
-                r = unlink_sidecar(root_fd, DELIVER_DIR "/" DELIVER_STATE_DIR "/new", id);
-                if (r < 0)
-                        return r;
-        }
+        r = remove_sidecars(root_fd, id, mask);
+        if (r < 0)
+                return r;
         *ret_mask = mask;
         return mask ? 0 : -ENOENT;
 }
 
 int queue_flush_request(int root_fd, const char *name) {
-        _cleanup_close_ int flush = -EBADF, fd = -EBADF;
-
-        if (!streq(name, "all") && !queue_id_valid(name))
-                return -EINVAL;
         /* control/flush belongs to deliver (it must remove our files), so
          * it is made by deliver or tmpfiles, never by us as root */
-        flush = openat(root_fd, CONTROL_DIR "/" CONTROL_FLUSH_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (flush < 0)
-                return -errno;
-        /* deliver acts on IN_CLOSE_WRITE; the file's content is unused.
-         * O_NONBLOCK: deliver's user may write here too, and a FIFO put
-         * under this name must fail the request (ENXIO), not hang it. */
-        fd = openat(flush, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-                    0660);
-        if (fd < 0)
-                return -errno;
-        return 0;
+        return spool_flush_request(root_fd, name);
 }
 
 int queue_locate(int root_fd, const char *id, QueueWhere *ret) {

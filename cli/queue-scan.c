@@ -15,20 +15,21 @@
 #include "shared/escape.h"
 #include "shared/limits.h"
 #include "shared/macro.h"
+#include "shared/spool-owner.h"
 #include "shared/spool.h"
 
+/* The listing's places: each a queue of the spool (shared/spool.h). */
 static const struct {
         const char *name;
-        const char *path;
-        const char *held_from;
-        SpoolQueue queue;       /* whose files it holds (shared/spool-owner.c) */
+        SpoolQueue queue;
+        int held_from;          /* a QueueWhere, or -1 */
 } wheres[_WHERE_MAX] = {
-        [WHERE_INCOMING] = { "incoming", SPOOL_INCOMING, NULL, SPOOL_QUEUE_INCOMING },
-        [WHERE_SIGNED] = { "signed", SPOOL_SIGNED, NULL, SPOOL_QUEUE_SIGNED },
-        [WHERE_DELIVER] = { "deliver", DELIVER_DIR "/" DELIVER_QUEUE_DIR, NULL, SPOOL_QUEUE_DELIVER },
-        [WHERE_HOLD_INCOMING] = { "hold", HOLD_DIR "/" SPOOL_INCOMING, SPOOL_INCOMING, SPOOL_QUEUE_HOLD_INCOMING },
-        [WHERE_HOLD_SIGNED] = { "hold", HOLD_DIR "/" SPOOL_SIGNED, SPOOL_SIGNED, SPOOL_QUEUE_HOLD_SIGNED },
-        [WHERE_QUARANTINE] = { "quarantine", SPOOL_QUARANTINE, NULL, SPOOL_QUEUE_QUARANTINE },
+        [WHERE_INCOMING] = { "incoming", SPOOL_QUEUE_INCOMING, -1 },
+        [WHERE_SIGNED] = { "signed", SPOOL_QUEUE_SIGNED, -1 },
+        [WHERE_DELIVER] = { "deliver", SPOOL_QUEUE_DELIVER, -1 },
+        [WHERE_HOLD_INCOMING] = { "hold", SPOOL_QUEUE_HOLD_INCOMING, WHERE_INCOMING },
+        [WHERE_HOLD_SIGNED] = { "hold", SPOOL_QUEUE_HOLD_SIGNED, WHERE_SIGNED },
+        [WHERE_QUARANTINE] = { "quarantine", SPOOL_QUEUE_QUARANTINE, -1 },
 };
 
 const char *queue_where_to_string(QueueWhere w) {
@@ -36,11 +37,11 @@ const char *queue_where_to_string(QueueWhere w) {
 }
 
 const char *queue_where_held_from(QueueWhere w) {
-        return wheres[w].held_from;
+        return wheres[w].held_from < 0 ? NULL : wheres[wheres[w].held_from].name;
 }
 
 const char *queue_where_path(QueueWhere w) {
-        return wheres[w].path;
+        return spool_queue_path(wheres[w].queue);
 }
 
 void queue_list_done(QueueList *l) {
@@ -98,11 +99,12 @@ static int keep_refusal(const char *refusal, char **ret, int r) {
 }
 
 static void read_reason(SpoolDir *d, const char *id, QueueEntry *e) {
-        char name[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)], refusal[SPOOL_REFUSAL_MAX];
+        char name[SPOOL_REASON_NAME_MAX], refusal[SPOOL_REFUSAL_MAX];
         _cleanup_close_ int fd = -EBADF;
         Buf b = BUF_INIT(0);
 
-        (void) snprintf(name, sizeof(name), "%s" SPOOL_REASON_SUFFIX, id);
+        if (spool_reason_name(id, name) < 0)
+                return;
         fd = spool_open_checked(d->new_fd, name, O_RDONLY, d->owners, d->queue, NULL, refusal);
         if (refusal[0]) {
                 if (asprintf(&e->reason, "(the reason file was not opened: %s)", refusal) < 0)
@@ -148,32 +150,8 @@ static void read_entry(SpoolDir *d, QueueEntry *e, bool envelopes) {
         buf_done(&b);
 }
 
-/**
- * queue_path_open() - open the queue at @path ("signed", "hold/signed") under
- * the spool root, each component with O_NOFOLLOW. With @create, missing
- * directories are made (mode 0750), as hold/ is on first use.
- */
-int queue_path_open(int root_fd, const char *path, bool create, SpoolDir *ret) {
-        _cleanup_close_ int parent = -EBADF;
-        const char *slash = strchr(path, '/');
-
-        if (slash) {
-                _cleanup_free_ char *first = strndup(path, (size_t) (slash - path));
-
-                if (!first)
-                        return -ENOMEM;
-                if (create && mkdirat(root_fd, first, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
-                        return -errno;
-                parent = openat(root_fd, first, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (parent < 0)
-                        return -errno;
-                path = slash + 1;
-        }
-        return spool_dir_open(slash ? parent : root_fd, path, create, ret);
-}
-
 int queue_where_open(int root_fd, QueueWhere w, bool create, SpoolDir *ret) {
-        return queue_path_open(root_fd, wheres[w].path, create, ret);
+        return spool_queue_open(root_fd, wheres[w].queue, create, ret);
 }
 
 /* Diagnostics are remote servers' text: deliver censored them when it
@@ -228,7 +206,7 @@ static int scan_one(int root_fd, const SpoolOwners *owners, QueueWhere w, bool e
         if (r < 0)
                 return r;
         spool_dir_set_owners(&d, wheres[w].queue, owners);
-        if (w == WHERE_DELIVER && queue_path_open(root_fd, DELIVER_DIR "/" DELIVER_STATE_DIR, false, &state) >= 0)
+        if (w == WHERE_DELIVER && spool_queue_open(root_fd, SPOOL_QUEUE_DELIVER_STATE, false, &state) >= 0)
                 spool_dir_set_owners(&state, SPOOL_QUEUE_DELIVER_STATE, owners);
         r = spool_scan_new(&d, &ids, &n);
         if (r >= 0) {

@@ -29,13 +29,6 @@ typedef enum QueueWhere {
         _WHERE_MAX,
 } QueueWhere;
 
-/* A held message's own queue, and the queue it returns to on release. */
-#define HOLD_DIR "hold"
-#define DELIVER_DIR "deliver"
-#define DELIVER_QUEUE_DIR "queue"
-#define DELIVER_STATE_DIR "state"
-#define CONTROL_DIR "control"
-#define CONTROL_FLUSH_DIR "flush"
 /* A quarantine reason is one line written by a stage; we show this much. */
 #define QUARANTINE_REASON_MAX 4096
 /* What we show of one recipient's diagnostic from deliver's state file */
@@ -70,8 +63,7 @@ const char *queue_where_held_from(QueueWhere w);
 /* The directory path under the spool root: "hold/signed", "deliver/queue", … */
 const char *queue_where_path(QueueWhere w);
 
-/* Opens a queue directory by its path under the spool root. */
-int queue_path_open(int root_fd, const char *path, bool create, SpoolDir *ret);
+/* Opens a place's queue under the spool root (hold/ is made on first use). */
 int queue_where_open(int root_fd, QueueWhere w, bool create, SpoolDir *ret);
 
 /* Scans every queue under @root_fd; with @envelopes false, files are only

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "shared/fd-util.h"
+#include "shared/macro.h"
 
 int read_full_stream(int fd, off_t size_hint, size_t max, Buf *out) {
         int r;
@@ -63,4 +67,31 @@ int write_full_fd(int fd, const void *p, size_t n) {
                 n -= (size_t) k;
         }
         return 0;
+}
+
+int dir_each(int dir_fd, DirEachFn fn, void *userdata) {
+        struct dirent *de;
+        DIR *dir;
+        int fd, r = 0;
+
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        dir = fdopendir(fd);
+        if (!dir) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        while ((errno = 0, de = readdir(dir))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                r = fn(dirfd(dir), de->d_name, userdata);
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0 && errno != 0)
+                r = -errno;
+        closedir(dir);
+        return r < 0 ? r : 0;
 }

@@ -21,3 +21,10 @@ int read_full_stream(int fd, off_t size_hint, size_t max, Buf *out);
 int read_full_fd(int fd, size_t max, Buf *out);
 /* Writes all of @p[0..@n), across short writes and EINTR. */
 int write_full_fd(int fd, const void *p, size_t n);
+
+/* Calls @fn for each name in directory @dir_fd but "." and "..", in no
+ * order (the fd itself is not moved: the directory is opened again). A
+ * negative return from @fn stops the walk and is returned; else 0 or a
+ * readdir error. */
+typedef int (*DirEachFn)(int dir_fd, const char *name, void *userdata);
+int dir_each(int dir_fd, DirEachFn fn, void *userdata);

@@ -19,7 +19,7 @@ static int check_dir(const char *path) {
         return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-int spool_check_queues(const char *spool_dir, const char * const *queues, char **ret_missing) {
+int spool_check_queues(const char *spool_dir, const SpoolQueue *queues, size_t n, char **ret_missing) {
         static const char * const subdirs[] = { "", "/tmp", "/new" };
         int r;
 
@@ -28,11 +28,14 @@ int spool_check_queues(const char *spool_dir, const char * const *queues, char *
                 *ret_missing = strdup(spool_dir);
                 return *ret_missing ? r : -ENOMEM;
         }
-        for (const char * const *q = queues; *q; q++)
+        for (size_t q = 0; q < n; q++)
                 for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
                         _cleanup_free_ char *path = NULL;
+                        const char *name = spool_queue_path(queues[q]);
 
-                        if (asprintf(&path, "%s/%s%s", spool_dir, *q, subdirs[i]) < 0)
+                        if (!name)
+                                return -EINVAL;
+                        if (asprintf(&path, "%s/%s%s", spool_dir, name, subdirs[i]) < 0)
                                 return -ENOMEM;
                         r = check_dir(path);
                         if (r < 0) {

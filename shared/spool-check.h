@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stddef.h>
+
+#include "shared/spool.h"
+
 /*
  * Whether the spool tree a stage needs is there, checked once at start.
  * No stage creates the shared queues: their owners, groups and
@@ -15,8 +19,7 @@
         "Cannot use spool directory %s: %m; create the spool tree first: "      \
         "systemd-tmpfiles --create pochtar.conf (in development, tools/dev-run)."
 
-/* 0 if @spool_dir and each of @queues (NULL-terminated), with its tmp/
- * and new/, is a directory. Otherwise a negative errno (-ENOTDIR for
- * something else in the way) and *ret_missing the first path that is
- * not (caller frees). */
-int spool_check_queues(const char *spool_dir, const char * const *queues, char **ret_missing);
+/* 0 if @spool_dir and each of @queues[0..@n), with its tmp/ and new/, is
+ * a directory. Otherwise a negative errno (-ENOTDIR for something else in
+ * the way) and *ret_missing the first path that is not (caller frees). */
+int spool_check_queues(const char *spool_dir, const SpoolQueue *queues, size_t n, char **ret_missing);

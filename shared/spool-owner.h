@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "shared/spool.h"
+
 /*
  * Who may have written the files of each queue: the expected owners a
  * reader checks before it opens a queue file (spool_open_checked(),
@@ -21,19 +23,6 @@ typedef enum SpoolWriter {
         SPOOL_WRITER_DELIVER,
         _SPOOL_WRITER_MAX,
 } SpoolWriter;
-
-/* Each directory whose files a reader opens. */
-typedef enum SpoolQueue {
-        SPOOL_QUEUE_INCOMING,
-        SPOOL_QUEUE_SIGNED,
-        SPOOL_QUEUE_DELIVER,            /* deliver/queue: sign's files, claimed by a rename */
-        SPOOL_QUEUE_DELIVER_STATE,      /* deliver/state */
-        SPOOL_QUEUE_QUARANTINE,
-        SPOOL_QUEUE_HOLD_INCOMING,
-        SPOOL_QUEUE_HOLD_SIGNED,
-        SPOOL_QUEUE_OWN,                /* only this process writes them: its spares in a tmp/ */
-        _SPOOL_QUEUE_MAX,
-} SpoolQueue;
 
 /* Not a uid: a stage user this system does not have. */
 #define SPOOL_UID_NONE ((uid_t) -1)

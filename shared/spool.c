@@ -15,6 +15,7 @@
 
 #include "shared/concurrent.h"
 #include "shared/macro.h"
+#include "shared/spool-owner.h"
 #include "shared/spool.h"
 #include "shared/fd-util.h"
 
@@ -62,6 +63,76 @@ int spool_dir_open(int root_fd, const char *name, bool create, SpoolDir *ret) {
         }
         *ret = d;
         return 0;
+}
+
+static const char * const queue_paths[_SPOOL_QUEUE_MAX] = {
+        [SPOOL_QUEUE_INCOMING] = "incoming",
+        [SPOOL_QUEUE_SIGNED] = "signed",
+        [SPOOL_QUEUE_DELIVER] = "deliver/queue",
+        [SPOOL_QUEUE_DELIVER_STATE] = "deliver/state",
+        [SPOOL_QUEUE_QUARANTINE] = "quarantine",
+        [SPOOL_QUEUE_HOLD_INCOMING] = "hold/incoming",
+        [SPOOL_QUEUE_HOLD_SIGNED] = "hold/signed",
+};
+
+const char *spool_queue_path(SpoolQueue q) {
+        return q >= 0 && q < _SPOOL_QUEUE_MAX ? queue_paths[q] : NULL;
+}
+
+/* @path under @root_fd, each component without following links: the
+ * directory that holds its last component, and that component. */
+static int open_parent(int root_fd, const char *path, bool create, int *ret_fd, const char **ret_last) {
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *first = NULL;
+
+        if (!slash) {
+                *ret_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+                *ret_last = path;
+                return *ret_fd < 0 ? -errno : 0;
+        }
+        first = strndup(path, (size_t) (slash - path));
+        if (!first)
+                return -ENOMEM;
+        *ret_last = slash + 1;
+        return open_subdir(root_fd, first, create, ret_fd);
+}
+
+/**
+ * spool_queue_open() - queue @q under the spool root @root_fd, its reader's
+ * queue kind noted (spool_dir_set_owners() adds the owners).
+ */
+int spool_queue_open(int root_fd, SpoolQueue q, bool create, SpoolDir *ret) {
+        _cleanup_close_ int parent = -EBADF;
+        const char *path = spool_queue_path(q), *last;
+        int r;
+
+        if (!path)
+                return -EINVAL;
+        r = open_parent(root_fd, path, create, &parent, &last);
+        if (r >= 0)
+                r = spool_dir_open(parent, last, create, ret);
+        if (r >= 0) {
+                free(ret->name);
+                ret->name = strdup(path);
+                if (!ret->name) {
+                        spool_dir_done(ret);
+                        return -ENOMEM;
+                }
+                ret->queue = q;
+        }
+        return r;
+}
+
+int spool_maildir_open(const char *path, SpoolDir *ret) {
+        _cleanup_close_ int root = -EBADF, cur = -EBADF;
+        int r;
+
+        r = spool_root_open(path, true, &root);
+        if (r >= 0)
+                r = open_subdir(root, "cur", true, &cur);
+        if (r >= 0)
+                r = spool_dir_open(root, ".", true, ret);
+        return r;
 }
 
 void spool_dir_done(SpoolDir *d) {
@@ -250,6 +321,26 @@ static int file_rename(SpoolFile *f, unsigned flags) {
 }
 
 /**
+ * spool_file_publish_as() - spool_file_publish() under the name @name in
+ * new/ instead of the message's ID (a maildir's unique file name).
+ */
+int spool_file_publish_as(SpoolFile *f, const char *name, unsigned flags) {
+        int r;
+
+        if (!name[0] || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return -EINVAL;
+        if (!(flags & SPOOL_SYNCED)) {
+                r = spool_file_sync(f);
+                if (r < 0)
+                        return r;
+        }
+        r = file_rename_to(f, name, flags);
+        if (r < 0)
+                return r;
+        return (flags & SPOOL_NO_DIRSYNC) ? 0 : spool_dir_sync(f->dir);
+}
+
+/**
  * spool_file_publish() - the hand-over: fsync the file, rename tmp/ID.STAGE
  * to new/ID, fsync new/. Only after this returns 0 may the caller
  * acknowledge the message. On failure the tmp file is left for the caller
@@ -415,49 +506,44 @@ void spool_ids_free(char **ids, size_t n) {
         free(ids);
 }
 
+typedef struct IdList {
+        char **ids;
+        size_t n, cap;
+} IdList;
+
+static int add_id(int dir_fd, const char *name, void *userdata) {
+        IdList *l = userdata;
+        int r;
+
+        if (!queue_id_valid(name))
+                return 0;       /* not ours to touch */
+        r = ARRAY_GROW(l->ids, l->cap, l->n, 64);
+        if (r < 0)
+                return r;
+        l->ids[l->n] = strdup(name);
+        if (!l->ids[l->n])
+                return -ENOMEM;
+        l->n++;
+        return 0;
+}
+
 /**
  * spool_scan_new() - list new/ as sorted queue IDs (oldest first). Names
  * that are not queue IDs are skipped: they are not ours to touch.
  */
 int spool_scan_new(SpoolDir *d, char ***ret_ids, size_t *ret_n) {
-        _cleanup_close_ int fd = -EBADF;
-        DIR *dir;
-        struct dirent *de;
-        char **ids = NULL;
-        size_t n = 0, cap = 0;
-        int r = 0;
+        IdList l = {};
+        int r;
 
-        fd = openat(d->new_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        dir = fdopendir(fd);
-        if (!dir)
-                return -errno;
-        fd = -EBADF;
-        while ((errno = 0, de = readdir(dir))) {
-                if (!queue_id_valid(de->d_name))
-                        continue;
-                r = ARRAY_GROW(ids, cap, n, 64);
-                if (r < 0)
-                        break;
-                ids[n] = strdup(de->d_name);
-                if (!ids[n]) {
-                        r = -ENOMEM;
-                        break;
-                }
-                n++;
-        }
-        if (r >= 0 && errno != 0)
-                r = -errno;
-        closedir(dir);
+        r = dir_each(d->new_fd, add_id, &l);
         if (r < 0) {
-                spool_ids_free(ids, n);
+                spool_ids_free(l.ids, l.n);
                 return r;
         }
-        if (n)
-                qsort(ids, n, sizeof(char *), id_cmp);
-        *ret_ids = ids;
-        *ret_n = n;
+        if (l.n)
+                qsort(l.ids, l.n, sizeof(char *), id_cmp);
+        *ret_ids = l.ids;
+        *ret_n = l.n;
         return 0;
 }
 
@@ -475,44 +561,42 @@ int spool_clean_tmp(SpoolDir *d, const char *stage, unsigned *ret_removed) {
         return spool_unlink_suffixed(d->tmp_fd, suffix, ret_removed);
 }
 
+typedef struct Suffixed {
+        const char *suffix;
+        unsigned removed;
+        int error;
+} Suffixed;
+
+static int unlink_suffixed(int dir_fd, const char *name, void *userdata) {
+        Suffixed *s = userdata;
+        size_t k = strlen(s->suffix);
+        char id[QUEUE_ID_LEN + 1];
+
+        if (strlen(name) != QUEUE_ID_LEN + k || memcmp(name + QUEUE_ID_LEN, s->suffix, k) != 0)
+                return 0;
+        memcpy(id, name, QUEUE_ID_LEN);
+        id[QUEUE_ID_LEN] = 0;
+        if (!queue_id_valid(id))
+                return 0;
+        if (unlinkat(dir_fd, name, 0) >= 0)
+                s->removed++;
+        else if (errno != ENOENT && s->error >= 0)
+                s->error = -errno;      /* the first error, and on with the rest */
+        return 0;
+}
+
 /**
  * spool_unlink_suffixed() - unlink every "ID" + @suffix in @dir_fd, ID a
  * queue ID; the number removed in *@ret_removed, the first error returned.
  */
 int spool_unlink_suffixed(int dir_fd, const char *suffix, unsigned *ret_removed) {
-        _cleanup_close_ int fd = -EBADF;
-        size_t k = strlen(suffix);
-        unsigned removed = 0;
-        struct dirent *de;
-        DIR *dir;
-        int r = 0;
+        Suffixed s = { .suffix = suffix };
+        int r;
 
-        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        dir = fdopendir(fd);
-        if (!dir)
-                return -errno;
-        fd = -EBADF;
-        while ((de = readdir(dir))) {
-                char id[QUEUE_ID_LEN + 1];
-
-                if (strlen(de->d_name) != QUEUE_ID_LEN + k || memcmp(de->d_name + QUEUE_ID_LEN, suffix, k) != 0)
-                        continue;
-                memcpy(id, de->d_name, QUEUE_ID_LEN);
-                id[QUEUE_ID_LEN] = 0;
-                if (!queue_id_valid(id))
-                        continue;
-                if (unlinkat(dirfd(dir), de->d_name, 0) < 0) {
-                        if (errno != ENOENT && r >= 0)
-                                r = -errno;
-                } else
-                        removed++;
-        }
-        closedir(dir);
+        r = dir_each(dir_fd, unlink_suffixed, &s);
         if (ret_removed)
-                *ret_removed = removed;
-        return r;
+                *ret_removed = s.removed;
+        return r < 0 ? r : s.error;
 }
 
 _printf_(3, 4) static int refuse(char refusal[static SPOOL_REFUSAL_MAX], int r, const char *fmt, ...) {
@@ -680,7 +764,7 @@ int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync) {
  * @from, to be tried again, at worst with a stale reason file.
  */
 int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const char *stage, const char *reason) {
-        char name[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
+        char name[SPOOL_REASON_NAME_MAX];
         SpoolFile f = SPOOL_FILE_NULL;
         int r;
 
@@ -692,10 +776,10 @@ int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const
                 r = spool_file_write(&f, "\n", 1);
         if (r >= 0)
                 r = spool_file_sync(&f);
-        if (r >= 0) {
-                (void) snprintf(name, sizeof(name), "%s" SPOOL_REASON_SUFFIX, id);
+        if (r >= 0)
+                r = spool_reason_name(id, name);
+        if (r >= 0)
                 r = file_rename_to(&f, name, 0);
-        }
         spool_file_abort(&f);
         if (r < 0)
                 return r;
@@ -733,4 +817,72 @@ int spool_exists(SpoolDir *d, const char *id) {
         if (fstatat(d->new_fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : -errno;
         return 1;
+}
+
+int spool_reason_name(const char *id, char ret[static SPOOL_REASON_NAME_MAX]) {
+        if (!queue_id_valid(id))
+                return -EINVAL;
+        (void) snprintf(ret, SPOOL_REASON_NAME_MAX, "%s" SPOOL_REASON_SUFFIX, id);
+        return 0;
+}
+
+/* The reason beside quarantined message @id, removed and new/ synced. */
+int spool_remove_reason(SpoolDir *quarantine, const char *id) {
+        char name[SPOOL_REASON_NAME_MAX];
+        int r;
+
+        r = spool_reason_name(id, name);
+        if (r < 0)
+                return r;
+        if (unlinkat(quarantine->new_fd, name, 0) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return spool_dir_sync(quarantine);
+}
+
+#define FLUSH_DIR "control/flush"
+
+/**
+ * spool_flush_open() - control/flush under the spool root. It belongs to
+ * deliver, which removes the requests; deliver creates it (@create), the
+ * CLI as root only opens it.
+ */
+int spool_flush_open(int root_fd, bool create, int *ret_fd) {
+        _cleanup_close_ int parent = -EBADF;
+        const char *last;
+        int r, fd;
+
+        r = open_parent(root_fd, FLUSH_DIR, create, &parent, &last);
+        if (r < 0)
+                return r;
+        /* deliver's user and root's `pochtar flush` both write here */
+        if (create && mkdirat(parent, last, 0770) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(parent, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+bool spool_flush_name_valid(const char *name) {
+        return streq(name, "all") || queue_id_valid(name);
+}
+
+/**
+ * spool_flush_request() - leave a request: deliver acts on the file's
+ * IN_CLOSE_WRITE, its content is unused.
+ */
+int spool_flush_request(int root_fd, const char *name) {
+        _cleanup_close_ int dir = -EBADF, fd = -EBADF;
+        int r;
+
+        if (!spool_flush_name_valid(name))
+                return -EINVAL;
+        r = spool_flush_open(root_fd, false, &dir);
+        if (r < 0)
+                return r;
+        /* O_NONBLOCK: deliver's user may write here too, and a FIFO put
+         * under this name must fail the request (ENXIO), not hang it. */
+        fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0660);
+        return fd < 0 ? -errno : 0;
 }

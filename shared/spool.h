@@ -3,26 +3,54 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 
 #include "shared/buf.h"
 #include "shared/queue-id.h"
-#include "shared/spool-owner.h"
 
 struct stat;
+typedef struct SpoolOwners SpoolOwners;
 
 /*
- * The spool: the only code that builds spool paths. Each hand-over
- * directory ("queue") has tmp/ and new/. A writer creates tmp/ID.STAGE,
- * writes, fsyncs, renames to new/ID and fsyncs new/ (docs/spool-format.md
- * has the state table). All access is relative to directory fds with
- * O_NOFOLLOW: the stages do not trust each other's directories.
+ * The spool: its layout and the only code that builds spool paths. The
+ * tree under the spool root ([spool] dir), each queue with tmp/ and new/
+ * on one file system:
+ *
+ *   incoming/        receive's mail and deliver's reports, for sign
+ *   signed/          sign's signed copies, for deliver
+ *   deliver/queue/   what deliver claimed from signed/new (a rename)
+ *   deliver/state/   deliver's per-recipient state, one file per message
+ *   quarantine/      what a stage set aside, ID beside ID.reason
+ *   hold/incoming/, hold/signed/   held by the admin, made on first use
+ *   control/flush/   flush requests: a file named "all" or a queue ID
+ *
+ * The files of a queue: new/ID (a message, or its state), new/ID.reason
+ * (quarantine: why, one line), new/ID.gone (a message removed while its
+ * file becomes a spare, shared/spool-spare.h), tmp/ID.STAGE (being
+ * written by STAGE) and tmp/spare.NNN (a consumed file kept for reuse).
+ *
+ * A writer creates tmp/ID.STAGE, writes, and publishes it into new/
+ * (docs/spool-format.md has the state table). All access is relative to
+ * directory fds with O_NOFOLLOW: the stages do not trust each other's
+ * directories.
  */
-#define SPOOL_INCOMING "incoming"
-#define SPOOL_SIGNED "signed"
-#define SPOOL_QUARANTINE "quarantine"
+typedef enum SpoolQueue {
+        SPOOL_QUEUE_INCOMING,
+        SPOOL_QUEUE_SIGNED,
+        SPOOL_QUEUE_DELIVER,            /* deliver/queue: sign's files, claimed by a rename */
+        SPOOL_QUEUE_DELIVER_STATE,      /* deliver/state */
+        SPOOL_QUEUE_QUARANTINE,
+        SPOOL_QUEUE_HOLD_INCOMING,
+        SPOOL_QUEUE_HOLD_SIGNED,
+        SPOOL_QUEUE_OWN,                /* no directory: the files only this process writes (its spares) */
+        _SPOOL_QUEUE_MAX,
+        _SPOOL_QUEUE_INVALID = -EINVAL,
+} SpoolQueue;
+
 /* quarantine/new/ID.reason: why a stage set message ID aside, one line */
 #define SPOOL_REASON_SUFFIX ".reason"
+#define SPOOL_REASON_NAME_MAX (QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX))
 #define SPOOL_DIR_MODE 0750
 #define SPOOL_FILE_MODE 0640
 
@@ -77,6 +105,14 @@ typedef enum SpoolPublishFlags {
 } SpoolPublishFlags;
 
 int spool_root_open(const char *path, bool create, int *ret_fd);
+/* The queue's path under the spool root ("deliver/queue"); NULL for SPOOL_QUEUE_OWN. */
+const char *spool_queue_path(SpoolQueue q);
+/* Opens queue @q under the spool root; with @create, what is missing of
+ * it is made (deliver/ and hold/ are, on first use). */
+int spool_queue_open(int root_fd, SpoolQueue q, bool create, SpoolDir *ret);
+/* A maildir outside the spool (capture_dir): tmp/, new/ and cur/, made
+ * as needed, written through the same SpoolFile functions. */
+int spool_maildir_open(const char *path, SpoolDir *ret);
 int spool_dir_open(int root_fd, const char *name, bool create, SpoolDir *ret);
 void spool_dir_set_owners(SpoolDir *d, SpoolQueue queue, const SpoolOwners *owners);
 void spool_dir_done(SpoolDir *d);
@@ -92,6 +128,7 @@ int spool_file_read_back(SpoolFile *f, size_t max, Buf *out);
 int spool_file_rewrite(SpoolFile *f, const void *p, size_t n);
 int spool_file_sync(SpoolFile *f);
 int spool_file_publish(SpoolFile *f, unsigned flags);
+int spool_file_publish_as(SpoolFile *f, const char *name, unsigned flags);
 int spool_publish_batch(SpoolFile *files, size_t n, unsigned flags);
 void spool_file_abort(SpoolFile *f);
 
@@ -112,5 +149,14 @@ int spool_read_new(SpoolDir *d, const char *id, size_t max, Buf *out, char refus
 int spool_remove_new(SpoolDir *d, const char *id, bool sync);
 int spool_move(SpoolDir *from, SpoolDir *to, const char *id, bool sync);
 int spool_quarantine(SpoolDir *from, SpoolDir *quarantine, const char *id, const char *stage, const char *reason);
+/* "ID.reason", the name of message @id's quarantine reason */
+int spool_reason_name(const char *id, char ret[static SPOOL_REASON_NAME_MAX]);
+int spool_remove_reason(SpoolDir *quarantine, const char *id);
+
+/* control/flush: a request is a file named "all" or a queue ID that
+ * `pochtar flush` (root) leaves and deliver acts on and removes. */
+int spool_flush_open(int root_fd, bool create, int *ret_fd);
+bool spool_flush_name_valid(const char *name);
+int spool_flush_request(int root_fd, const char *name);
 void spool_remove_batch(SpoolDir *d, char * const *ids, size_t n, int *results);
 int spool_exists(SpoolDir *d, const char *id);

@@ -16,10 +16,10 @@ static const char *at(const char *sub) {
         return path;
 }
 
-static void check(const char *spool_dir, const char * const *queues, int want, const char *want_missing) {
+static void check(const char *spool_dir, const SpoolQueue *queues, size_t n, int want, const char *want_missing) {
         _cleanup_free_ char *missing = NULL;
 
-        ASSERT_EQ(spool_check_queues(spool_dir, queues, &missing), want);
+        ASSERT_EQ(spool_check_queues(spool_dir, queues, n, &missing), want);
         if (want == 0)
                 ASSERT_TRUE(missing == NULL);
         else
@@ -27,30 +27,30 @@ static void check(const char *spool_dir, const char * const *queues, int want, c
 }
 
 int main(void) {
-        static const char * const queues[] = { "incoming", "signed", NULL };
+        static const SpoolQueue queues[] = { SPOOL_QUEUE_INCOMING, SPOOL_QUEUE_SIGNED };
         static const char * const tree[] = { "/incoming", "/incoming/tmp", "/incoming/new",
                                              "/signed", "/signed/tmp", "/signed/new" };
         int fd;
 
         ASSERT_TRUE(mkdtemp(root));
-        check(at("/nope"), queues, -ENOENT, at("/nope"));
-        check(root, queues, -ENOENT, at("/incoming"));
+        check(at("/nope"), queues, 2, -ENOENT, at("/nope"));
+        check(root, queues, 2, -ENOENT, at("/incoming"));
         ASSERT_OK(mkdir(at("/incoming"), 0700));
         ASSERT_OK(mkdir(at("/incoming/tmp"), 0700));
-        check(root, queues, -ENOENT, at("/incoming/new"));
+        check(root, queues, 2, -ENOENT, at("/incoming/new"));
         /* a file where a directory belongs */
         fd = open(at("/incoming/new"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
         ASSERT_TRUE(fd >= 0);
         close(fd);
-        check(root, queues, -ENOTDIR, at("/incoming/new"));
+        check(root, queues, 2, -ENOTDIR, at("/incoming/new"));
         ASSERT_OK(unlink(at("/incoming/new")));
         ASSERT_OK(mkdir(at("/incoming/new"), 0700));
-        check(root, queues, -ENOENT, at("/signed"));
+        check(root, queues, 2, -ENOENT, at("/signed"));
         for (size_t i = 3; i < ELEMENTSOF(tree); i++)
                 ASSERT_OK(mkdir(at(tree[i]), 0700));
-        check(root, queues, 0, NULL);
+        check(root, queues, 2, 0, NULL);
         /* an empty list checks only the root */
-        check(root, queues + 2, 0, NULL);
+        check(root, queues, 0, 0, NULL);
 
         for (size_t i = ELEMENTSOF(tree); i > 0; i--)
                 ASSERT_OK(rmdir(at(tree[i - 1])));

@@ -13,6 +13,7 @@
 
 #include "shared/fd-util.h"
 #include "shared/macro.h"
+#include "shared/spool-owner.h"
 #include "shared/spool.h"
 #include "shared/tests.h"
 
@@ -58,8 +59,8 @@ int main(void) {
         alarm(20);
         ASSERT_TRUE(mkdtemp(root));
         ASSERT_OK(spool_root_open(root, false, &root_fd));
-        ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, true, &in));
-        ASSERT_OK(spool_dir_open(root_fd, SPOOL_SIGNED, true, &sig));
+        ASSERT_OK(spool_queue_open(root_fd, SPOOL_QUEUE_INCOMING, true, &in));
+        ASSERT_OK(spool_queue_open(root_fd, SPOOL_QUEUE_SIGNED, true, &sig));
         ASSERT_OK(spool_owners_resolve(&owners));
         spool_dir_set_owners(&in, SPOOL_QUEUE_INCOMING, &owners);
         spool_dir_set_owners(&sig, SPOOL_QUEUE_SIGNED, &owners);

@@ -8,6 +8,7 @@
 
 #include "shared/fd-util.h"
 #include "shared/macro.h"
+#include "shared/spool-owner.h"
 #include "shared/spool-spare.h"
 #include "shared/tests.h"
 
@@ -69,7 +70,7 @@ static int test_enospc(void) {
                 return EXIT_TEST_SKIP;
         }
         ASSERT_OK(spool_root_open(root, false, &root_fd));
-        ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, true, &d));
+        ASSERT_OK(spool_queue_open(root_fd, SPOOL_QUEUE_INCOMING, true, &d));
         ASSERT_OK(spool_owners_resolve(&owners));
         spool_dir_set_owners(&d, SPOOL_QUEUE_INCOMING, &owners);
         /* fill the file system with spares of 64 KiB (each written
@@ -123,7 +124,7 @@ int main(void) {
 
         ASSERT_TRUE(mkdtemp(root));
         ASSERT_OK(spool_root_open(root, false, &root_fd));
-        ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, true, &in));
+        ASSERT_OK(spool_queue_open(root_fd, SPOOL_QUEUE_INCOMING, true, &in));
         ASSERT_OK(spool_owners_resolve(&owners));
         spool_dir_set_owners(&in, SPOOL_QUEUE_INCOMING, &owners);
         for (size_t i = 0; i < ELEMENTSOF(ids); i++)

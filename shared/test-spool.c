@@ -8,6 +8,7 @@
 
 #include "shared/fd-util.h"
 #include "shared/macro.h"
+#include "shared/spool-owner.h"
 #include "shared/spool.h"
 #include "shared/tests.h"
 
@@ -69,8 +70,8 @@ int main(void) {
         ASSERT_TRUE(mkdtemp(root));
         ASSERT_OK(spool_owners_resolve(&owners));
         ASSERT_OK(spool_root_open(root, false, &root_fd));
-        ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, true, &in));
-        ASSERT_OK(spool_dir_open(root_fd, SPOOL_SIGNED, true, &out));
+        ASSERT_OK(spool_queue_open(root_fd, SPOOL_QUEUE_INCOMING, true, &in));
+        ASSERT_OK(spool_queue_open(root_fd, SPOOL_QUEUE_SIGNED, true, &out));
         spool_dir_set_owners(&in, SPOOL_QUEUE_INCOMING, &owners);
         spool_dir_set_owners(&out, SPOOL_QUEUE_SIGNED, &owners);
 
@@ -172,7 +173,7 @@ int main(void) {
                 char reason[QUEUE_ID_LEN + sizeof(SPOOL_REASON_SUFFIX)];
                 int fd;
 
-                ASSERT_OK(spool_dir_open(root_fd, SPOOL_QUARANTINE, true, &q));
+                ASSERT_OK(spool_queue_open(root_fd, SPOOL_QUEUE_QUARANTINE, true, &q));
                 ASSERT_OK(spool_quarantine(&in, &q, ids[2], "sign", "no From: field"));
                 ASSERT_EQ(spool_exists(&in, ids[2]), 0);
                 ASSERT_EQ(spool_exists(&q, ids[2]), 1);
@@ -271,7 +272,7 @@ int main(void) {
         {
                 SpoolDir unset = SPOOL_DIR_NULL;
 
-                ASSERT_OK(spool_dir_open(root_fd, SPOOL_INCOMING, false, &unset));
+                ASSERT_OK(spool_queue_open(root_fd, SPOOL_QUEUE_INCOMING, false, &unset));
                 ASSERT_EQ(spool_read_new(&unset, ids[2], 1024, &b, refusal), -EINVAL);
                 spool_dir_done(&unset);
         }

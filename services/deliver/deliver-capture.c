@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Capture transport: writes each message into the maildir capture_dir
- * (tmp/ → fdatasync → rename into new/ → fsync new/), one file per
- * message, and marks its pending recipients sent. The signed bytes are
+ * through the spool's hand-over (tmp/ → fdatasync → rename into new/ →
+ * fsync new/), one file per message, and marks its pending recipients
+ * sent. The signed bytes are
  * kept unchanged; only two header fields are prepended, neither of which
  * DKIM signers sign: "Return-Path: <sender>" and
  * "X-Pochtar-Envelope-To: <rcpt>, ..." for the pending recipients.
@@ -13,44 +14,27 @@
 #include <sys/stat.h>
 
 #include "services/deliver/deliver-capture.h"
-#include "shared/fd-util.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/spool.h"
 
 struct Capture {
-        int dir_fd, tmp_fd, new_fd;
+        SpoolDir maildir;
         char *path;
 };
 
-static int open_sub(int parent, const char *name, int *ret) {
-        if (mkdirat(parent, name, 0750) < 0 && errno != EEXIST)
-                return -errno;
-        *ret = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        return *ret < 0 ? -errno : 0;
-}
-
 int capture_new(const char *dir, Capture **ret) {
         _cleanup_(capture_freep) Capture *c = NULL;
-        int r, cur_fd = -EBADF;
+        int r;
 
         c = calloc(1, sizeof(*c));
         if (!c)
                 return log_oom();
-        c->dir_fd = c->tmp_fd = c->new_fd = -EBADF;
+        c->maildir = SPOOL_DIR_NULL;
         c->path = strdup(dir);
         if (!c->path)
                 return log_oom();
-        if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-                return log_error_errno(-errno, "Failed to create capture_dir '%s': %m", dir);
-        c->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (c->dir_fd < 0)
-                return log_error_errno(-errno, "Failed to open capture_dir '%s': %m", dir);
-        r = open_sub(c->dir_fd, "tmp", &c->tmp_fd);
-        if (r >= 0)
-                r = open_sub(c->dir_fd, "new", &c->new_fd);
-        if (r >= 0)
-                r = open_sub(c->dir_fd, "cur", &cur_fd);
-        safe_close(cur_fd);
+        r = spool_maildir_open(dir, &c->maildir);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up maildir '%s': %m", dir);
         *ret = TAKE_PTR(c);
@@ -60,16 +44,16 @@ int capture_new(const char *dir, Capture **ret) {
 Capture *capture_free(Capture *c) {
         if (!c)
                 return NULL;
-        safe_close(c->dir_fd);
-        safe_close(c->tmp_fd);
-        safe_close(c->new_fd);
+        spool_dir_done(&c->maildir);
         free(c->path);
         free(c);
         return NULL;
 }
 
+/* The hand-over every queue uses (shared/spool.c): tmp/, written whole,
+ * fdatasync, renamed into new/ under the maildir name, new/ fsynced. */
 static int capture_write(Capture *c, Message *m, const char *name) {
-        _cleanup_close_ int fd = -EBADF;
+        SpoolFile f = SPOOL_FILE_NULL;
         Buf head = BUF_INIT(0);
         size_t body_len;
         const char *body = message_body(m, &body_len);
@@ -87,24 +71,15 @@ static int capture_write(Capture *c, Message *m, const char *name) {
         }
         if (r >= 0)
                 r = buf_append_str(&head, "\r\n");
-        if (r >= 0) {
-                fd = openat(c->tmp_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-                            O_CLOEXEC, 0640);
-                if (fd < 0)
-                        r = -errno;
-        }
         if (r >= 0)
-                r = write_full_fd(fd, head.data, head.len);
+                r = spool_file_create(&c->maildir, m->id, DELIVER_STAGE, &f);
         if (r >= 0)
-                r = write_full_fd(fd, body, body_len);
+                r = spool_file_write(&f, head.data, head.len);
         if (r >= 0)
-                r = RET_NERRNO(fdatasync(fd));
+                r = spool_file_write(&f, body, body_len);
         if (r >= 0)
-                r = RET_NERRNO(renameat(c->tmp_fd, name, c->new_fd, name));
-        if (r >= 0)
-                r = RET_NERRNO(fsync(c->new_fd));
-        if (r < 0 && fd >= 0)
-                (void) unlinkat(c->tmp_fd, name, 0);
+                r = spool_file_publish_as(&f, name, 0);
+        spool_file_abort(&f);
         buf_done(&head);
         return r;
 }

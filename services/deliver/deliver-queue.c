@@ -10,7 +10,6 @@
  * retry time. Trusts nothing it reads: envelopes and state are parsed
  * strictly, and a file that fails goes to quarantine.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/inotify.h>
@@ -22,11 +21,13 @@
 #include "services/deliver/deliver-queue.h"
 #include "shared/clock.h"
 #include "shared/event-util.h"
+#include "shared/fd-util.h"
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/notify.h"
+#include "shared/spool-owner.h"
 #include "shared/spool-spare.h"
 
 /* how long removals (of finished messages from queue/new, of claimed
@@ -798,14 +799,12 @@ void queue_flush(Queue *q, const char *id) {
 }
 
 static void flush_request(Queue *q, const char *name) {
-        bool all = streq(name, "all");
-
-        if (!all && !queue_id_valid(name))
+        if (!spool_flush_name_valid(name))
                 return;
         if (unlinkat(q->flush_fd, name, 0) < 0 && errno == ENOENT)
                 return; /* handled already (scan and event for the same file) */
         log_info("flush requested: %s", name);
-        queue_flush(q, all ? NULL : name);
+        queue_flush(q, streq(name, "all") ? NULL : name);
 }
 
 static int on_flush(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
@@ -816,48 +815,33 @@ static int on_flush(sd_event_source *s, const struct inotify_event *ev, void *us
         return 0;
 }
 
-static int flush_scan(Queue *q) {
-        _cleanup_close_ int fd = -EBADF;
-        struct dirent *de;
-        DIR *d;
-
-        fd = openat(q->flush_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        fd = -EBADF;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        flush_request(q, de->d_name);
-        closedir(d);
+static int flush_one(int dir_fd, const char *name, void *userdata) {
+        flush_request(userdata, name);
         return 0;
 }
 
+static int flush_scan(Queue *q) {
+        return dir_each(q->flush_fd, flush_one, q);
+}
+
 static int open_dirs(Queue *q) {
-        _cleanup_close_ int deliver_fd = -EBADF, control_fd = -EBADF;
         int r;
 
         r = spool_root_open(q->cfg->spool.dir, false, &q->root_fd);
         if (r < 0)
                 return log_error_errno(r, "Failed to open spool '%s': %m", q->cfg->spool.dir);
         /* the shared queues are systemd-tmpfiles' (spool_check_queues() ran) */
-        r = spool_dir_open(q->root_fd, SPOOL_SIGNED, false, &q->signed_dir);
+        r = spool_queue_open(q->root_fd, SPOOL_QUEUE_SIGNED, false, &q->signed_dir);
         if (r >= 0)
-                r = spool_dir_open(q->root_fd, SPOOL_INCOMING, false, &q->incoming_dir);
+                r = spool_queue_open(q->root_fd, SPOOL_QUEUE_INCOMING, false, &q->incoming_dir);
         if (r >= 0)
-                r = spool_dir_open(q->root_fd, SPOOL_QUARANTINE, false, &q->quarantine_dir);
+                r = spool_queue_open(q->root_fd, SPOOL_QUEUE_QUARANTINE, false, &q->quarantine_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to open spool queues in '%s': %m", q->cfg->spool.dir);
-        if (mkdirat(q->root_fd, DELIVER_DIR, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
-                return log_error_errno(-errno, "Failed to create %s/: %m", DELIVER_DIR);
-        deliver_fd = openat(q->root_fd, DELIVER_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (deliver_fd < 0)
-                return log_error_errno(-errno, "Failed to open %s/: %m", DELIVER_DIR);
-        r = spool_dir_open(deliver_fd, DELIVER_QUEUE, true, &q->queue_dir);
+        /* deliver's own, made on first use */
+        r = spool_queue_open(q->root_fd, SPOOL_QUEUE_DELIVER, true, &q->queue_dir);
         if (r >= 0)
-                r = spool_dir_open(deliver_fd, DELIVER_STATE, true, &q->state_dir);
+                r = spool_queue_open(q->root_fd, SPOOL_QUEUE_DELIVER_STATE, true, &q->state_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to open deliver's queue directories: %m");
         r = spool_owners_resolve(&q->owners);
@@ -866,16 +850,9 @@ static int open_dirs(Queue *q) {
         /* the files we read: sign's, claimed by a rename, and our own state */
         spool_dir_set_owners(&q->queue_dir, SPOOL_QUEUE_DELIVER, &q->owners);
         spool_dir_set_owners(&q->state_dir, SPOOL_QUEUE_DELIVER_STATE, &q->owners);
-        if (mkdirat(q->root_fd, CONTROL_DIR, SPOOL_DIR_MODE) < 0 && errno != EEXIST)
-                return log_error_errno(-errno, "Failed to create %s/: %m", CONTROL_DIR);
-        control_fd = openat(q->root_fd, CONTROL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (control_fd < 0)
-                return log_error_errno(-errno, "Failed to open %s/: %m", CONTROL_DIR);
-        if (mkdirat(control_fd, CONTROL_FLUSH, 0770) < 0 && errno != EEXIST)
-                return log_error_errno(-errno, "Failed to create %s/%s/: %m", CONTROL_DIR, CONTROL_FLUSH);
-        q->flush_fd = openat(control_fd, CONTROL_FLUSH, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (q->flush_fd < 0)
-                return log_error_errno(-errno, "Failed to open %s/%s/: %m", CONTROL_DIR, CONTROL_FLUSH);
+        r = spool_flush_open(q->root_fd, true, &q->flush_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open control/flush/: %m");
         return 0;
 }
 
@@ -948,7 +925,7 @@ int queue_start(Queue *q) {
         r = sd_event_add_inotify_fd(q->event, &q->flush_source, q->flush_fd,
                                     IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR, on_flush, q);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch %s/%s: %m", CONTROL_DIR, CONTROL_FLUSH);
+                return log_error_errno(r, "Failed to watch control/flush/: %m");
         r = spool_watch_rescan(q->watch);
         if (r < 0)
                 return r;

@@ -20,11 +20,6 @@
  * directories and the state file.
  */
 #define DELIVER_STAGE "deliver"
-#define DELIVER_DIR "deliver"
-#define DELIVER_QUEUE "queue"
-#define DELIVER_STATE "state"
-#define CONTROL_DIR "control"
-#define CONTROL_FLUSH "flush"
 /* Messages whose bodies are in memory at once; the rest wait their turn. */
 #define DELIVER_ACTIVE_MAX 1000
 

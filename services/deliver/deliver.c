@@ -135,11 +135,11 @@ static int run(Config *cfg) {
 /* The shared queues are tmpfiles'; deliver/ and control/ inside the tree
  * are deliver's own and made by it (deliver-queue.c) when missing. */
 static int check_spool(const Config *c) {
-        static const char * const queues[] = { SPOOL_SIGNED, SPOOL_INCOMING, SPOOL_QUARANTINE, NULL };
+        static const SpoolQueue queues[] = { SPOOL_QUEUE_SIGNED, SPOOL_QUEUE_INCOMING, SPOOL_QUEUE_QUARANTINE };
         _cleanup_free_ char *missing = NULL;
         int r;
 
-        r = spool_check_queues(c->spool.dir, queues, &missing);
+        r = spool_check_queues(c->spool.dir, queues, ELEMENTSOF(queues), &missing);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0)

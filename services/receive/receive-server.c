@@ -28,6 +28,7 @@
 #include "shared/macro.h"
 #include "shared/notify.h"
 #include "shared/spool-check.h"
+#include "shared/spool-owner.h"
 #include "shared/spool-spare.h"
 
 /* Connections accepted per wake-up of a listener, so one busy listener
@@ -389,7 +390,7 @@ static int read_sender_map(const char *path, SenderMap *ret) {
 }
 
 int server_new(sd_event *event, const Config *config, Server **ret) {
-        static const char * const queues[] = { SPOOL_INCOMING, NULL };
+        static const SpoolQueue queues[] = { SPOOL_QUEUE_INCOMING };
         _cleanup_(server_freep) Server *s = NULL;
         _cleanup_free_ char *missing = NULL;
         const char *bad = NULL;
@@ -433,7 +434,7 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
                 s->has_sender_map = true;
         }
 
-        r = spool_check_queues(config->spool.dir, queues, &missing);
+        r = spool_check_queues(config->spool.dir, queues, ELEMENTSOF(queues), &missing);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0)
@@ -441,9 +442,9 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
         r = spool_root_open(config->spool.dir, false, &s->spool_root_fd);
         if (r < 0)
                 return log_error_errno(r, "Failed to open spool '%s': %m", config->spool.dir);
-        r = spool_dir_open(s->spool_root_fd, SPOOL_INCOMING, false, &s->incoming);
+        r = spool_queue_open(s->spool_root_fd, SPOOL_QUEUE_INCOMING, false, &s->incoming);
         if (r < 0)
-                return log_error_errno(r, "Failed to open '%s/" SPOOL_INCOMING "': %m", config->spool.dir);
+                return log_error_errno(r, "Failed to open '%s/incoming': %m", config->spool.dir);
         r = spool_owners_resolve(&s->owners);
         if (r < 0)
                 return log_error_errno(r, "Failed to look up the stage users: %m");
@@ -451,7 +452,7 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
         /* Leftovers of a dead instance: never acknowledged, so never anyone's mail. */
         r = spool_clean_tmp(&s->incoming, "receive", NULL);
         if (r < 0)
-                log_warning_errno(r, "Failed to clean '%s/" SPOOL_INCOMING "/tmp', ignoring: %m", config->spool.dir);
+                log_warning_errno(r, "Failed to clean '%s/incoming/tmp', ignoring: %m", config->spool.dir);
 
         *ret = TAKE_PTR(s);
         return 0;

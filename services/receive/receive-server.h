@@ -8,6 +8,7 @@
 #include "services/receive/receive-commit.h"
 #include "services/receive/receive-headers.h"
 #include "shared/config.h"
+#include "shared/spool-owner.h"
 #include "shared/spool.h"
 
 typedef struct Session Session;

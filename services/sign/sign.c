@@ -19,6 +19,7 @@
 #include "shared/log.h"
 #include "shared/notify.h"
 #include "shared/spool-check.h"
+#include "shared/spool-owner.h"
 #include "shared/spool-spare.h"
 #include "shared/watch.h"
 
@@ -139,7 +140,7 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        static const char * const queues[] = { SPOOL_INCOMING, SPOOL_SIGNED, SPOOL_QUARANTINE, NULL };
+        static const SpoolQueue queues[] = { SPOOL_QUEUE_INCOMING, SPOOL_QUEUE_SIGNED, SPOOL_QUEUE_QUARANTINE };
         _cleanup_free_ char *error = NULL, *missing = NULL;
         const char *config_path = POCHTAR_CONFIG;
         SpoolDir incoming = SPOOL_DIR_NULL, signed_dir = SPOOL_DIR_NULL, quarantine = SPOOL_DIR_NULL;
@@ -189,7 +190,7 @@ int main(int argc, char **argv) {
                 goto finish;
         }
 
-        r = spool_check_queues(config.spool.dir, queues, &missing);
+        r = spool_check_queues(config.spool.dir, queues, ELEMENTSOF(queues), &missing);
         if (r == -ENOMEM) {
                 log_oom();
                 goto finish;
@@ -204,9 +205,9 @@ int main(int argc, char **argv) {
                 log_error_errno(r, "Cannot open spool %s: %m", config.spool.dir);
                 goto finish;
         }
-        if ((r = spool_dir_open(root, SPOOL_INCOMING, false, &incoming)) < 0 ||
-            (r = spool_dir_open(root, SPOOL_SIGNED, false, &signed_dir)) < 0 ||
-            (r = spool_dir_open(root, SPOOL_QUARANTINE, false, &quarantine)) < 0) {
+        if ((r = spool_queue_open(root, SPOOL_QUEUE_INCOMING, false, &incoming)) < 0 ||
+            (r = spool_queue_open(root, SPOOL_QUEUE_SIGNED, false, &signed_dir)) < 0 ||
+            (r = spool_queue_open(root, SPOOL_QUEUE_QUARANTINE, false, &quarantine)) < 0) {
                 log_error_errno(r, "Cannot open the spool queues under %s: %m", config.spool.dir);
                 goto finish;
         }
