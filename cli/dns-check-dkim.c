@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The DKIM and DMARC checks: each selector's key record against the local
- * private key (sign's dkim-crypto.c), the record's syntax and splitting,
- * and whether a d= we sign with aligns with the From: domain under the
- * domain's DMARC record.
+ * private key (read by dkim/dkim-crypto.c, as sign reads it), the record's
+ * syntax and splitting, and whether a d= we sign with aligns with the
+ * From: domain under the domain's DMARC record.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +12,8 @@
 #include "cli/dns-check.h"
 #include "cli/dns-lookup.h"
 #include "cli/dns-tags.h"
-#include "services/sign/dkim-crypto.h"
-#include "services/sign/sign-keys.h"
+#include "dkim/dkim-crypto.h"
+#include "dkim/signing-keys.h"
 #include "shared/log.h"
 
 /* ---- DKIM -------------------------------------------------------------- */

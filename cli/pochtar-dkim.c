@@ -13,7 +13,7 @@
 #include <sysexits.h>
 
 #include "cli/pochtar.h"
-#include "services/sign/dkim-crypto.h"
+#include "dkim/dkim-crypto.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 

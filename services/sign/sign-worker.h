@@ -3,9 +3,9 @@
 
 #include <pthread.h>
 
+#include "dkim/dkim-crypto.h"
+#include "dkim/signing-keys.h"
 #include "services/sign/dkim-canon.h"
-#include "services/sign/dkim-crypto.h"
-#include "services/sign/sign-keys.h"
 #include "shared/config.h"
 #include "shared/spool.h"
 

@@ -4,9 +4,9 @@
  * message, canonicalization, header selection, hashing and signing must
  * reproduce the published bh= and b= exactly (Ed25519 is deterministic).
  */
+#include "dkim/test-dkim-key.h"
 #include "services/sign/dkim-canon.h"
 #include "services/sign/dkim-header.h"
-#include "services/sign/test-dkim-key.h"
 
 static const char message[] =
         "From: Joe SixPack <joe@football.example.com>\r\n"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "services/sign/dkim-crypto.h"
+#include "dkim/dkim-crypto.h"
 #include "shared/tests.h"
 
 /* The A.1 secret key (nWGxne/9…) wrapped as PKCS#8 PEM. */

@@ -6,7 +6,7 @@
 
 /*
  * OpenDKIM's KeyTable and SigningTable (opendkim.conf(5)), as the
- * article writes them, parsed from text (pure; sign-keys.c reads files):
+ * article writes them, parsed from text (pure; signing-keys.c reads files):
  *
  *   KeyTable:      NAME  DOMAIN:SELECTOR:KEYPATH
  *   SigningTable:  PATTERN  NAME

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "services/sign/sign-keytable.h"
+#include "dkim/dkim-keytable.h"
 #include "shared/macro.h"
 
 int sign_table_spec(const char *spec, const char **ret_path, bool *ret_wildcard) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "services/sign/sign-keytable.h"
+#include "dkim/dkim-keytable.h"
 #include "shared/macro.h"
 #include "shared/tests.h"
 

@@ -2,7 +2,7 @@
 /* KeyTable and SigningTable text, both table kinds, and a lookup. */
 #include <stdint.h>
 
-#include "services/sign/sign-keytable.h"
+#include "dkim/dkim-keytable.h"
 #include "shared/macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,8 +3,8 @@
 
 #include <stddef.h>
 
-#include "services/sign/dkim-crypto.h"
-#include "services/sign/sign-keytable.h"
+#include "dkim/dkim-crypto.h"
+#include "dkim/dkim-keytable.h"
 #include "shared/config.h"
 
 /*

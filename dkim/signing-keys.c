@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "config-build.h"
-#include "services/sign/sign-keys.h"
-#include "shared/secret-file.h"
+#include "dkim/signing-keys.h"
 #include "shared/fd-util.h"
+#include "shared/secret-file.h"
 
 SignKeys *sign_keys_free(SignKeys *k) {
         if (!k)

@@ -3,7 +3,7 @@
  * Keys: generation, loading and the RFC 8301 size limits, signing on
  * every lane, base64, and whether a key record's p= is our key.
  */
-#include "services/sign/test-dkim-key.h"
+#include "dkim/test-dkim-key.h"
 
 static void test_rsa_bits(void) {
         char path[] = "/tmp/test-dkim-crypto-XXXXXX";

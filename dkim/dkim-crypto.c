@@ -14,7 +14,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "services/sign/dkim-crypto.h"
+#include "dkim/dkim-crypto.h"
 #include "shared/fd-util.h"
 
 struct DkimKey {
