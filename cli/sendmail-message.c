@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "cli/sendmail-message.h"
-#include "services/receive/receive-headers.h"
+#include "shared/rfc5322.h"
 #include "shared/address.h"
 #include "shared/macro.h"
 
@@ -117,21 +117,22 @@ int sendmail_message_prepare(const uint8_t *in, size_t n, const SendmailInput *o
                         m.eightbit = true;
                         break;
                 }
-        (void) headers_section_end(msg.data, msg.len, true, &end);
+        (void) header_section_end(msg.data, msg.len, true, &end);
 
         while (i < end && r >= 0) {
-                size_t start = i, name_len;
-                const char *name = (const char *) msg.data + start;
+                size_t start = i;
+                HeaderField f;
                 bool bcc;
 
-                i = header_field_next(msg.data, end, start, &name_len);
-                have_from = have_from || (name_len && span_caseeq(name, name_len, "From"));
-                bcc = name_len && span_caseeq(name, name_len, "Bcc");
-                if (opts->extract && name_len &&
-                    (bcc || span_caseeq(name, name_len, "To") || span_caseeq(name, name_len, "Cc"))) {
+                i = header_field_next(msg.data, end, start, &f);
+                have_from = have_from || header_field_is(&f, msg.data, "From");
+                bcc = header_field_is(&f, msg.data, "Bcc");
+                if (opts->extract &&
+                    (bcc || header_field_is(&f, msg.data, "To") || header_field_is(&f, msg.data, "Cc"))) {
                         RcptList l = { &m.rcpts, &m.n_rcpts };
 
-                        r = address_list_walk(name + name_len + 1, i - start - name_len - 1, add_rcpt, &l);
+                        r = address_list_walk((const char *) msg.data + start + f.value, f.len - f.value,
+                                              add_rcpt, &l);
                 }
                 /* Bcc is removed with -t, as sendmail(1) does; without -t it stays */
                 if (r >= 0 && !(bcc && opts->extract))

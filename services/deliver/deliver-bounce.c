@@ -13,12 +13,12 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "services/deliver/deliver-body.h"
 #include "services/deliver/deliver-bounce.h"
 #include "shared/address.h"
 #include "shared/macro.h"
+#include "shared/rfc5322.h"
 
 bool bounce_wanted(const Envelope *env, const Recipient *rcpt, BounceKind kind) {
         /* RFC 3461 §5.2.1 and RFC 3464 §2.2: never to <>, and never about a
@@ -47,23 +47,15 @@ static bool field_ok(const char *v) {
         return true;
 }
 
-static int format_date(uint64_t usec, char *buf, size_t n) {
-        time_t t = (time_t) (usec / 1000000);
-        struct tm tm;
-
-        if (!gmtime_r(&t, &tm) || strftime(buf, n, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
-                return -EINVAL;
-        return 0;
-}
-
-/* End of the header section: the offset after the blank line, or @n. */
+/* The offset after the header section's empty line, or where the body
+ * starts when there is none: what RET=HDRS returns. */
 static size_t header_end(const uint8_t *p, size_t n) {
-        if (n >= 2 && p[0] == '\r' && p[1] == '\n')
-                return 2;
-        for (size_t i = 0; i + 3 < n; i++)
-                if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
-                        return i + 4;
-        return n;
+        size_t end;
+
+        (void) header_section_end(p, n, true, &end);
+        if (end + 2 <= n && p[end] == '\r' && p[end + 1] == '\n')
+                end += 2;
+        return end;
 }
 
 static int human_part(const BounceInfo *info, Buf *out) {
@@ -124,7 +116,7 @@ static const char *subject(BounceKind kind) {
 }
 
 static int status_part(const BounceInfo *info, Buf *out) {
-        char date[64];
+        char date[RFC5322_DATE_MAX];
         int r;
 
         r = buf_printf(out, "Reporting-MTA: dns; %s\r\nX-Pochtar-Queue-ID: %s\r\n", info->reporting_mta,
@@ -132,7 +124,7 @@ static int status_part(const BounceInfo *info, Buf *out) {
         /* RFC 3464 §2.2.1: the ENVID as given, which dsn-param.c keeps printable US-ASCII */
         if (r >= 0 && info->env->envid && dsn_envid_check(info->env->envid) >= 0)
                 r = buf_printf(out, "Original-Envelope-Id: %s\r\n", info->env->envid);
-        if (r >= 0 && format_date(info->env->arrival_usec, date, sizeof(date)) >= 0)
+        if (r >= 0 && rfc5322_date_format(info->env->arrival_usec, true, date) >= 0)
                 r = buf_printf(out, "Arrival-Date: %s\r\n", date);
         for (size_t i = 0; i < info->n_rcpts && r >= 0; i++) {
                 const BounceRcpt *b = &info->rcpts[i];
@@ -152,7 +144,7 @@ static int status_part(const BounceInfo *info, Buf *out) {
                         r = buf_printf(out, "Diagnostic-Code: %s; %s\r\n", b->dsn->remote ? "smtp" : "x-pochtar",
                                        b->dsn->diagnostic);
                 if (r >= 0 && info->kind == BOUNCE_DELAYED &&
-                    format_date(info->retry_until_usec, date, sizeof(date)) >= 0)
+                    rfc5322_date_format(info->retry_until_usec, true, date) >= 0)
                         r = buf_printf(out, "Will-Retry-Until: %s\r\n", date);
         }
         return r;
@@ -218,7 +210,7 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
         size_t hdr = header_end(info->message, info->message_len);
         bool headers_only = info->env->ret == DSN_RET_HDRS;
         size_t orig_len = headers_only ? hdr : info->message_len, start = out->len;
-        char date[64];
+        char date[RFC5322_DATE_MAX];
         int r;
 
         if (!boundary_ok(info->boundary) || !field_ok(info->reporting_mta) || !field_ok(info->message_id) ||
@@ -227,7 +219,7 @@ int bounce_compose(const BounceInfo *info, Buf *out) {
         for (size_t i = 0; i < info->n_rcpts; i++)
                 if (!field_ok(info->rcpts[i].rcpt->addr))
                         return -EINVAL;
-        r = format_date(info->now_usec, date, sizeof(date));
+        r = rfc5322_date_format(info->now_usec, true, date);
         if (r < 0)
                 return r;
         r = buf_printf(out,

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "services/receive/receive-reencode.h"
-#include "shared/header-section.h"
+#include "shared/rfc5322.h"
 #include "shared/macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -96,10 +96,6 @@ int sender_map_parse(const char *text, size_t n, SenderMap *ret, unsigned *ret_l
         return 0;
 }
 
-bool span_caseeq(const char *a, size_t n, const char *b) {
-        return strlen(b) == n && ascii_strncaseeq(a, n, b);
-}
-
 /**
  * sender_map_lookup() - the replacement for @addr, or NULL. A key with
  * "@" matches that address; a bare key matches the local part of an
@@ -117,13 +113,13 @@ const char *sender_map_lookup(const SenderMap *m, const char *origin_domain, con
                         break;
                 }
         for (size_t i = 0; i < m->n_entries; i++)
-                if (span_caseeq(addr, n, m->entries[i].key))
+                if (ascii_strncaseeq(addr, n, m->entries[i].key))
                         return m->entries[i].value;
-        if (at && !(origin_domain && span_caseeq(at + 1, n - (size_t) (at - addr) - 1, origin_domain)))
+        if (at && !(origin_domain && ascii_strncaseeq(at + 1, n - (size_t) (at - addr) - 1, origin_domain)))
                 return NULL;
         for (size_t i = 0; i < m->n_entries; i++)
                 if (!strchr(m->entries[i].key, '@') &&
-                    span_caseeq(addr, at ? (size_t) (at - addr) : n, m->entries[i].key))
+                    ascii_strncaseeq(addr, at ? (size_t) (at - addr) : n, m->entries[i].key))
                         return m->entries[i].value;
         return NULL;
 }
@@ -146,193 +142,6 @@ int address_rewrite(const HeaderContext *ctx, const char *addr, size_t n, bool s
 }
 
 /* A field name: printable ASCII except ":" (RFC 5322 §2.2). */
-static size_t field_name_len(const uint8_t *p, size_t n) {
-        size_t i = 0;
-
-        while (i < n && p[i] >= 33 && p[i] <= 126 && p[i] != ':')
-                i++;
-        return i < n && p[i] == ':' ? i : 0;
-}
-
-/**
- * header_field_next() - the end of the field starting at p[start]: the
- * CRLF not followed by a continuation line. *ret_name_len is the length
- * of its name, 0 if the line is not a field.
- */
-size_t header_field_next(const uint8_t *p, size_t n, size_t start, size_t *ret_name_len) {
-        size_t i = start;
-
-        *ret_name_len = field_name_len(p + start, n - start);
-        for (;;) {
-                const uint8_t *eol = memmem(p + i, n - i, "\r\n", 2);
-
-                i = eol ? (size_t) (eol - p) + 2 : n;
-                if (i >= n || !is_blank((char) p[i]))
-                        return i;
-        }
-}
-
-/**
- * headers_section_end() - find where the header section ends in the first
- * @n decoded bytes: at an empty line or at the first line that is neither
- * a field nor a continuation (RFC 5322 §2.1; such a line is body, as
- * Postfix treats it). Returns 1 with *ret_end the offset of that line, 0
- * when more input is needed; with @complete (the message ended) it
- * always returns 1.
- */
-int headers_section_end(const uint8_t *p, size_t n, bool complete, size_t *ret_end) {
-        size_t i = 0;
-
-        while (p && i < n) {
-                const uint8_t *eol = memmem(p + i, n - i, "\r\n", 2);
-
-                if (!eol)
-                        break;
-                if ((const uint8_t *) eol == p + i ||
-                    (is_blank((char) p[i]) && i == 0) ||
-                    (!is_blank((char) p[i]) && field_name_len(p + i, (size_t) (eol - (p + i))) == 0)) {
-                        *ret_end = i;
-                        return 1;
-                }
-                i = (size_t) (eol - p) + 2;
-        }
-        if (!complete)
-                return 0;
-        *ret_end = i;
-        return 1;
-}
-
-/**
- * headers_count_field() - how many fields named @name (any case) the
- * header section p[0..n) holds. Only field names count: neither
- * "X-Received:" nor a continuation line, and the caller passes the
- * section alone (headers_section_end()), so no body line either. Used
- * for the hop count (max_hops).
- */
-size_t headers_count_field(const uint8_t *p, size_t n, const char *name) {
-        size_t i = 0, count = 0;
-
-        while (i < n) {
-                size_t start = i, name_len;
-
-                i = header_field_next(p, n, start, &name_len);
-                if (name_len > 0 && span_caseeq((const char *) p + start, name_len, name))
-                        count++;
-        }
-        return count;
-}
-
-typedef struct Mailbox {
-        size_t start, end;      /* the addr-spec candidate: first to last token */
-        bool angle;             /* an <addr> was seen and handled */
-        bool words;             /* more than one token: a display name, not an addr-spec */
-} Mailbox;
-
-static int mailbox_finish(const char *v, Mailbox *mb, AddressVisit visit, void *userdata) {
-        int r = 0;
-
-        if (!mb->angle && !mb->words && mb->end > mb->start)
-                r = visit(v, mb->start, mb->end, userdata);
-        *mb = (Mailbox) {};
-        return r;
-}
-
-/* Skips a quoted string or a (nested) comment starting at v[i]; returns the index after it. */
-static size_t skip_delimited(const char *v, size_t n, size_t i) {
-        unsigned depth = 0;
-        char open = v[i], close = open == '"' ? '"' : ')';
-
-        for (i++; i < n; i++) {
-                if (v[i] == '\\')
-                        i++;
-                else if (open == '(' && v[i] == '(')
-                        depth++;
-                else if (v[i] == close) {
-                        if (depth == 0)
-                                return i + 1;
-                        depth--;
-                }
-        }
-        return n;
-}
-
-/**
- * address_list_walk() - call @visit for each addr-spec of an address-list
- * (RFC 5322 §3.4) field value: the inside of "<...>", or a lone token
- * between separators ("root", as cron writes it). Quoted strings and
- * comments are skipped; a display name without brackets is no address.
- * Spans are trimmed of blanks; @visit validates them. Tolerant: anything
- * unusual is simply not visited.
- */
-int address_list_walk(const char *v, size_t n, AddressVisit visit, void *userdata) {
-        Mailbox mb = {};
-        size_t i = 0;
-        bool gap = false;
-        int r;
-
-        while (i < n) {
-                char c = v[i];
-
-                if (c == '"' || c == '(') {
-                        size_t j = skip_delimited(v, n, i);
-
-                        if (c == '"') {
-                                if (mb.end > mb.start && gap)
-                                        mb.words = true;
-                                if (mb.end == mb.start)
-                                        mb.start = i;
-                                mb.end = j;
-                        } else
-                                gap = true;
-                        i = j;
-                } else if (c == '<') {
-                        size_t s = i + 1, e = s, gt;
-
-                        while (e < n && v[e] != '>') {
-                                if (v[e] == '"')
-                                        e = skip_delimited(v, n, e);
-                                else
-                                        e++;
-                        }
-                        if (e >= n)
-                                break;
-                        gt = e;
-                        while (s < e && is_blank(v[s]))
-                                s++;
-                        while (e > s && is_blank(v[e - 1]))
-                                e--;
-                        if (e > s) {
-                                r = visit(v, s, e, userdata);
-                                if (r < 0)
-                                        return r;
-                        }
-                        mb.angle = true;
-                        i = gt + 1;
-                } else if (c == ',' || c == ';' || c == ':') {
-                        if (c == ':')
-                                mb = (Mailbox) {};      /* a group's display name */
-                        else {
-                                r = mailbox_finish(v, &mb, visit, userdata);
-                                if (r < 0)
-                                        return r;
-                        }
-                        gap = false;
-                        i++;
-                } else if (is_blank(c) || c == '\r' || c == '\n') {
-                        gap = true;
-                        i++;
-                } else {
-                        if (mb.end > mb.start && gap)
-                                mb.words = true;
-                        if (mb.end == mb.start)
-                                mb.start = i;
-                        mb.end = ++i;
-                        gap = false;
-                }
-        }
-        return mailbox_finish(v, &mb, visit, userdata);
-}
-
 typedef struct Rewrite {
         const HeaderContext *ctx;
         bool sender;
@@ -366,19 +175,9 @@ static int rewrite_address_list(const HeaderContext *ctx, const char *v, size_t 
         return buf_append(out, v + rw.copied, n - rw.copied);
 }
 
-int headers_format_date(uint64_t usec, Buf *out) {
-        char text[64];
-        time_t t = (time_t) (usec / 1000000);
-        struct tm tm;
-
-        if (!localtime_r(&t, &tm) || strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-                return -EINVAL;
-        return buf_append_str(out, text);
-}
-
 /**
  * headers_rewrite() - copy the header section p[0..n) (whole CRLF lines,
- * as found by headers_section_end()) to @out with addresses qualified in
+ * as found by header_section_end()) to @out with addresses qualified in
  * From/Sender/To/Cc, and Date: and Message-ID: appended when missing.
  */
 int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *out) {
@@ -387,23 +186,22 @@ int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *o
         int r;
 
         while (i < n) {
-                size_t start = i, name_len, value;
+                size_t start = i, value;
                 bool sender, addresses;
+                HeaderField f;
 
-                i = header_field_next(p, n, start, &name_len);
-                if (name_len == 0) {
+                i = header_field_next(p, n, start, &f);
+                if (f.name_len == 0) {
                         r = buf_append(out, p + start, i - start);
                         if (r < 0)
                                 return r;
                         continue;
                 }
-                value = start + name_len + 1;
-                have_date = have_date || span_caseeq((const char *) p + start, name_len, "Date");
-                have_msgid = have_msgid || span_caseeq((const char *) p + start, name_len, "Message-ID");
-                sender = span_caseeq((const char *) p + start, name_len, "From") ||
-                         span_caseeq((const char *) p + start, name_len, "Sender");
-                addresses = sender || span_caseeq((const char *) p + start, name_len, "To") ||
-                            span_caseeq((const char *) p + start, name_len, "Cc");
+                value = start + f.value;
+                have_date = have_date || header_field_is(&f, p, "Date");
+                have_msgid = have_msgid || header_field_is(&f, p, "Message-ID");
+                sender = header_field_is(&f, p, "From") || header_field_is(&f, p, "Sender");
+                addresses = sender || header_field_is(&f, p, "To") || header_field_is(&f, p, "Cc");
                 r = buf_append(out, p + start, value - start);
                 if (r < 0)
                         return r;
@@ -415,11 +213,11 @@ int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *o
                         return r;
         }
         if (!have_date) {
-                r = buf_append_str(out, "Date: ");
+                char date[RFC5322_DATE_MAX];
+
+                r = rfc5322_date_format(ctx->now_usec, false, date);
                 if (r >= 0)
-                        r = headers_format_date(ctx->now_usec, out);
-                if (r >= 0)
-                        r = buf_append_str(out, "\r\n");
+                        r = buf_printf(out, "Date: %s\r\n", date);
                 if (r < 0)
                         return r;
         }
@@ -444,6 +242,7 @@ int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *o
  */
 int headers_format_received(const HeaderContext *ctx, const char *helo, const char *client,
                             const char *protocol, const char *rcpt, Buf *out) {
+        char date[RFC5322_DATE_MAX];
         int r;
 
         r = buf_append_str(out, "Received: from ");
@@ -455,10 +254,8 @@ int headers_format_received(const HeaderContext *ctx, const char *helo, const ch
         if (r >= 0 && rcpt)
                 r = buf_printf(out, "\r\n\tfor <%s>", rcpt);
         if (r >= 0)
-                r = buf_append_str(out, "; ");
+                r = rfc5322_date_format(ctx->now_usec, false, date);
         if (r >= 0)
-                r = headers_format_date(ctx->now_usec, out);
-        if (r >= 0)
-                r = buf_append_str(out, "\r\n");
+                r = buf_printf(out, "; %s\r\n", date);
         return r;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "shared/buf.h"
+#include "shared/rfc5322.h"
 
 /*
  * What receive changes in a message, and nothing more: it prepends
@@ -41,14 +42,6 @@ const char *sender_map_lookup(const SenderMap *m, const char *origin_domain, con
 
 int address_rewrite(const HeaderContext *ctx, const char *addr, size_t n, bool sender, Buf *out);
 
-typedef int (*AddressVisit)(const char *v, size_t start, size_t end, void *userdata);
-int address_list_walk(const char *v, size_t n, AddressVisit visit, void *userdata);
-bool span_caseeq(const char *a, size_t n, const char *b);
-
-size_t header_field_next(const uint8_t *p, size_t n, size_t start, size_t *ret_name_len);
-int headers_section_end(const uint8_t *p, size_t n, bool complete, size_t *ret_end);
-size_t headers_count_field(const uint8_t *p, size_t n, const char *name);
 int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *out);
-int headers_format_date(uint64_t usec, Buf *out);
 int headers_format_received(const HeaderContext *ctx, const char *helo, const char *client,
                             const char *protocol, const char *rcpt, Buf *out);

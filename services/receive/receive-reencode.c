@@ -10,7 +10,7 @@
 
 #include "services/receive/receive-reencode.h"
 #include "shared/address.h"
-#include "shared/header-section.h"
+#include "shared/rfc5322.h"
 #include "shared/limits.h"
 #include "shared/macro.h"
 
@@ -67,7 +67,7 @@ static bool is_tspecial(uint8_t c) {
 static void field_value(const HeaderField *f, const uint8_t *msg, char *v, size_t size) {
         size_t k = 0;
 
-        for (size_t i = f->name_len + 1; i < f->len && k + 1 < size; i++) {
+        for (size_t i = f->value; i < f->len && k + 1 < size; i++) {
                 uint8_t c = msg[f->offset + i];
 
                 if (c == '\r' || c == '\n')

@@ -25,7 +25,7 @@
 #include "shared/clock.h"
 #include "shared/escape.h"
 #include "shared/event-util.h"
-#include "shared/header-section.h"
+#include "shared/rfc5322.h"
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
@@ -402,7 +402,7 @@ static void session_refuse(Session *s, const char *reply, const char *fmt, ...) 
 }
 
 /* Whether the header section receive writes, @p[0..@n) with its blank
- * line, is one sign's parser takes (shared/header-section.c): the limits
+ * line, is one sign's parser takes (shared/rfc5322.c): the limits
  * of every stage are checked here, at SMTP time. */
 static void session_check_header_section(Session *s, const uint8_t *p, size_t n) {
         _cleanup_(header_section_done) HeaderSection h = {};
@@ -432,7 +432,7 @@ static int session_headers(Session *s, bool complete) {
         size_t end = 0;
         int r;
 
-        r = headers_section_end(s->data.data, s->data.len, complete, &end);
+        r = header_section_end(s->data.data, s->data.len, complete, &end);
         if (r == 0) {
                 if (s->data.len < HEADER_SECTION_MAX)
                         return 0;
@@ -446,7 +446,7 @@ static int session_headers(Session *s, bool complete) {
         /* The fields the client sent, before ours is prepended: a message
          * that arrives with more than max_hops is refused at the end of
          * DATA, and nothing of it is written meanwhile. */
-        s->hops = headers_count_field(s->data.data, end, "Received");
+        s->hops = header_section_count(s->data.data, end, "Received");
         if (s->hops > s->server->config->max_hops) {
                 s->headers_done = true;
                 /* Postfix's hopcount_limit; X.4.6 is RFC 3463's "routing loop detected" */

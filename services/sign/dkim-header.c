@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The header side of signing: find the author domain, choose h= and
- * write the DKIM-Signature field, over the fields shared/header-section.c
+ * write the DKIM-Signature field, over the fields shared/rfc5322.c
  * split. Everything here takes (ptr, len) of untrusted message bytes and
  * is bounded by the caps in dkim-header.h and shared/limits.h.
  */

@@ -7,14 +7,14 @@
 
 #include "services/sign/dkim-canon.h"
 #include "shared/buf.h"
-#include "shared/header-section.h"
+#include "shared/rfc5322.h"
 #include "shared/limits.h"
 
 /*
  * The header section as DKIM sees it (RFC 6376 §5.4), pure: the From:
  * domain used as d= (DMARC alignment, RFC 7489 §3.1), the choice of h=,
  * and the DKIM-Signature field itself. The section is split by
- * shared/header-section.c, the parser receive checks its output with.
+ * shared/rfc5322.c, the parser receive checks its output with.
  */
 
 /* The most names h= may hold: every field of the section (the §5.4.1

@@ -280,10 +280,8 @@ static int process_one(SignWorker *w, SignLane *l, const char *id, SignItem *ite
         r = header_section_find_one(&h, msg, "From", &from);
         if (r >= 0) {
                 const HeaderField *f = &h.fields[from];
-                const uint8_t *colon = memchr(msg + f->offset, ':', f->len);
 
-                r = header_from_address(colon + 1, f->len - (size_t) (colon + 1 - (msg + f->offset)),
-                                        local, domain);
+                r = header_from_address(msg + f->offset + f->value, f->len - f->value, local, domain);
                 if (r < 0)
                         (void) snprintf(reason, sizeof(reason), "From: holds no single valid author address");
         } else
