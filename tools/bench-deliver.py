@@ -10,14 +10,13 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+# run by hand, not by meson: the test library is found from here
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
 import netns  # noqa: E402
 
 netns.enter(["203.0.113.25", "203.0.113.26"])
 import pochtar  # noqa: E402
-from deliver_sinks import Recorder, self_signed_cert, start_sink  # noqa: E402
+from sink import Recorder, self_signed_cert, start_sink  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 DELIVER = os.environ["POCHTAR_DELIVER"]

@@ -8,11 +8,9 @@ world-readable file is accepted when systemd passes it as a credential."""
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import pochtar  # noqa: E402
+import pochtar
 
 BIN = pochtar.binaries("receive", "sign", "deliver")
 

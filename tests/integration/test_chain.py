@@ -6,11 +6,9 @@ exactly once in the capture maildir, DKIM-signed in a way python3-dkim
 verifies, and every queue and tmp/ is empty afterwards."""
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import pochtar  # noqa: E402
-import signlib  # noqa: E402
+import pochtar
+import signlib
 
 BIN = pochtar.binaries("receive", "sign", "deliver", "sendmail")
 

@@ -9,9 +9,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import netns  # noqa: E402
-from pochtar import binary, skip, write_config  # noqa: E402
+import netns
+from pochtar import binary, skip, write_config
 
 POCHTAR = binary("pochtar")
 for tool in ("dnsmasq", "openssl", "ip"):

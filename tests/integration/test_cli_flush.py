@@ -10,9 +10,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import netns  # noqa: E402
-import pochtar  # noqa: E402
+import netns
+import pochtar
 
 POCHTAR = pochtar.binary("pochtar")
 DELIVER = pochtar.binary("deliver")

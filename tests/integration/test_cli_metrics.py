@@ -6,12 +6,10 @@ parsed by prometheus_client's own parsers, for both formats."""
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from pochtar import Spool, binary, new_queue_id, skip, write_spool_config  # noqa: E402
+from pochtar import Spool, binary, new_queue_id, skip, write_spool_config
 
 POCHTAR = binary("pochtar")
 REMOTE = "/lib/systemd/systemd-journal-remote"

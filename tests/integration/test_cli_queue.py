@@ -5,11 +5,9 @@ message in every state, files written the way the stages write them
 import json
 import os
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from pochtar import Spool, binary, format_queue_file, new_queue_id, write_spool_config  # noqa: E402
+from pochtar import Spool, binary, format_queue_file, new_queue_id, write_spool_config
 
 POCHTAR = binary("pochtar")
 

@@ -7,13 +7,11 @@ namespace."""
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import netns  # noqa: E402
-from pochtar import Spool, binary, new_queue_id, skip, write_spool_config  # noqa: E402
+import netns
+from pochtar import Spool, binary, new_queue_id, skip, write_spool_config
 
 POCHTAR = binary("pochtar")
 netns.enter(["203.0.113.25", "203.0.113.26"])

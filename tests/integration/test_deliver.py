@@ -6,12 +6,9 @@ first MX, TLS policy encrypt without STARTTLS, null MX, NXDOMAIN,
 SERVFAIL, and DKIM still verifying after delivery."""
 import email
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import netns  # noqa: E402
+import netns
 
 ADDRS = ["203.0.113.%d" % i for i in range(25, 31)]
 netns.enter(ADDRS)
@@ -21,7 +18,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 import pochtar  # noqa: E402
-from deliver_sinks import HangingServer, Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
+from sink import HangingServer, Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 

@@ -6,12 +6,9 @@ same ID (sign crashed after publishing) is dropped, not delivered twice;
 a torn copy and one with a bare LF in its body are quarantined, not sent."""
 import os
 import shutil
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import pochtar  # noqa: E402
-from deliver_sinks import tear_down  # noqa: E402
+import pochtar
+from sink import tear_down
 
 DELIVER = pochtar.binary("deliver")
 try:

@@ -8,17 +8,14 @@ certificate comes from a private CA that relay_ca_file names (the
 refusals of certificates that do not verify are in
 test_deliver_relay_verify.py)."""
 import os
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import netns  # noqa: E402
+import netns
 
 netns.enter(["203.0.113.40"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import PasswordCheck, Recorder, TestCA, start_sink, tear_down  # noqa: E402
+from sink import PasswordCheck, Recorder, TestCA, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 

@@ -14,12 +14,10 @@ And what must still start: a 0600 file, the same 0644 file given as the
 systemd credential, and the override, which warns at every start.
 No mail is queued, so deliver connects nowhere."""
 import os
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import pochtar  # noqa: E402
+import pochtar
 
 DELIVER = pochtar.binary("deliver")
 STARTED = "started (mode relay)"

@@ -21,17 +21,14 @@ requires AUTH and records every attempt:
       name only is not trusted.
 """
 import os
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import netns  # noqa: E402
+import netns
 
 netns.enter(["203.0.113.40", "203.0.113.41"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import PasswordCheck, Recorder, TestCA, self_signed_cert, start_sink, tear_down  # noqa: E402
+from sink import PasswordCheck, Recorder, TestCA, self_signed_cert, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 LOGIN, PASSWORD = "app@example.net", "s3cret pass"

@@ -7,16 +7,13 @@ import asyncio
 import collections
 import os
 import signal
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import netns  # noqa: E402
+import netns
 
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import Recorder, start_sink, tear_down  # noqa: E402
+from sink import Recorder, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 

@@ -7,17 +7,14 @@ new one, delivered at once, not deferred. With connection_cache_time = 0
 each message has its own session, ended with QUIT at once. Real DNS
 (dnsmasq) and aiosmtpd sinks in a private network namespace."""
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import netns  # noqa: E402
+import netns
 
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402
-from deliver_sinks import Recorder, start_sink, tear_down  # noqa: E402
+from sink import Recorder, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 

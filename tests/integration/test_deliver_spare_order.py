@@ -9,10 +9,8 @@ the order the kernel saw the calls (strace -y)."""
 import os
 import re
 import shutil
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import pochtar  # noqa: E402
+import pochtar
 
 DELIVER = pochtar.binary("deliver")
 STRACE = shutil.which("strace")

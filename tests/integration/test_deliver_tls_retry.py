@@ -8,18 +8,15 @@ messages to one domain over one connection (max_per_destination = 1)."""
 import email
 import os
 import ssl
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import netns  # noqa: E402
+import netns
 
 netns.enter(["203.0.113.50", "203.0.113.51", "203.0.113.52", "203.0.113.53", "203.0.113.54"])
 
 import pochtar  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
-from deliver_sinks import Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
+from sink import Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
 

@@ -6,14 +6,11 @@ import os
 import signal
 import smtplib
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import pochtar  # noqa: E402
-import signlib  # noqa: E402
+import pochtar
+import signlib
 
 top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 work = tempfile.mkdtemp(prefix="pochtar-devrun-")

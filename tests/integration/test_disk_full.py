@@ -12,19 +12,16 @@ import os
 import re
 import smtplib
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import netns  # noqa: E402
+import netns
 
 netns.enter(["203.0.113.25"])
 
 import pochtar  # noqa: E402
 import signlib  # noqa: E402
-from deliver_sinks import Recorder, start_mx_with_sink  # noqa: E402
+from sink import Recorder, start_mx_with_sink  # noqa: E402
 
 BIN = pochtar.binaries("receive", "sign", "deliver")
 

@@ -10,12 +10,10 @@ import os
 import resource
 import smtplib
 import socket
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import pochtar  # noqa: E402
+import pochtar
 
 RECEIVE = pochtar.binary("receive")
 

@@ -20,13 +20,10 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import pochtar  # noqa: E402
-import signlib  # noqa: E402
-from deliver_sinks import tear_down  # noqa: E402
+import pochtar
+import signlib
+from sink import tear_down
 
 BIN = pochtar.binaries("receive", "sign", "deliver")
 if not shutil.which("swaks"):

@@ -13,14 +13,11 @@ hops   receive refuses a message with more Received: fields than
 relay  mode = relay to a relayhost on loopback stays allowed.
 """
 import email
-import os
 import re
 import smtplib
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pochtar  # noqa: E402
+import pochtar
 
 SELF = "203.0.113.60"           # an address of the namespace itself, where receive listens too
 SENDER_MX = "203.0.113.61"      # example.com's MX: the sink that collects the bounces
@@ -63,7 +60,7 @@ def case_mx():
     import netns
     netns.enter([SELF, SENDER_MX])
     import signlib
-    from deliver_sinks import Recorder, start_sink, tear_down
+    from sink import Recorder, start_sink, tear_down
 
     bins = pochtar.binaries("receive", "sign", "deliver")
     work, spool = pochtar.new_work_dir("pochtar-loops-")
@@ -205,7 +202,7 @@ def case_hops():
 def case_relay():
     import netns
     netns.enter()
-    from deliver_sinks import Recorder, start_sink, tear_down
+    from sink import Recorder, start_sink, tear_down
 
     deliver = pochtar.binary("deliver")
     work, spool = pochtar.new_work_dir("pochtar-loops-relay-")

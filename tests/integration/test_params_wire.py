@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Client parameters are data, never syntax (issue 13, finding 1), through
 the real chain: receive, sign and deliver (mode = mx) on one spool, the
-recipients' MX and the sender's MX both WireSinks (deliver_sinks.py) that
+recipients' MX and the sender's MX both WireSinks (sink.py) that
 keep every command line exactly as it arrived.
 
 First the findings as reproduced: an ORCPT whose address type decodes to
@@ -24,17 +24,14 @@ import os
 import random
 import re
 import socket
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import netns  # noqa: E402
+import netns
 
 netns.enter(["203.0.113.30", "203.0.113.31"])
 
 import pochtar  # noqa: E402
 import signlib  # noqa: E402
-from deliver_sinks import WireSink, tear_down  # noqa: E402
+from sink import WireSink, tear_down  # noqa: E402
 
 BIN = pochtar.binaries("receive", "sign", "deliver")
 SEED = int(os.environ.get("POCHTAR_TEST_SEED", "13"))

@@ -14,8 +14,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import pochtar  # noqa: E402
+import pochtar
 
 RECEIVE = os.environ.get("POCHTAR_RECEIVE")
 SENDMAIL = os.environ.get("POCHTAR_SENDMAIL")

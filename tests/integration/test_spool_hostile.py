@@ -21,12 +21,9 @@ import os
 import smtplib
 import stat
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.dirname(__file__))
-import pochtar  # noqa: E402
-import signlib  # noqa: E402
+import pochtar
+import signlib
 
 BIN = pochtar.binaries("receive", "sign", "deliver", "pochtar")
 ROOT = os.geteuid() == 0

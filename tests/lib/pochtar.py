@@ -14,9 +14,10 @@ The shape of most tests, with the helpers below:
     pochtar.remove_work_dir(work)        # in a finally
     check.exit("xyz ok")
 
-netns.py has the network namespace and dnsmasq (Dnsmasq.mx_at()); the
-SMTP sinks are in tests/integration/deliver_sinks.py, DKIM keys and the
-verifier's DNS in tests/integration/signlib.py.
+Beside it in tests/lib (meson puts the directory on every test's
+PYTHONPATH): netns.py has the network namespace and dnsmasq
+(Dnsmasq.mx_at()), sink.py the SMTP sinks, signlib.py DKIM keys and the
+verifier's DNS.
 """
 import atexit
 import os

@@ -14,10 +14,8 @@ still verifies: only the over-signed names are protected."""
 import os
 import re
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import netns  # noqa: E402
+import netns
 
 netns.enter()
 

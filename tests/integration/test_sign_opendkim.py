@@ -94,7 +94,7 @@ try:
                 # space after the colon removed and one space put back, so
                 # under simple header canonicalization it cannot verify a
                 # field like "Subject:\tx" (python3-dkim, on the raw bytes,
-                # does: test-sign-corpus). Those messages are left out here.
+                # does: test_sign_corpus.py). Those messages are left out here.
                 if canon.startswith("simple/") and odd_header_space(original):
                     skipped += 1
                     continue

@@ -5,10 +5,8 @@ independently of pochtar's own code."""
 import base64
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import pochtar  # noqa: E402
+import pochtar
 
 try:
     import dkim  # noqa: F401
@@ -17,9 +15,8 @@ except ImportError as e:
     pochtar.skip("python3-dkim / python3-cryptography missing: %s" % e)
 
 SIGN = os.environ.get("POCHTAR_SIGN")
-CLI = os.environ.get("POCHTAR_CLI")
-CORPUS = os.environ.get("POCHTAR_SIGN_CORPUS",
-                        os.path.join(os.path.dirname(__file__), "..", "sign-corpus"))
+CLI = os.environ.get("POCHTAR")
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sign-corpus")
 CANONS = ("simple/simple", "simple/relaxed", "relaxed/simple", "relaxed/relaxed")
 
 

@@ -26,11 +26,9 @@ import sys
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import container  # noqa: E402
-import rootfs  # noqa: E402
-from pochtar import new_queue_id  # noqa: E402
+import container
+import rootfs
+from pochtar import new_queue_id
 
 SPOOL = "/var/spool/pochtar"
 MX_ADDR = "203.0.113.25"

@@ -1,6 +1,5 @@
 """SMTP sinks for pochtar-deliver's tests: aiosmtpd servers on TEST-NET
 addresses inside the test's network namespace, each recording what it got."""
-import asyncio
 import os
 import socket
 import ssl
@@ -10,9 +9,7 @@ import threading
 import time
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
 
-# tests/lib, on the path of every test that imports this module
 import netns
 import pochtar
 
