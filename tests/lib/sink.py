@@ -1,5 +1,24 @@
-"""SMTP sinks for pochtar-deliver's tests: aiosmtpd servers on TEST-NET
-addresses inside the test's network namespace, each recording what it got."""
+# SPDX-License-Identifier: MIT
+"""The SMTP sinks of pochtar's tests: servers on TEST-NET addresses inside
+a test's network namespace, each recording what it got.
+
+- Recorder: an aiosmtpd handler that keeps every accepted message (and,
+  given a directory, writes it there too); start_sink() and
+  start_mx_with_sink() run one;
+- WireSink: raw command lines, kept exactly as they came (parameters
+  included, which aiosmtpd rewrites or refuses);
+- HangingServer: accepts and never answers.
+
+Run as a program it is the recipients' MX of the system test, in a
+process of its own inside the container's network namespace:
+
+    sink.py ADDRESS PORT DIR [CERT KEY]
+
+Every accepted message goes to DIR/N.eml (via a temporary name, so a
+reader never sees half a file) with the envelope and "tls" or "plain" in
+DIR/N.env; the 250 comes after the files exist. With CERT and KEY it
+offers STARTTLS.
+"""
 import os
 import socket
 import ssl
@@ -18,10 +37,11 @@ class Recorder:
     """aiosmtpd handler: records each accepted message; behaviour hooks
     decide the reply to RCPT and DATA."""
 
-    def __init__(self, rcpt_reply=None, data_reply=None):
+    def __init__(self, rcpt_reply=None, data_reply=None, directory=None):
         self.messages = []          # (mail_from, [rcpts], content bytes, tls, time)
         self.rcpt_reply = rcpt_reply
         self.data_reply = data_reply
+        self.directory = directory
         self.data_calls = 0
         self.lock = threading.Lock()
 
@@ -45,7 +65,18 @@ class Recorder:
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
                                   session.ssl is not None, time.monotonic(), list(envelope.mail_options),
                                   id(session), session.peer))
+            if self.directory:
+                self._store(len(self.messages), envelope, session)
         return "250 2.0.0 Ok: queued"
+
+    def _store(self, n, envelope, session):
+        base = os.path.join(self.directory, "%06d" % n)
+        with open(base + ".env", "w") as f:
+            f.write("%s\n%s\n%s\n" % (envelope.mail_from, " ".join(envelope.rcpt_tos),
+                                       "tls" if session.ssl else "plain"))
+        with open(base + ".tmp", "wb") as f:
+            f.write(envelope.original_content)
+        os.rename(base + ".tmp", base + ".eml")
 
     def rcpts(self):
         with self.lock:
@@ -284,3 +315,23 @@ class WireSink(_Listener):
             return
         finally:
             conn.close()
+
+
+def main(argv):
+    """The system test's MX (see the top of this file)."""
+    address, port, directory = argv[1], int(argv[2]), argv[3]
+    os.makedirs(directory, exist_ok=True)
+    tls = (argv[4], argv[5]) if len(argv) > 5 else None
+    # original_content: the bytes exactly as sent, so the DKIM signature
+    # is checked over what deliver transmitted
+    controller = start_sink(address, Recorder(directory=directory), tls=tls, port=port,
+                            hostname="mx.other.org", data_size_limit=0)
+    print("sink listening on %s:%d" % (address, port), flush=True)
+    try:
+        threading.Event().wait()
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -28,6 +28,7 @@ import traceback
 
 import container
 import rootfs
+import sink
 from pochtar import new_queue_id
 
 SPOOL = "/var/spool/pochtar"
@@ -297,7 +298,7 @@ class SystemTest:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                         "-subj", "/CN=mx.other.org", "-keyout", key, "-out", cert],
                        check=True, capture_output=True)
-        c.host_helper(["/usr/bin/python3", os.path.join(container.HERE, "sink.py"),
+        c.host_helper(["/usr/bin/python3", os.path.abspath(sink.__file__),
                        MX_ADDR, "25", self.sink_dir, cert, key], "sink.log")
         probe = "import socket; socket.create_connection(('%s', 25), 1).close()" % MX_ADDR
         self.wait(lambda: c.host_in_netns(["/usr/bin/python3", "-c", probe],
