@@ -12,6 +12,10 @@ import tempfile
 
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "faults-bad-config", "suites": ["receive", "sign", "deliver"], "timeout": 180,
+              "parallel": False}
+
 BIN = pochtar.binaries("receive", "sign", "deliver")
 
 check = pochtar.Checks()

@@ -10,6 +10,9 @@ import subprocess
 import pochtar
 import signlib
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "chain-capture", "suites": ["chain", "threads"], "timeout": 60, "valgrind": True}
+
 BIN = pochtar.binaries("receive", "sign", "deliver", "sendmail")
 
 work, spool = pochtar.new_work_dir("pochtar-chain-")

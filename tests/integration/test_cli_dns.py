@@ -12,6 +12,9 @@ import tempfile
 import netns
 from pochtar import binary, skip, write_config
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "cli-dns-check", "suites": ["cli"], "timeout": 60}
+
 POCHTAR = binary("pochtar")
 for tool in ("dnsmasq", "openssl", "ip"):
     if not any(os.access(os.path.join(d, tool), os.X_OK)

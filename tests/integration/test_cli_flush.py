@@ -13,6 +13,9 @@ import time
 import netns
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "cli-flush-deliver", "suites": ["cli", "deliver"], "timeout": 90, "parallel": False}
+
 POCHTAR = pochtar.binary("pochtar")
 DELIVER = pochtar.binary("deliver")
 try:

@@ -11,6 +11,9 @@ import time
 
 from pochtar import Spool, binary, new_queue_id, skip, write_spool_config
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "cli-metrics", "suites": ["cli"], "timeout": 60}
+
 POCHTAR = binary("pochtar")
 REMOTE = "/lib/systemd/systemd-journal-remote"
 if not os.access(REMOTE, os.X_OK):

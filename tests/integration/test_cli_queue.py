@@ -9,6 +9,9 @@ import time
 
 from pochtar import Spool, binary, format_queue_file, new_queue_id, write_spool_config
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "cli-queue-ops", "suites": ["cli"], "timeout": 60}
+
 POCHTAR = binary("pochtar")
 
 spool = Spool()

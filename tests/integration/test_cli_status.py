@@ -13,6 +13,9 @@ import time
 import netns
 from pochtar import Spool, binary, new_queue_id, skip, write_spool_config
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "cli-status", "suites": ["cli"], "timeout": 60}
+
 POCHTAR = binary("pochtar")
 netns.enter(["203.0.113.25", "203.0.113.26"])
 os.environ["PATH"] += ":/usr/sbin:/sbin"

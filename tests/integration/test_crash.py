@@ -25,6 +25,9 @@ import time
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "faults-crash", "suites": ["chain", "threads"], "timeout": 180, "parallel": False}
+
 netns.enter(["203.0.113.25"])
 
 import pochtar  # noqa: E402

@@ -10,6 +10,10 @@ import time
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver", "suites": ["deliver"], "timeout": 90, "parallel": False,
+              "valgrind": True}
+
 ADDRS = ["203.0.113.%d" % i for i in range(25, 31)]
 netns.enter(ADDRS)
 

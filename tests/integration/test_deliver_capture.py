@@ -10,6 +10,10 @@ import shutil
 import pochtar
 from sink import tear_down
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver-capture", "suites": ["deliver", "threads"], "timeout": 90,
+              "parallel": False}
+
 DELIVER = pochtar.binary("deliver")
 try:
     import dkim

@@ -12,6 +12,9 @@ import tempfile
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver-relay", "suites": ["deliver"], "timeout": 90, "parallel": False}
+
 netns.enter(["203.0.113.40"])
 
 import pochtar  # noqa: E402

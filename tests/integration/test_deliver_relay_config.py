@@ -19,6 +19,10 @@ import time
 
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver-relay-config", "suites": ["deliver"], "timeout": 90,
+              "parallel": False}
+
 DELIVER = pochtar.binary("deliver")
 STARTED = "started (mode relay)"
 

@@ -25,6 +25,10 @@ import tempfile
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver-relay-verify", "suites": ["deliver"], "timeout": 90,
+              "parallel": False}
+
 netns.enter(["203.0.113.40", "203.0.113.41"])
 
 import pochtar  # noqa: E402

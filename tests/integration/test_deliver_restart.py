@@ -10,6 +10,9 @@ import signal
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver-restart", "suites": ["deliver"], "timeout": 90, "parallel": False}
+
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402

@@ -11,6 +11,10 @@ import time
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver-reuse", "suites": ["deliver", "threads"], "timeout": 90,
+              "parallel": False}
+
 netns.enter(["203.0.113.25", "203.0.113.26"])
 
 import pochtar  # noqa: E402

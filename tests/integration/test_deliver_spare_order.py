@@ -12,6 +12,10 @@ import shutil
 
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver-spare-order", "suites": ["deliver"], "timeout": 90,
+              "parallel": False}
+
 DELIVER = pochtar.binary("deliver")
 STRACE = shutil.which("strace")
 if not STRACE:

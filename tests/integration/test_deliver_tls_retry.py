@@ -12,6 +12,10 @@ import time
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "test-deliver-tls-retry", "suites": ["deliver"], "timeout": 90,
+              "parallel": False}
+
 netns.enter(["203.0.113.50", "203.0.113.51", "203.0.113.52", "203.0.113.53", "203.0.113.54"])
 
 import pochtar  # noqa: E402

@@ -12,6 +12,9 @@ import time
 import pochtar
 import signlib
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "dev-run", "suites": ["chain"], "timeout": 180, "parallel": False}
+
 top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 work = tempfile.mkdtemp(prefix="pochtar-devrun-")
 port = pochtar.free_port()

@@ -17,6 +17,9 @@ import time
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "faults-disk-full", "suites": ["chain"], "timeout": 180, "parallel": False}
+
 netns.enter(["203.0.113.25"])
 
 import pochtar  # noqa: E402

@@ -22,6 +22,9 @@ import pochtar
 import signlib
 from sink import tear_down
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "limits", "suites": ["chain", "receive"], "timeout": 120}
+
 BIN = pochtar.binaries("receive", "sign", "deliver")
 check = pochtar.Checks()
 work, spool = pochtar.new_work_dir("pochtar-limits-")

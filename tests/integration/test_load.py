@@ -15,6 +15,9 @@ import time
 
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "faults-load", "suites": ["receive"], "timeout": 180, "parallel": False}
+
 RECEIVE = pochtar.binary("receive")
 
 SESSIONS = 500

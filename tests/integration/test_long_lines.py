@@ -25,6 +25,9 @@ import pochtar
 import signlib
 from sink import tear_down
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "long-lines", "suites": ["chain", "receive"], "timeout": 120}
+
 BIN = pochtar.binaries("receive", "sign", "deliver")
 if not shutil.which("swaks"):
     pochtar.skip("swaks missing")

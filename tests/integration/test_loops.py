@@ -19,6 +19,11 @@ import sys
 
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "loops", "suites": [], "timeout": 90,
+              "cases": {"mx": {"suites": ["chain", "deliver"], "parallel": False},
+                        "hops": {"suites": ["receive"]}, "relay": {"suites": ["deliver"]}}}
+
 SELF = "203.0.113.60"           # an address of the namespace itself, where receive listens too
 SENDER_MX = "203.0.113.61"      # example.com's MX: the sink that collects the bounces
 CLIENT = "127.0.0.2"            # the test's own SMTP connections come from here

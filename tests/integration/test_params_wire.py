@@ -27,6 +27,10 @@ import socket
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "params-wire", "suites": ["chain", "receive", "deliver"], "timeout": 180,
+              "parallel": False}
+
 netns.enter(["203.0.113.30", "203.0.113.31"])
 
 import pochtar  # noqa: E402

@@ -16,6 +16,10 @@ import time
 
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "receive", "suites": ["receive"], "timeout": 60,
+              "cases": {"concurrent": {"suites": ["threads"]}}}
+
 RECEIVE = os.environ.get("POCHTAR_RECEIVE")
 SENDMAIL = os.environ.get("POCHTAR_SENDMAIL")
 HOST = "mail.example.com"

@@ -8,6 +8,9 @@ import tempfile
 import signlib
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "sign-corpus", "suites": ["sign", "threads"], "timeout": 120}
+
 signlib.need_binaries()
 keydir = tempfile.mkdtemp(prefix="pochtar-keys-")
 rsa = signlib.make_key(keydir, "rsa", "rsa")

@@ -17,6 +17,9 @@ import time
 import signlib
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "sign-daemon", "suites": ["sign", "threads"], "timeout": 120}
+
 signlib.need_binaries()
 work = tempfile.mkdtemp(prefix="pochtar-sign-daemon-")
 rsa, dns = signlib.new_published_key(work, "rsa")

@@ -18,6 +18,9 @@ import tempfile
 import signlib
 import pochtar
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "sign-opendkim", "suites": ["sign"], "timeout": 120}
+
 signlib.need_binaries()
 for tool in ("opendkim", "opendkim-genkey"):
     if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):

@@ -17,6 +17,9 @@ import subprocess
 
 import netns
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "sign-oversign", "suites": ["sign"], "timeout": 120}
+
 netns.enter()
 
 import pochtar  # noqa: E402

@@ -25,6 +25,9 @@ import subprocess
 import pochtar
 import signlib
 
+# how meson runs this test (tests/integration/discover.py)
+MESON_TEST = {"name": "spool-hostile", "suites": ["chain", "cli"], "timeout": 180, "parallel": False}
+
 BIN = pochtar.binaries("receive", "sign", "deliver", "pochtar")
 ROOT = os.geteuid() == 0
 STRANGER = 12345
