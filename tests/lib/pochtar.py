@@ -297,6 +297,26 @@ def _fail_on_memory_errors():
 
 atexit.register(_fail_on_memory_errors)
 
+# Whatever a test starts inherits this: tests/test_leftover_processes.py
+# names the test that left a process running.
+os.environ.setdefault("POCHTAR_TEST_BY", " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]))
+
+# Daemons not stopped yet. meson ends a test that ran out of time with
+# SIGTERM to the test's process group, and SIGKILL half a second later; a
+# Daemon has a group of its own, which neither reaches. So on SIGTERM they
+# are killed here, and SystemExit then runs the test's finally blocks.
+_running = []
+
+
+def _stop_on_sigterm(signum, frame):
+    for d in list(_running):
+        d._signal_group(signal.SIGKILL)
+    raise SystemExit(128 + signum)
+
+
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
 
 class Daemon:
     """A pochtar binary run in the foreground, its stderr kept for asserts."""
@@ -315,6 +335,7 @@ class Daemon:
         # wraps it (strace -f, say) together, so no tracee outlives a test
         self.proc = subprocess.Popen(list(wrapper) + list(argv), stdout=self.log,
                                      stderr=subprocess.STDOUT, env=full_env, start_new_session=True)
+        _running.append(self)
         self.final_output = None
 
     def output(self):
@@ -339,6 +360,8 @@ class Daemon:
                 self.proc.wait()
         # a wrapper's child may still be on its way out: it gets no reprieve
         self._signal_group(signal.SIGKILL)
+        if self in _running:
+            _running.remove(self)
         # keep what it wrote for asserts after stop(), but leave no file in /tmp
         if self.final_output is None:
             self.final_output = self.output()

@@ -64,6 +64,9 @@ class Container:
                 f.write("0")
 
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "container": "pochtar-systemtest"}
+        # the mark by which tests/test_leftover_processes.py finds a container left running
+        if "POCHTAR_TEST_RUN" in os.environ:
+            env["POCHTAR_TEST_RUN"] = os.environ["POCHTAR_TEST_RUN"]
         self.console = open(os.path.join(self.run_dir, "console.log"), "wb")
         argv = ["unshare", "--pid", "--mount", "--net", "--cgroup", "--uts", "--ipc",
                 "--fork", "--kill-child",
