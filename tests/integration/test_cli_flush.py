@@ -19,7 +19,7 @@ MESON_TEST = {"name": "cli-flush-deliver", "suites": ["cli", "deliver"], "timeou
 POCHTAR = pochtar.binary("pochtar")
 DELIVER = pochtar.binary("deliver")
 try:
-    from aiosmtpd.controller import Controller
+    from sink import Recorder, start_sink
 except ImportError:
     pochtar.skip("python3-aiosmtpd not installed")
 
@@ -27,31 +27,16 @@ netns.enter(["203.0.113.60"])
 os.environ["PATH"] += ":/usr/sbin:/sbin"
 
 
-class Sink:
-    """An MX that answers RCPT with 451 while `defer` is set."""
-
-    def __init__(self):
-        self.defer = True
-        self.received = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.defer:
-            return "451 4.2.0 greylisted, try later"
-        envelope.rcpt_tos.append(address)
-        return "250 2.1.5 Ok"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((list(envelope.rcpt_tos), time.monotonic()))
-        return "250 2.0.0 Ok: queued"
+# the MX answers RCPT with 451 while this is set
+greylisting = True
 
 
 work, spool = pochtar.new_work_dir("pochtar-cli-flush-")
 dns = netns.Dnsmasq()
 dns.mx_at("flush.example.org", "203.0.113.60")
 dns.start()
-sink = Sink()
-mx = Controller(sink, hostname="203.0.113.60", port=25, ready_timeout=10)
-mx.start()
+sink = Recorder(rcpt_reply=lambda address: "451 4.2.0 greylisted, try later" if greylisting else None)
+mx = start_sink("203.0.113.60", sink)
 conf = pochtar.write_spool_config(work, spool.root, deliver="""
 helo_name = mail.example.com
 retry_min = 1h
@@ -96,22 +81,22 @@ try:
     assert "<a@flush.example.org>  deferred 4.2.0: 451 4.2.0 greylisted, try later" in text, text
 
     # flush ID: deliver retries now, not in an hour
-    sink.defer = False
+    greylisting = False
     t = flush(first)
-    pochtar.wait_for(lambda: sink.received, timeout=10, what="delivery after pochtar flush ID")
-    print("flush ID -> delivered in %.3f s" % (sink.received[0][1] - t))
+    pochtar.wait_for(lambda: sink.messages, timeout=10, what="delivery after pochtar flush ID")
+    print("flush ID -> delivered in %.3f s" % (sink.messages[0][4] - t))
     pochtar.wait_for(lambda: first not in queue(), what="the delivered message to leave the queue")
     flush_dir = os.path.join(spool.root, "control", "flush")
     pochtar.wait_for(lambda: not os.listdir(flush_dir), what="deliver to remove the flush request")
 
     # flush (all): two more deferred messages go at once
-    sink.defer = True
+    greylisting = True
     more = [spool.inject("signed", "app@example.com", ["%s@flush.example.org" % u], body) for u in "bc"]
     pochtar.wait_for(lambda: all(deferred(q) for q in more), timeout=15, what="two deferred messages")
-    sink.defer = False
+    greylisting = False
     t = flush()
-    pochtar.wait_for(lambda: len(sink.received) == 3, timeout=10, what="delivery after pochtar flush")
-    print("flush all -> both delivered in %.3f s" % (sink.received[2][1] - t))
+    pochtar.wait_for(lambda: len(sink.messages) == 3, timeout=10, what="delivery after pochtar flush")
+    print("flush all -> both delivered in %.3f s" % (sink.messages[2][4] - t))
     pochtar.wait_for(lambda: not queue(), what="an empty queue")
     assert d.proc.poll() is None, d.output()
 finally:

@@ -19,7 +19,6 @@ MESON_TEST = {"name": "test-deliver-tls-retry", "suites": ["deliver"], "timeout"
 netns.enter(["203.0.113.50", "203.0.113.51", "203.0.113.52", "203.0.113.53", "203.0.113.54"])
 
 import pochtar  # noqa: E402
-from aiosmtpd.controller import Controller  # noqa: E402
 from sink import Recorder, self_signed_cert, start_sink, tear_down  # noqa: E402
 
 DELIVER = pochtar.binary("deliver")
@@ -40,8 +39,7 @@ try:
 except ssl.SSLError:
     pass
 oldtls = Recorder()
-c_old = Controller(oldtls, hostname="203.0.113.50", port=25, tls_context=old_ctx, ready_timeout=10)
-c_old.start()
+c_old = start_sink("203.0.113.50", oldtls, tls=old_ctx)
 verify = Recorder()
 slow = Recorder(data_reply=lambda n: "451 4.4.5 insufficient system storage")
 small = Recorder()

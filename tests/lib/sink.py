@@ -144,9 +144,14 @@ def _is_ipv4(name):
 
 
 def start_sink(addr, handler, tls=None, implicit_tls=False, port=25, hostname="sink.test", **kwargs):
+    """An aiosmtpd server for handler on addr:port. tls: (cert, key) paths,
+    or an ssl.SSLContext of the test's own; STARTTLS unless implicit_tls."""
     if tls:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(*tls)
+        if isinstance(tls, ssl.SSLContext):
+            ctx = tls
+        else:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
         if implicit_tls:
             kwargs["ssl_context"] = ctx
         else:
