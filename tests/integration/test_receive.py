@@ -18,7 +18,7 @@ import pochtar
 
 # how meson runs this test (tests/integration/discover.py)
 MESON_TEST = {"name": "receive", "suites": ["receive"], "timeout": 60,
-              "cases": {"concurrent": {"suites": ["threads"]}}}
+              "cases": {"concurrent": {"suites": ["threads"]}, "sendmail": {"suites": ["sendmail"]}}}
 
 RECEIVE = os.environ.get("POCHTAR_RECEIVE")
 SENDMAIL = os.environ.get("POCHTAR_SENDMAIL")
