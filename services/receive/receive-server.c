@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The listeners, admission (allow list, max_sessions), idle exit, and the
- * group commit. Sockets come from systemd (sd_listen_fds, Accept=no: one
+ * sessions. Sockets come from systemd (sd_listen_fds, Accept=no: one
  * process for all connections) or are bound from [receive] listen.
  *
- * Group commit: a session whose message is complete queues itself here
- * and waits. A deferred event source, dispatched after the I/O events the
- * loop already had pending, hands the whole queue to the committer thread
- * (receive-commit.c), which publishes it with one spool_publish_batch()
- * (one fsync of incoming/new for all of them) while the loop serves the
- * other sessions; messages finished meanwhile form the next batch. Only
- * when the batch is durable does each of its clients get its 250.
+ * Each session is started with the parameters every session shares and a
+ * SessionOps table; the server keeps its own record of it (ServerSession)
+ * and never looks inside. A session whose message is complete hands its
+ * file to the group commit (receive-commit.c) and hears back through
+ * session_committed() only once the file is durable in incoming/new.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,7 +19,6 @@
 #include <unistd.h>
 
 #include "services/receive/receive-server.h"
-#include "services/receive/receive-session.h"
 #include "shared/event-util.h"
 #include "shared/fd-util.h"
 #include "shared/log.h"
@@ -35,13 +32,19 @@
  * cannot starve sessions that already have data. */
 #define ACCEPT_BATCH 64
 
+struct ServerSession {
+        Server *server;
+        Session *session;
+        ServerSession *prev, *next;
+};
+
 static void server_update_idle(Server *s) {
         /* a message written: the spares are in use, keep them a while longer */
         if (s->spare_timer)
                 event_timer_arm(s->spare_timer, s->spare_keep);
         if (!s->idle_timer)
                 return;
-        if (s->n_sessions == 0 && s->n_commit == 0 && s->n_inflight == 0) {
+        if (s->n_sessions == 0 && (!s->commit || group_commit_pending(s->commit) == 0)) {
                 event_timer_arm(s->idle_timer, s->config->idle_exit);
         } else
                 (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_OFF);
@@ -53,12 +56,96 @@ static void server_listen_enable(Server *s, bool enable) {
         s->accept_paused = !enable;
 }
 
-void server_session_gone(Server *s) {
+static void server_session_unlink(Server *s, ServerSession *ss) {
+        if (ss->prev)
+                ss->prev->next = ss->next;
+        else
+                s->sessions = ss->next;
+        if (ss->next)
+                ss->next->prev = ss->prev;
         s->n_sessions--;
+        free(ss);
+}
+
+static int on_session_commit(Session *session, SpoolFile *file, void *userdata) {
+        ServerSession *ss = userdata;
+
+        return group_commit_add(ss->server->commit, file, session);
+}
+
+static void on_session_commit_cancel(Session *session, void *userdata) {
+        ServerSession *ss = userdata;
+
+        group_commit_cancel(ss->server->commit, session);
+}
+
+static void on_session_turn(void *userdata) {
+        ServerSession *ss = userdata;
+
+        group_commit_poll(ss->server->commit, ss->server->n_sessions);
+}
+
+static void on_session_gone(Session *session, void *userdata) {
+        ServerSession *ss = userdata;
+        Server *s = ss->server;
+
+        server_session_unlink(s, ss);
         /* a descriptor is free again: accept what waited in the backlog */
         if (s->accept_paused)
                 server_listen_enable(s, true);
         server_update_idle(s);
+}
+
+static const SessionOps session_ops = {
+        .commit = on_session_commit,
+        .commit_cancel = on_session_commit_cancel,
+        .turn = on_session_turn,
+        .gone = on_session_gone,
+};
+
+static void on_committed(void *waiter, int error, void *userdata) {
+        session_committed(waiter, error);
+}
+
+static void on_commit_resume(void *waiter, void *userdata) {
+        session_resume(waiter);
+}
+
+static void on_batch_done(size_t n_published, void *userdata) {
+        Server *s = userdata;
+
+        s->n_queued += n_published;
+        notify_status("%" PRIu64 " messages queued, %u sessions", s->n_queued, s->n_sessions);
+        server_update_idle(s);
+}
+
+static const GroupCommitOps commit_ops = {
+        .committed = on_committed,
+        .resume = on_commit_resume,
+        .batch_done = on_batch_done,
+};
+
+static int server_session_start(Server *s, int fd, const struct sockaddr *sa, socklen_t salen) {
+        ServerSession *ss;
+        int r;
+
+        ss = calloc(1, sizeof(ServerSession));
+        if (!ss) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        ss->server = s;
+        ss->next = s->sessions;
+        if (s->sessions)
+                s->sessions->prev = ss;
+        s->sessions = ss;
+        s->n_sessions++;
+        /* once this succeeds, ss is the session's until on_session_gone(),
+         * which may already have run (a client gone before the greeting) */
+        r = session_new(&s->session_params, &session_ops, ss, fd, sa, salen, &ss->session);
+        if (r < 0)
+                server_session_unlink(s, ss);
+        return r;
 }
 
 static int on_spare_keep(sd_event_source *es, uint64_t usec, void *userdata) {
@@ -76,127 +163,6 @@ static int on_idle(sd_event_source *es, uint64_t usec, void *userdata) {
         /* spares save work only while mail flows: give their space back */
         (void) spool_spare_drop(&s->incoming);
         return sd_event_exit(s->event, 0);
-}
-
-/* The batch in flight is done (@r from spool_publish_batch()): answer
- * every session in it, then start the next batch if one has gathered. */
-static void commit_finish(Server *s, int r) {
-        _cleanup_free_ SpoolFile *files = TAKE_PTR(s->inflight_files);
-        _cleanup_free_ Session **batch = TAKE_PTR(s->inflight);
-        size_t n = s->n_inflight;
-
-        s->n_inflight = 0;
-        /* On any failure nobody hears 250: a file renamed before the error may
-         * be in new/ without its directory synced, so the client must retry
-         * (a duplicate at worst, never a loss). */
-        for (size_t i = 0; i < n; i++) {
-                if (r < 0)
-                        spool_file_abort(&files[i]);
-                if (batch[i])
-                        session_committed(batch[i], r < 0 ? r : 0);
-                else if (r >= 0)
-                        log_notice("%s: queued, but the client left before the reply", files[i].id);
-        }
-        if (r >= 0)
-                s->n_queued += n;
-        for (size_t i = 0; i < n; i++)
-                if (batch[i])
-                        session_resume(batch[i]);
-        notify_status("%" PRIu64 " messages queued, %u sessions", s->n_queued, s->n_sessions);
-        server_update_idle(s);
-}
-
-/*
- * Moves the sessions waiting in the queue into a batch and publishes it:
- * on the committer thread normally, in this thread with @sync (at stop).
- * With a batch already in flight it does nothing; commit_finish() calls
- * it again.
- */
-static bool commit_start(Server *s, bool sync) {
-        size_t n = s->n_commit;
-
-        if (n == 0 || s->n_inflight > 0)
-                return false;
-        s->inflight_files = calloc(n, sizeof(SpoolFile));
-        if (!s->inflight_files)
-                return false;   /* stays queued; tried again on the next event */
-        s->inflight = TAKE_PTR(s->commit_queue);
-        s->n_inflight = n;
-        s->n_commit = 0;
-        s->commit_waits = 0;
-        (void) sd_event_source_set_enabled(s->commit_source, SD_EVENT_OFF);
-        /* the files change hands: from now on only the batch owns them */
-        for (size_t i = 0; i < n; i++) {
-                s->inflight_files[i] = s->inflight[i]->file;
-                s->inflight[i]->file = SPOOL_FILE_NULL;
-        }
-        if (sync || !s->committer.started)
-                commit_finish(s, spool_publish_batch(s->inflight_files, n, SPOOL_NOREPLACE | SPOOL_CHECKED));
-        else
-                committer_submit(&s->committer, s->inflight_files, n);
-        return true;
-}
-
-static int on_commit(sd_event_source *es, void *userdata) {
-        (void) commit_start(userdata, false);
-        return 0;
-}
-
-static int on_commit_done(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        Server *s = userdata;
-        int r;
-
-        if (committer_finish(&s->committer, &r)) {
-                commit_finish(s, r);
-                (void) commit_start(s, false);
-        }
-        return 0;
-}
-
-/**
- * server_commit_poll() - called after each session I/O event. The commit
- * source runs below session I/O, so sessions that always have input (a
- * fast client streaming a big message) could delay it without end; once
- * every session has had two turns since the oldest message in the queue
- * was finished, the batch is started right away.
- */
-void server_commit_poll(Server *s) {
-        if (s->n_commit == 0)
-                return;
-        if (++s->commit_waits > 2 * (uint64_t) s->n_sessions)
-                (void) commit_start(s, false);
-}
-
-int server_commit_enqueue(Server *s, Session *session) {
-        Session **q;
-        int r;
-
-        q = reallocarray(s->commit_queue, s->n_commit + 1, sizeof(Session *));
-        if (!q)
-                return -ENOMEM;
-        s->commit_queue = q;
-        s->commit_queue[s->n_commit++] = session;
-        r = sd_event_source_set_enabled(s->commit_source, SD_EVENT_ONESHOT);
-        if (r < 0) {
-                s->n_commit--;
-                return r;
-        }
-        return 0;
-}
-
-/* A session waiting for its commit is going away (its client left). */
-void server_commit_dequeue(Server *s, Session *session) {
-        for (size_t i = 0; i < s->n_commit; i++)
-                if (s->commit_queue[i] == session) {
-                        memmove(s->commit_queue + i, s->commit_queue + i + 1,
-                                (s->n_commit - i - 1) * sizeof(Session *));
-                        s->n_commit--;
-                        return;
-                }
-        /* in the batch on disk: its file is the batch's; only forget the session */
-        for (size_t i = 0; i < s->n_inflight; i++)
-                if (s->inflight[i] == session)
-                        s->inflight[i] = NULL;
 }
 
 /* A refusal before any session exists: one line, best effort, then close. */
@@ -243,7 +209,7 @@ static int on_accept(sd_event_source *es, int lfd, uint32_t revents, void *userd
                         refuse(fd, "421 4.3.2 Too many connections, try again later\r\n");
                         continue;
                 }
-                r = session_new(s, fd, (struct sockaddr *) &ss, len);
+                r = server_session_start(s, fd, (struct sockaddr *) &ss, len);
                 if (r < 0)
                         log_warning_errno(r, "Failed to start a session, ignoring: %m");
                 server_update_idle(s);
@@ -337,21 +303,9 @@ int server_start(Server *s) {
         if (s->n_listeners == 0)
                 return log_error_errno(-EINVAL, "Nothing to listen on: [receive] listen is empty.");
 
-        r = sd_event_add_defer(s->event, &s->commit_source, on_commit, s);
+        r = group_commit_new(s->event, &commit_ops, s, &s->commit);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up the commit source: %m");
-        (void) sd_event_source_set_enabled(s->commit_source, SD_EVENT_OFF);
-        /* Below the sessions' I/O: every session with input already pending gets
-         * its turn, and may finish its message, before the batch is committed. */
-        r = sd_event_source_set_priority(s->commit_source, SD_EVENT_PRIORITY_NORMAL + 1);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set the commit priority: %m");
-        r = committer_start(&s->committer);
-        if (r < 0)
-                return log_error_errno(r, "Failed to start the commit thread: %m");
-        r = sd_event_add_io(s->event, &s->commit_done_source, s->committer.event_fd, EPOLLIN, on_commit_done, s);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the commit thread: %m");
+                return log_error_errno(r, "Failed to start the group commit: %m");
 
         if (s->spare_keep > 0) {
                 r = sd_event_add_time_relative(s->event, &s->spare_timer, CLOCK_MONOTONIC, s->spare_keep,
@@ -404,7 +358,6 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
         s->spare_keep = config->spool.spare_keep;
         s->spool_root_fd = -EBADF;
         s->incoming = SPOOL_DIR_NULL;
-        s->committer = COMMITTER_NULL;
 
         if (config->receive.hostname)
                 s->hostname = strdup(config->receive.hostname);
@@ -454,6 +407,15 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
         if (r < 0)
                 log_warning_errno(r, "Failed to clean '%s/incoming/tmp', ignoring: %m", config->spool.dir);
 
+        s->session_params = (SessionParams) {
+                .event = s->event,
+                .config = s->config,
+                .hostname = s->hostname,
+                .origin_domain = s->origin_domain,
+                .sender_map = s->has_sender_map ? &s->sender_map : NULL,
+                .incoming = &s->incoming,
+        };
+
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -464,26 +426,16 @@ Server *server_free(Server *s) {
         /* Messages already complete are committed and acknowledged before the
          * stop (the batch on disk first, then what is queued, in this thread);
          * everything else is told 421. */
-        committer_stop(&s->committer);
-        if (s->n_inflight > 0) {
-                int r;
-
-                if (committer_finish(&s->committer, &r))
-                        commit_finish(s, r);
-        }
-        while (commit_start(s, true))
-                ;
+        if (s->commit)
+                group_commit_flush(s->commit);
         while (s->sessions)
-                session_shutdown(s->sessions);
-        sd_event_source_disable_unref(s->commit_done_source);
-        committer_done(&s->committer);
+                session_shutdown(s->sessions->session);
+        s->commit = group_commit_free(s->commit);
         for (size_t i = 0; i < s->n_listeners; i++)
                 sd_event_source_disable_unref(s->listeners[i]);
         free(s->listeners);
-        sd_event_source_disable_unref(s->commit_source);
         sd_event_source_disable_unref(s->idle_timer);
         sd_event_source_disable_unref(s->spare_timer);
-        free(s->commit_queue);
         spool_dir_done(&s->incoming);
         safe_close(s->spool_root_fd);
         access_list_done(&s->access);

@@ -7,16 +7,18 @@
 #include "services/receive/receive-access.h"
 #include "services/receive/receive-commit.h"
 #include "services/receive/receive-headers.h"
+#include "services/receive/receive-session.h"
 #include "shared/config.h"
 #include "shared/spool-owner.h"
 #include "shared/spool.h"
 
-typedef struct Session Session;
+typedef struct ServerSession ServerSession;
 
 /*
- * The server: listeners, the sessions, and the group commit that
- * publishes the messages finished while the previous batch was on disk
- * with one spool_publish_batch() before any of them gets its 250.
+ * The server: listeners, admission (allow list, max_sessions), idle exit,
+ * and the sessions it started, each of which it knows only through the
+ * session's functions; it hands them their parameters and a SessionOps
+ * table, and the group commit (receive-commit.c) its GroupCommitOps.
  */
 typedef struct Server {
         sd_event *event;
@@ -30,6 +32,7 @@ typedef struct Server {
         int spool_root_fd;
         SpoolDir incoming;
         SpoolOwners owners;     /* incoming's spares must be our own */
+        SessionParams session_params;   /* what every session is given */
 
         sd_event_source **listeners;
         size_t n_listeners;
@@ -39,18 +42,9 @@ typedef struct Server {
         sd_event_source *spare_timer;   /* unlinks unused spares after [spool] spare_keep */
         usec_t spare_keep;
 
-        Session *sessions;
+        ServerSession *sessions;
         unsigned n_sessions;
-
-        sd_event_source *commit_source;         /* deferred: starts a batch */
-        Session **commit_queue;                 /* finished messages waiting for the next batch */
-        size_t n_commit;
-        uint64_t commit_waits;                  /* session I/O events since the queue became non-empty */
-        Committer committer;
-        sd_event_source *commit_done_source;    /* the committer's eventfd */
-        Session **inflight;                     /* the batch on disk; NULL where the client left */
-        SpoolFile *inflight_files;
-        size_t n_inflight;
+        GroupCommit *commit;
 
         uint64_t n_queued;
         uint64_t n_refused;
@@ -59,10 +53,6 @@ typedef struct Server {
 int server_new(sd_event *event, const Config *config, Server **ret);
 Server *server_free(Server *s);
 int server_start(Server *s);
-int server_commit_enqueue(Server *s, Session *session);
-void server_commit_dequeue(Server *s, Session *session);
-void server_commit_poll(Server *s);
-void server_session_gone(Server *s);
 
 static inline void server_freep(Server **s) {
         if (*s)

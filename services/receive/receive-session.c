@@ -9,6 +9,7 @@
  * server's group commit made the file durable in incoming/new.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,11 +18,14 @@
 #include <xxhash.h>
 
 #include "services/receive/receive-command.h"
+#include "services/receive/receive-data.h"
 #include "services/receive/receive-headers.h"
 #include "services/receive/receive-params.h"
 #include "services/receive/receive-reencode.h"
 #include "services/receive/receive-session.h"
 #include "shared/address.h"
+#include "shared/buf.h"
+#include "shared/envelope.h"
 #include "shared/clock.h"
 #include "shared/escape.h"
 #include "shared/event-util.h"
@@ -49,6 +53,55 @@
  * client cannot hold a session with them. */
 #define SESSION_JUNK_MAX 100
 
+
+typedef enum SessionState {
+        SESSION_COMMAND,        /* reading command lines */
+        SESSION_DATA,           /* after 354: decoding the message */
+        SESSION_COMMIT,         /* message complete, waiting for the group commit */
+        SESSION_CLOSING,        /* flushing the last reply, then gone */
+} SessionState;
+
+struct Session {
+        const SessionParams *p;
+        const SessionOps *ops;          /* NULL until session_new() succeeded */
+        void *userdata;
+
+        int fd;
+        sd_event_source *io;
+        sd_event_source *timer;         /* the next command line, or DATA's next bytes */
+        sd_event_source *deadline;      /* the whole session: session_timeout */
+        char client[INET6_ADDRSTRLEN];
+
+        SessionState state;
+        Buf in;                 /* bytes read, not yet processed */
+        Buf out;                /* replies not yet written */
+        bool skipping;          /* discarding a command line past SMTP_COMMAND_LINE_MAX */
+        unsigned bad_commands;
+        unsigned junk_commands; /* NOOP, RSET, VRFY, EXPN, HELP since the last message */
+
+        char *helo;
+        bool esmtp;
+
+        /* the transaction */
+        bool in_mail;
+        Envelope env;
+        DataDecoder decoder;
+        Buf data;               /* decoded message not yet written to the spool */
+        bool headers_done;
+        size_t hops;            /* Received: fields the message came with */
+        /* set while DATA is read when the message will be refused at its
+         * end: the reply, and what the log says; nothing more is written */
+        const char *refusal;
+        char refusal_log[192];
+        SpoolFile file;
+        int write_error;
+        /* the envelope's check (envelope.h): XXH3-64 of the message as it
+         * is written; the first check_skip bytes of data are the envelope */
+        struct XXH3_state_s *check;
+        size_t check_skip;
+        size_t envelope_len;    /* the envelope's bytes at the head of the file */
+        bool reencoded;         /* long lines were re-encoded (receive-reencode.c) */
+};
 
 static void session_reply(Session *s, const char *fmt, ...) _printf_(2, 3);
 
@@ -84,25 +137,12 @@ static void transaction_reset(Session *s) {
         s->check_skip = 0;
 }
 
-static void session_unlink(Session *s) {
-        Server *srv = s->server;
-
-        if (s->prev)
-                s->prev->next = s->next;
-        else if (srv->sessions == s)
-                srv->sessions = s->next;
-        if (s->next)
-                s->next->prev = s->prev;
-        s->prev = s->next = NULL;
-}
-
 Session *session_free(Session *s) {
         if (!s)
                 return NULL;
-        if (s->state == SESSION_COMMIT)
-                server_commit_dequeue(s->server, s);
+        if (s->state == SESSION_COMMIT && s->ops)
+                s->ops->commit_cancel(s, s->userdata);
         transaction_reset(s);
-        session_unlink(s);
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->timer);
         sd_event_source_disable_unref(s->deadline);
@@ -111,7 +151,8 @@ Session *session_free(Session *s) {
         buf_done(&s->out);
         free(s->helo);
         XXH3_freeState(s->check);
-        server_session_gone(s->server);
+        if (s->ops)
+                s->ops->gone(s, s->userdata);
         free(s);
         return NULL;
 }
@@ -133,7 +174,7 @@ static int session_flush(Session *s) {
 }
 
 static void session_arm_timer(Session *s) {
-        const ReceiveConfig *c = s->server->config;
+        const ReceiveConfig *c = s->p->config;
         usec_t t = s->state == SESSION_DATA ? c->data_timeout : c->command_timeout;
 
         if (t == 0)
@@ -143,8 +184,8 @@ static void session_arm_timer(Session *s) {
 
 static char *address_store(Session *s, Span a, bool sender) {
         HeaderContext ctx = {
-                .origin_domain = s->server->origin_domain,
-                .sender_map = s->server->has_sender_map ? &s->server->sender_map : NULL,
+                .origin_domain = s->p->origin_domain,
+                .sender_map = s->p->sender_map,
         };
         Buf b = BUF_INIT(SMTP_PATH_MAX + SMTP_DOMAIN_MAX);
 
@@ -157,7 +198,7 @@ static char *address_store(Session *s, Span a, bool sender) {
 
 static void reply_oom(Session *s) {
         s->state = SESSION_CLOSING;
-        session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+        session_reply(s, "421 4.3.0 %s Error: out of memory", s->p->hostname);
 }
 
 static void on_mail(Session *s, const Command *c) {
@@ -177,7 +218,7 @@ static void on_mail(Session *s, const Command *c) {
                 return reply_oom(s);
         if (r < 0)
                 return session_reply(s, "%s", reply);
-        if (mp.has_size && s->server->config->max_message_size > 0 && mp.size > s->server->config->max_message_size)
+        if (mp.has_size && s->p->config->max_message_size > 0 && mp.size > s->p->config->max_message_size)
                 return session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
         if (mp.smtputf8)
                 flags |= ADDRESS_UTF8;
@@ -205,7 +246,7 @@ static void on_rcpt(Session *s, const Command *c) {
 
         if (!s->in_mail)
                 return session_reply(s, "503 5.5.1 Error: need MAIL command");
-        if (s->env.n_rcpts >= s->server->config->max_recipients)
+        if (s->env.n_rcpts >= s->p->config->max_recipients)
                 return session_reply(s, "452 4.5.3 Error: too many recipients");
         if (c->n_params > 0 && !s->esmtp)
                 return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
@@ -234,7 +275,7 @@ static void on_data(Session *s) {
         r = queue_id_new(s->env.id);
         if (r < 0) {
                 s->state = SESSION_CLOSING;
-                return session_reply(s, "421 4.3.0 %s Error: internal error", s->server->hostname);
+                return session_reply(s, "421 4.3.0 %s Error: internal error", s->p->hostname);
         }
         s->env.arrival_usec = now_realtime_usec();
         free(s->env.client);
@@ -243,11 +284,11 @@ static void on_data(Session *s) {
         s->env.helo = strdup(s->helo);
         if (!s->env.client || !s->env.helo) {
                 s->state = SESSION_CLOSING;
-                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->p->hostname);
         }
-        s->decoder = s->server->config->bare_newline == BARE_NEWLINE_NORMALIZE ?
-                     DATA_DECODER_INIT_NORMALIZE(s->server->config->max_message_size) :
-                     DATA_DECODER_INIT(s->server->config->max_message_size);
+        s->decoder = s->p->config->bare_newline == BARE_NEWLINE_NORMALIZE ?
+                     DATA_DECODER_INIT_NORMALIZE(s->p->config->max_message_size) :
+                     DATA_DECODER_INIT(s->p->config->max_message_size);
         s->data = BUF_INIT(0);
         s->headers_done = false;
         s->hops = 0;
@@ -258,22 +299,22 @@ static void on_data(Session *s) {
 }
 
 static void on_helo(Session *s, const Command *c, bool esmtp) {
-        const ReceiveConfig *cfg = s->server->config;
+        const ReceiveConfig *cfg = s->p->config;
         char *h;
 
         /* The argument is client text: stored censored, bounded. */
         h = escape_printable_dup(c->arg.p, c->arg.n, SMTP_DOMAIN_MAX);
         if (!h) {
                 s->state = SESSION_CLOSING;
-                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+                return session_reply(s, "421 4.3.0 %s Error: out of memory", s->p->hostname);
         }
         free(s->helo);
         s->helo = h;
         s->esmtp = esmtp;
         transaction_reset(s);   /* RFC 5321 §4.1.4: EHLO implies RSET */
         if (!esmtp)
-                return session_reply(s, "250 %s", s->server->hostname);
-        session_reply(s, "250-%s", s->server->hostname);
+                return session_reply(s, "250 %s", s->p->hostname);
+        session_reply(s, "250-%s", s->p->hostname);
         session_reply(s, "250-PIPELINING");
         session_reply(s, "250-SIZE %" PRIu64, cfg->max_message_size);
         session_reply(s, "250-8BITMIME");
@@ -298,7 +339,7 @@ static void session_command(Session *s, const uint8_t *line, size_t n) {
                 s->bad_commands++;
         if (s->bad_commands > SESSION_ERRORS_MAX) {
                 s->state = SESSION_CLOSING;
-                return session_reply(s, "421 4.7.0 %s Error: too many errors", s->server->hostname);
+                return session_reply(s, "421 4.7.0 %s Error: too many errors", s->p->hostname);
         }
         if (r < 0) {
                 switch (c.verb) {
@@ -372,7 +413,7 @@ static int session_write_out(Session *s, bool complete) {
         }
         if (s->data.len > 0) {
                 if (s->file.fd < 0) {
-                        r = spool_file_create_reusing(&s->server->incoming, s->env.id, "receive", &s->file);
+                        r = spool_file_create_reusing(s->p->incoming, s->env.id, "receive", &s->file);
                         if (r < 0)
                                 return r;
                 }
@@ -422,9 +463,9 @@ static void session_check_header_section(Session *s, const uint8_t *p, size_t n)
  * the queue file, so that a small message is written with one write(2). */
 static int session_headers(Session *s, bool complete) {
         HeaderContext ctx = {
-                .origin_domain = s->server->origin_domain,
-                .sender_map = s->server->has_sender_map ? &s->server->sender_map : NULL,
-                .hostname = s->server->hostname,
+                .origin_domain = s->p->origin_domain,
+                .sender_map = s->p->sender_map,
+                .hostname = s->p->hostname,
                 .queue_id = s->env.id,
                 .now_usec = s->env.arrival_usec,
         };
@@ -447,12 +488,12 @@ static int session_headers(Session *s, bool complete) {
          * that arrives with more than max_hops is refused at the end of
          * DATA, and nothing of it is written meanwhile. */
         s->hops = header_section_count(s->data.data, end, "Received");
-        if (s->hops > s->server->config->max_hops) {
+        if (s->hops > s->p->config->max_hops) {
                 s->headers_done = true;
                 /* Postfix's hopcount_limit; X.4.6 is RFC 3463's "routing loop detected" */
                 session_refuse(s, "554 5.4.6 Error: too many hops",
                                "too many hops, %zu Received: fields, max_hops %u", s->hops,
-                               s->server->config->max_hops);
+                               s->p->config->max_hops);
                 return 0;
         }
         if (!s->check && !(s->check = XXH3_createState()))
@@ -518,7 +559,7 @@ static void session_stream(Session *s, bool complete) {
  * larger than any stage reads, is refused.
  */
 static void session_reencode(Session *s) {
-        uint64_t max = spool_message_max(s->server->config->max_message_size, false);
+        uint64_t max = spool_message_max(s->p->config->max_message_size, false);
         _cleanup_(buf_done) Buf file = BUF_INIT(0), out = BUF_INIT(0);
         const char *why = NULL;
         int r;
@@ -579,7 +620,7 @@ static void session_data_end(Session *s) {
                         return;
                 }
                 if (s->write_error == 0 && s->file.fd >= 0) {
-                        r = server_commit_enqueue(s->server, s);
+                        r = s->ops->commit(s, &s->file, s->userdata);
                         if (r >= 0) {
                                 s->state = SESSION_COMMIT;
                                 return;
@@ -639,7 +680,7 @@ static void session_process(Session *s) {
                         if (r < 0) {
                                 /* only -ENOMEM: say so and end this session, as STYLE 3.3.7 asks */
                                 s->state = SESSION_CLOSING;
-                                session_reply(s, "421 4.3.0 %s Error: out of memory", s->server->hostname);
+                                session_reply(s, "421 4.3.0 %s Error: out of memory", s->p->hostname);
                                 break;
                         }
                         if (s->decoder.errors && s->file.fd >= 0)
@@ -714,7 +755,6 @@ static bool session_settle(Session *s) {
 
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Session *s = userdata;
-        Server *server;
 
         if ((revents & EPOLLIN) && (s->state == SESSION_COMMAND || s->state == SESSION_DATA)) {
                 ssize_t k;
@@ -752,9 +792,10 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) 
                 return 0;
         }
         session_process(s);
-        server = s->server;
-        (void) session_settle(s);       /* may free s */
-        server_commit_poll(server);
+        /* counted before the settle, which may free s: the group commit only
+         * starts a batch on its thread from here, it calls no session back */
+        s->ops->turn(s->userdata);
+        (void) session_settle(s);
         return 0;
 }
 
@@ -770,7 +811,7 @@ static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata) {
         }
         log_info("Session from [%s] closed after session_timeout%s", s->client,
                  s->state == SESSION_DATA ? ", during DATA: message discarded" : "");
-        session_reply(s, "421 4.4.2 %s Error: session too long", s->server->hostname);
+        session_reply(s, "421 4.4.2 %s Error: session too long", s->p->hostname);
         (void) session_flush(s);
         session_free(s);
         return 0;
@@ -783,7 +824,7 @@ static int on_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
                 return 0;       /* the commit answers; the timer is re-armed after it */
         log_info("Timeout after %s from [%s]", s->state == SESSION_DATA ? "DATA" : "command", s->client);
         /* RFC 5321 §4.5.3.2: the server may close after its timeout */
-        session_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->server->hostname);
+        session_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->p->hostname);
         (void) session_flush(s);
         session_free(s);
         return 0;
@@ -795,7 +836,7 @@ static int on_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
  * client never got 250 and will send it again.
  */
 void session_shutdown(Session *s) {
-        session_reply(s, "421 4.3.2 %s Service shutting down", s->server->hostname);
+        session_reply(s, "421 4.3.2 %s Service shutting down", s->p->hostname);
         (void) session_flush(s);
         session_free(s);
 }
@@ -809,9 +850,11 @@ void session_resume(Session *s) {
 
 /**
  * session_new() - start a session on accepted socket @fd (which it owns
- * from then on, even on failure) and greet the client.
+ * from then on, even on failure) and greet the client. @p must outlive
+ * the session.
  */
-int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t salen) {
+int session_new(const SessionParams *p, const SessionOps *ops, void *userdata, int fd, const struct sockaddr *sa,
+                socklen_t salen, Session **ret) {
         Session *s;
         int r;
 
@@ -821,7 +864,8 @@ int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t sal
                 return -ENOMEM;
         }
         *s = (Session) {
-                .server = server,
+                .p = p,
+                .userdata = userdata,
                 .fd = fd,
                 .state = SESSION_COMMAND,
                 .in = BUF_INIT(SESSION_READ_CHUNK),
@@ -833,28 +877,26 @@ int session_new(Server *server, int fd, const struct sockaddr *sa, socklen_t sal
         else if (sa->sa_family == AF_INET6)
                 (void) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, s->client, sizeof(s->client));
         log_debug("connect from [%s]", s->client);
-        s->next = server->sessions;
-        if (server->sessions)
-                server->sessions->prev = s;
-        server->sessions = s;
-        server->n_sessions++;
 
-        r = sd_event_add_io(server->event, &s->io, fd, EPOLLIN, on_io, s);
+        r = sd_event_add_io(p->event, &s->io, fd, EPOLLIN, on_io, s);
         if (r >= 0)
-                r = sd_event_add_time_relative(server->event, &s->timer, CLOCK_MONOTONIC,
-                                               server->config->command_timeout ?: UINT64_MAX / 2,
+                r = sd_event_add_time_relative(p->event, &s->timer, CLOCK_MONOTONIC,
+                                               p->config->command_timeout ?: UINT64_MAX / 2,
                                                USEC_PER_SEC, on_timeout, s);
         if (r >= 0)
-                r = sd_event_add_time_relative(server->event, &s->deadline, CLOCK_MONOTONIC,
-                                               server->config->session_timeout, USEC_PER_SEC / 10,
+                r = sd_event_add_time_relative(p->event, &s->deadline, CLOCK_MONOTONIC,
+                                               p->config->session_timeout, USEC_PER_SEC / 10,
                                                on_deadline, s);
         if (r < 0) {
                 session_free(s);
                 return r;
         }
-        if (server->config->command_timeout == 0)
+        if (p->config->command_timeout == 0)
                 (void) sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
-        session_reply(s, "220 %s ESMTP pochtar", server->hostname);
+        /* from here on the caller hears of this session's end through ops */
+        s->ops = ops;
+        *ret = s;
+        session_reply(s, "220 %s ESMTP pochtar", p->hostname);
         (void) session_settle(s);
         return 0;
 }
