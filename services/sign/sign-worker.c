@@ -9,10 +9,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "services/sign/dkim-header.h"
 #include "services/sign/sign-worker.h"
+#include "shared/clock.h"
 #include "shared/concurrent.h"
 #include "shared/envelope.h"
 #include "shared/limits.h"
@@ -131,7 +131,7 @@ static int sign_message(SignWorker *w, SignLane *l, const uint8_t *msg, size_t n
         uint8_t bh[DKIM_HASH_LEN], digest[DKIM_HASH_LEN], sig[DKIM_SIG_MAX];
         char canon[32], bh64[64];
         size_t n_names, sig_len, used = 0;
-        uint64_t now = (uint64_t) time(NULL);
+        uint64_t now = now_realtime_usec() / USEC_PER_SEC;
         int r;
 
         r = dkim_signed_names(h, msg, w->config->sign.oversign_headers, names, &n_names);
