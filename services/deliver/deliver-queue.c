@@ -12,16 +12,15 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "services/deliver/deliver-body.h"
 #include "services/deliver/deliver-bounce.h"
+#include "services/deliver/deliver-flush.h"
 #include "services/deliver/deliver-queue.h"
 #include "shared/clock.h"
 #include "shared/event-util.h"
-#include "shared/fd-util.h"
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
@@ -46,11 +45,10 @@ struct Queue {
         const Config *cfg;
         RetryPolicy retry;
         int root_fd;
-        int flush_fd;
         SpoolDir signed_dir, incoming_dir, quarantine_dir, queue_dir, state_dir;
         SpoolOwners owners;     /* whose files queue_dir and state_dir may hold */
-        SpoolWatch *watch;
-        sd_event_source *flush_source;
+        SpoolWatch *watch;      /* signed/new */
+        FlushWatch *flush;
         Transport transport;
         Message *messages;
         unsigned n_messages, n_active, n_deferred;
@@ -798,30 +796,8 @@ void queue_flush(Queue *q, const char *id) {
         queue_pump(q);
 }
 
-static void flush_request(Queue *q, const char *name) {
-        if (!spool_flush_name_valid(name))
-                return;
-        if (unlinkat(q->flush_fd, name, 0) < 0 && errno == ENOENT)
-                return; /* handled already (scan and event for the same file) */
-        log_info("flush requested: %s", name);
-        queue_flush(q, streq(name, "all") ? NULL : name);
-}
-
-static int on_flush(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
-        Queue *q = userdata;
-
-        if (ev->len > 0)
-                flush_request(q, ev->name);
-        return 0;
-}
-
-static int flush_one(int dir_fd, const char *name, void *userdata) {
-        flush_request(userdata, name);
-        return 0;
-}
-
-static int flush_scan(Queue *q) {
-        return dir_each(q->flush_fd, flush_one, q);
+static void on_flush_request(const char *id, void *userdata) {
+        queue_flush(userdata, id);
 }
 
 static int open_dirs(Queue *q) {
@@ -850,10 +826,7 @@ static int open_dirs(Queue *q) {
         /* the files we read: sign's, claimed by a rename, and our own state */
         spool_dir_set_owners(&q->queue_dir, SPOOL_QUEUE_DELIVER, &q->owners);
         spool_dir_set_owners(&q->state_dir, SPOOL_QUEUE_DELIVER_STATE, &q->owners);
-        r = spool_flush_open(q->root_fd, true, &q->flush_fd);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open control/flush/: %m");
-        return 0;
+        return flush_watch_new(q->root_fd, on_flush_request, q, &q->flush);
 }
 
 int queue_new(sd_event *e, const Config *cfg, Queue **ret) {
@@ -865,7 +838,7 @@ int queue_new(sd_event *e, const Config *cfg, Queue **ret) {
                 return log_oom();
         q->event = sd_event_ref(e);
         q->cfg = cfg;
-        q->root_fd = q->flush_fd = -EBADF;
+        q->root_fd = -EBADF;
         q->signed_dir = q->incoming_dir = q->quarantine_dir = q->queue_dir = q->state_dir = SPOOL_DIR_NULL;
         q->retry = (RetryPolicy) {
                 .min = cfg->deliver.retry_min,
@@ -922,16 +895,12 @@ int queue_start(Queue *q) {
         r = spool_watch_new(q->event, &q->signed_dir, on_signed, q, &q->watch);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signed/new: %m");
-        r = sd_event_add_inotify_fd(q->event, &q->flush_source, q->flush_fd,
-                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR, on_flush, q);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch control/flush/: %m");
         r = spool_watch_rescan(q->watch);
         if (r < 0)
                 return r;
-        r = flush_scan(q);
+        r = flush_watch_start(q->flush, q->event);
         if (r < 0)
-                log_warning_errno(r, "Failed to scan flush requests, ignoring: %m");
+                return r;
         log_info("queue loaded: %u messages", q->n_messages);
         queue_pump(q);
         return 0;
@@ -950,7 +919,7 @@ Queue *queue_free(Queue *q) {
         (void) sync_removals(q);
         free(q->doomed);
         spool_watch_free(q->watch);
-        sd_event_source_disable_unref(q->flush_source);
+        flush_watch_free(q->flush);
         sd_event_source_disable_unref(q->sync_source);
         sd_event_source_disable_unref(q->removal_sync_source);
         spool_dir_done(&q->signed_dir);
@@ -958,7 +927,6 @@ Queue *queue_free(Queue *q) {
         spool_dir_done(&q->quarantine_dir);
         spool_dir_done(&q->queue_dir);
         spool_dir_done(&q->state_dir);
-        safe_close(q->flush_fd);
         safe_close(q->root_fd);
         sd_event_unref(q->event);
         free(q);

@@ -133,7 +133,8 @@ static int run(Config *cfg) {
 }
 
 /* The shared queues are tmpfiles'; deliver/ and control/ inside the tree
- * are deliver's own and made by it (deliver-queue.c) when missing. */
+ * are deliver's own and made by it (deliver-queue.c, deliver-flush.c)
+ * when missing. */
 static int check_spool(const Config *c) {
         static const SpoolQueue queues[] = { SPOOL_QUEUE_SIGNED, SPOOL_QUEUE_INCOMING, SPOOL_QUEUE_QUARANTINE };
         _cleanup_free_ char *missing = NULL;
