@@ -10,17 +10,16 @@
  * retry time. Trusts nothing it reads: envelopes and state are parsed
  * strictly, and a file that fails goes to quarantine.
  */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "services/deliver/deliver-body.h"
 #include "services/deliver/deliver-bounce.h"
+#include "services/deliver/deliver-commit.h"
 #include "services/deliver/deliver-flush.h"
 #include "services/deliver/deliver-queue.h"
 #include "shared/clock.h"
-#include "shared/event-util.h"
 #include "shared/limits.h"
 #include "shared/log-ids.h"
 #include "shared/log.h"
@@ -28,17 +27,6 @@
 #include "shared/notify.h"
 #include "shared/spool-owner.h"
 #include "shared/spool-spare.h"
-
-/* how long removals (of finished messages from queue/new, of claimed
- * ones from signed/new) may wait for their sync: the window in which a
- * crash brings a message back, a duplicate, never a loss */
-#define REMOVAL_SYNC_USEC (20 * USEC_PER_MSEC)
-
-typedef struct Doomed {
-        char id[QUEUE_ID_LEN + 1];
-        bool state;             /* may have a state file */
-        int spare_slot;         /* given back to sign (shared/spool-spare.c), or negative */
-} Doomed;
 
 struct Queue {
         sd_event *event;
@@ -48,25 +36,13 @@ struct Queue {
         SpoolDir signed_dir, incoming_dir, quarantine_dir, queue_dir, state_dir;
         SpoolOwners owners;     /* whose files queue_dir and state_dir may hold */
         SpoolWatch *watch;      /* signed/new */
+        Commit *commit;         /* claims and removals, made durable in rounds */
         FlushWatch *flush;
         Transport transport;
         Message *messages;
         unsigned n_messages, n_active, n_deferred;
         Message *ready_head, *ready_tail;
-        /* group commit: the claims of an event-loop round share one fsync
-         * of queue/new (on_sync(), an idle-priority defer source); every
-         * removal waits up to REMOVAL_SYNC_USEC (on_removal_sync()) */
-        sd_event_source *sync_source;
-        sd_event_source *removal_sync_source;
-        Message *held;                  /* claimed, waiting for the claim's fsync */
-        /* finished messages: doomed[0..n_removed) are removed, their
-         * spares wait for on_removal_sync(); the rest wait for on_sync() */
-        Doomed *doomed;
-        size_t n_doomed, n_removed, doomed_cap;
-        bool claim_dirty;               /* claims not yet synced in queue/new */
-        bool remove_dirty;              /* removals not yet synced in queue/new */
-        bool signed_dirty;              /* removals from signed/new not yet synced */
-        bool state_dirty;               /* removals from state/new not yet synced */
+        Message *held;          /* claimed, waiting for the claim's fsync */
         bool pumping;
 };
 
@@ -339,150 +315,10 @@ static int queue_load(Queue *q, const char *id, bool hold) {
         return 0;
 }
 
-static void queue_request_sync(Queue *q) {
-        (void) sd_event_source_set_enabled(q->sync_source, SD_EVENT_ONESHOT);
-}
-
-/* Queues the removal of a finished message's files for on_sync(). */
-static int queue_doom(Queue *q, const char *id, bool state) {
-        if (ARRAY_GROW(q->doomed, q->doomed_cap, q->n_doomed, 64) < 0)
-                return -ENOMEM;
-        q->doomed[q->n_doomed] = (Doomed) { .state = state, .spare_slot = -1 };
-        memcpy(q->doomed[q->n_doomed++].id, id, QUEUE_ID_LEN + 1);
-        queue_request_sync(q);
-        return 0;
-}
-
-static void log_not_removed(const char *id, int r) {
-        log_msg_errno(LOG_ERR, r, &(LogFields) { .queue_id = id },
-                      "Delivered, but cannot remove the queue file; it will be tried again after a "
-                      "restart: %m");
-}
-
-/*
- * Removes the files of every message finished since the last round. sign
- * wrote each queue file, so it goes back to sign as a spare when there is
- * room (shared/spool-spare.c: handed over by spares_ready() once
- * queue/new is synced); the rest, and the state files, are unlinked, each
- * kind as one concurrent batch: on a file system mounted with discard
- * each unlink waits for its discard. A file that cannot be removed would
- * bring its message back after a restart, so that is logged.
- */
-static void remove_doomed(Queue *q) {
-        _cleanup_free_ char **ids = NULL;
-        _cleanup_free_ int *results = NULL;
-        Doomed *doomed = q->doomed + q->n_removed;
-        size_t n = q->n_doomed - q->n_removed, n_rm = 0, n_state = 0;
-
-        if (n == 0)
-                return;
-        q->n_removed = q->n_doomed;
-        ids = calloc(n, sizeof(char *));
-        results = calloc(n, sizeof(int));
-        for (size_t i = 0; i < n; i++) {
-                Doomed *d = &doomed[i];
-                int k = spool_spare_give(&q->queue_dir, d->id, &q->signed_dir);
-
-                /* not given back (no room, not worth it, or an error): unlinked */
-                if (k >= 0)
-                        d->spare_slot = k;
-                else if (k == -ENOENT)
-                        continue;
-                else if (ids && results)
-                        ids[n_rm++] = d->id;
-                else if ((k = spool_remove_new(&q->queue_dir, d->id, false)) < 0 && k != -ENOENT)
-                        log_not_removed(d->id, k);      /* no memory: one at a time */
-        }
-        if (ids && results) {
-                spool_remove_batch(&q->queue_dir, ids, n_rm, results);
-                for (size_t i = 0; i < n_rm; i++)
-                        if (results[i] < 0 && results[i] != -ENOENT)
-                                log_not_removed(ids[i], results[i]);
-                for (size_t i = 0; i < n; i++)
-                        if (doomed[i].state)
-                                ids[n_state++] = doomed[i].id;
-                spool_remove_batch(&q->state_dir, ids, n_state, results);
-        } else
-                for (size_t i = 0; i < n; i++)
-                        if (doomed[i].state && spool_remove_new(&q->state_dir, doomed[i].id, false) >= 0)
-                                n_state++;
-        q->remove_dirty = true;
-        q->state_dirty = q->state_dirty || n_state > 0;
-}
-
-/* fsync of queue/new: every claim and removal so far is durable there */
-static int sync_queue_dir(Queue *q) {
-        int r = spool_dir_sync(&q->queue_dir);
-
-        if (r < 0)
-                return r;
-        /* only now may the claims leave signed/new for good */
-        if (q->claim_dirty)
-                q->signed_dirty = true;
-        q->claim_dirty = q->remove_dirty = false;
-        return 0;
-}
-
-/*
- * Makes every removal so far durable, in order: queue/new (which a claim
- * of this round may need first), then signed/new, so a crash leaves a
- * claimed file in at least one of them. Then the queue files given back
- * become sign's spares: a spare is overwritten only once no crash can
- * bring back a name it had, in signed/new or queue/new. Returns the first
- * error, logged by the caller.
- */
-static int sync_removals(Queue *q) {
-        int r = 0, k;
-
-        remove_doomed(q);
-        if (q->claim_dirty || q->remove_dirty)
-                r = sync_queue_dir(q);
-        if (r >= 0 && q->signed_dirty && (r = spool_dir_sync(&q->signed_dir)) >= 0)
-                q->signed_dirty = false;
-        for (size_t i = 0; i < q->n_removed; i++)
-                spool_spare_ready(&q->queue_dir, q->doomed[i].id, &q->signed_dir, q->doomed[i].spare_slot,
-                                  r >= 0);
-        q->n_doomed = q->n_removed = 0;
-        if (q->state_dirty) {
-                k = spool_dir_sync(&q->state_dir);
-                if (k >= 0)
-                        q->state_dirty = false;
-                else if (r >= 0)
-                        r = k;
-        }
-        return r;
-}
-
-static int on_removal_sync(sd_event_source *s, uint64_t usec, void *userdata) {
+/* A round of the group commit is done: the claimed messages may be attempted. */
+static void on_durable(void *userdata) {
         Queue *q = userdata;
-        int r;
 
-        r = sync_removals(q);
-        if (r < 0)
-                log_error_errno(r, "Failed to sync deliver's queue directories: %m");
-        return 0;
-}
-
-/*
- * Runs after every pending inotify event of this round: one fsync of
- * deliver/queue/new covers every claim since the last round, and a
- * claimed message is attempted only after its claim is durable there.
- * Removals wait up to REMOVAL_SYNC_USEC (on_removal_sync()), so one sync
- * covers many rounds: the finished messages' removal from queue/new and
- * the claims' removal from signed/new. A removal not yet synced when we
- * crash brings the message back: a duplicate, as in the window between
- * the remote 250 and the local record, never a loss.
- */
-static int on_sync(sd_event_source *s, void *userdata) {
-        Queue *q = userdata;
-        int r;
-
-        remove_doomed(q);
-        if (q->claim_dirty && (r = sync_queue_dir(q)) < 0)
-                log_error_errno(r, "Failed to sync deliver/queue/new: %m");
-        if ((q->n_removed > 0 || q->remove_dirty || q->signed_dirty || q->state_dirty) &&
-            sd_event_source_get_enabled(q->removal_sync_source, NULL) == 0)
-                event_timer_arm(q->removal_sync_source, REMOVAL_SYNC_USEC);
         while (q->held) {
                 Message *m = q->held;
 
@@ -491,49 +327,19 @@ static int on_sync(sd_event_source *s, void *userdata) {
                 message_make_ready(m);
         }
         queue_pump(q);
-        return 0;
 }
 
 /*
- * signed/new/ID appeared: claim it. The claim is a rename, whatever the
- * name is; what it is, is checked when it is read (queue_load()), and
- * what must not be read goes to quarantine from deliver/queue. Failures
- * are logged, never returned: a handler that fails disables its inotify
- * source, and one odd name must not stop deliver from claiming the rest.
+ * signed/new/ID appeared: claim it (deliver-commit.c), and hold it until
+ * the claim is durable. Failures are logged, never returned: a handler
+ * that fails disables its inotify source, and one odd name must not stop
+ * deliver from claiming the rest.
  */
 static int on_signed(const char *id, void *userdata) {
         Queue *q = userdata;
-        LogFields f = { .queue_id = id };
-        int r;
 
-        r = spool_exists(&q->queue_dir, id);
-        if (r < 0) {
-                log_msg_errno(LOG_ERR, r, &f, "Failed to look up %s: %m", id);
-                return 0;
-        }
-        if (r > 0) {
-                /* sign crashed between publishing and removing its input
-                 * and published again: we already own this message */
-                r = spool_remove_new(&q->signed_dir, id, false);
-                if (r < 0 && r != -ENOENT)
-                        log_msg_errno(LOG_ERR, r, &f, "Failed to drop duplicate %s: %m", id);
-                if (r >= 0) {
-                        log_msg(LOG_NOTICE, &f, "dropped duplicate hand-over from signed/");
-                        q->signed_dirty = true;
-                        queue_request_sync(q);
-                }
-                return 0;
-        }
-        r = spool_move(&q->signed_dir, &q->queue_dir, id, false);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0) {
-                log_msg_errno(LOG_ERR, r, &f, "Failed to claim %s: %m", id);
-                return 0;
-        }
-        q->claim_dirty = true;
-        queue_request_sync(q);
-        (void) queue_load(q, id, true);
+        if (commit_claim(q->commit, id) > 0)
+                (void) queue_load(q, id, true);
         return 0;
 }
 
@@ -753,7 +559,7 @@ void queue_attempt_done(Message *m) {
         r = 0;
         if (n > 0 && !pending) {
                 /* a state file exists only once an earlier attempt wrote one */
-                r = queue_doom(q, m->id, m->state.attempts > 1);
+                r = commit_remove(q->commit, m->id, m->state.attempts > 1);
                 if (r >= 0) {
                         f.message_id = LOG_ID_REMOVED;
                         log_msg(LOG_INFO, &f, "removed");
@@ -880,18 +686,9 @@ int queue_start(Queue *q) {
         spool_ids_free(ids, n);
         if (r < 0)
                 return r;
-        r = sd_event_add_time_relative(q->event, &q->removal_sync_source, CLOCK_MONOTONIC, REMOVAL_SYNC_USEC, 0,
-                                       on_removal_sync, q);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(q->removal_sync_source, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_add_defer(q->event, &q->sync_source, on_sync, q);
-        if (r >= 0)
-                r = sd_event_source_set_priority(q->sync_source, SD_EVENT_PRIORITY_IDLE);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(q->sync_source, SD_EVENT_OFF);
+        r = commit_new(q->event, &q->signed_dir, &q->queue_dir, &q->state_dir, on_durable, q, &q->commit);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up the sync event: %m");
+                return r;
         r = spool_watch_new(q->event, &q->signed_dir, on_signed, q, &q->watch);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signed/new: %m");
@@ -916,12 +713,9 @@ Queue *queue_free(Queue *q) {
                 message_free(m);
         }
         q->held = NULL;         /* those were in q->messages too */
-        (void) sync_removals(q);
-        free(q->doomed);
+        commit_free(q->commit);
         spool_watch_free(q->watch);
         flush_watch_free(q->flush);
-        sd_event_source_disable_unref(q->sync_source);
-        sd_event_source_disable_unref(q->removal_sync_source);
         spool_dir_done(&q->signed_dir);
         spool_dir_done(&q->incoming_dir);
         spool_dir_done(&q->quarantine_dir);
