@@ -9,15 +9,21 @@
  * between the remote 250 and our record, and deferred mail keeps its
  * retry time. Trusts nothing it reads: envelopes and state are parsed
  * strictly, and a file that fails goes to quarantine.
+ *
+ * This file keeps the registry of queued messages (loading, state files)
+ * and the scheduler (retry timers, the ready list, DELIVER_ACTIVE_MAX).
+ * The claims and removals and their syncs are deliver-commit.c's; what
+ * an attempt's results mean is deliver-outcome.c's, and
+ * queue_attempt_done() carries it out; flush requests are
+ * deliver-flush.c's.
  */
 #include <inttypes.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "services/deliver/deliver-body.h"
 #include "services/deliver/deliver-bounce.h"
 #include "services/deliver/deliver-commit.h"
 #include "services/deliver/deliver-flush.h"
+#include "services/deliver/deliver-outcome.h"
 #include "services/deliver/deliver-queue.h"
 #include "shared/clock.h"
 #include "shared/limits.h"
@@ -419,10 +425,12 @@ static void log_result(const Message *m, size_t i, const Dsn *d, uint64_t now) {
                 status, strempty(d->diagnostic));
 }
 
-static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt *rcpts, size_t n,
+/* Publishes the notice of @kind the outcome @o owes about @m, if any; @rcpts has room for
+ * every recipient. */
+static int notify_sender(Queue *q, Message *m, const Outcome *o, BounceKind kind, BounceRcpt *rcpts,
                          uint64_t now) {
         char msgid[128], id[QUEUE_ID_LEN + 1], extra[64];
-        size_t body_len;
+        size_t body_len, n = 0;
         const char *body = message_body(m, &body_len);
         const char *helo = q->cfg->deliver.helo_name;
         BounceInfo info = {
@@ -432,7 +440,6 @@ static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt
                 .message = (const uint8_t *) body,
                 .message_len = body_len,
                 .rcpts = rcpts,
-                .n_rcpts = n,
                 .now_usec = now,
                 .retry_until_usec = m->env.arrival_usec + q->retry.lifetime,
                 .message_id = msgid,
@@ -442,6 +449,14 @@ static int notify_sender(Queue *q, Message *m, BounceKind kind, const BounceRcpt
         const char *what = kind == BOUNCE_FAILED ? "non-delivery" : kind == BOUNCE_DELAYED ? "delay" : "delivery";
         int r;
 
+        /* in the order they were decided: this attempt's results, then the expired */
+        for (int expired = 0; expired <= 1; expired++)
+                for (size_t i = 0; i < o->n_rcpts; i++)
+                        if (o->rcpts[i].notify && o->rcpts[i].notice == kind && o->rcpts[i].expired == expired)
+                                rcpts[n++] = (BounceRcpt) { &m->env.rcpts[i], &m->results[i] };
+        if (n == 0)
+                return 0;
+        info.n_rcpts = n;
         (void) snprintf(msgid, sizeof(msgid), "%s.%s.%" PRIu64 "@%s",
                         kind == BOUNCE_FAILED ? "bounce" : kind == BOUNCE_DELAYED ? "delay" : "success", m->id, now,
                         helo);
@@ -465,99 +480,57 @@ static void record(RcptRecord *rr, RcptState st, const Dsn *d) {
 
 /**
  * queue_attempt_done() - the transport finished with @m: every recipient
- * it was given has a valid result. Records the outcome durably, sends
- * notifications, and either removes the message or schedules a retry.
- * On an error writing the record, the message stays queued with its old
- * state and is retried later (a duplicate is possible, a loss is not).
+ * it was given has a valid result. Decides the outcome (deliver-outcome.c),
+ * logs it, sends the notifications, records it durably, and either
+ * removes the message or schedules a retry. On an error writing the
+ * record, the message stays queued with its old state and is retried
+ * later (a duplicate is possible, a loss is not).
  */
 void queue_attempt_done(Message *m) {
         Queue *q = m->queue;
         LogFields f = { .queue_id = m->id };
-        _cleanup_free_ BounceRcpt *failed = NULL, *delayed = NULL, *success = NULL;
-        size_t n_failed = 0, n_delayed = 0, n_success = 0, n = m->env.n_rcpts;
-        bool pending = false;
-        uint64_t now = now_realtime_usec(), next = 0;
+        size_t n = m->env.n_rcpts;
+        _cleanup_free_ OutcomeRcpt *rcpts = calloc(n, sizeof(OutcomeRcpt));
+        _cleanup_free_ BounceRcpt *notice = calloc(n, sizeof(BounceRcpt));
+        uint64_t now = now_realtime_usec();
+        OutcomeInput in = { .env = &m->env, .state = &m->state, .results = m->results, .retry = &q->retry,
+                            .now = now };
+        Outcome o;
         int r;
 
-        failed = calloc(n, sizeof(BounceRcpt));
-        delayed = calloc(n, sizeof(BounceRcpt));
-        success = calloc(n, sizeof(BounceRcpt));
-        if (!failed || !delayed || !success) {
+        if (rcpts && notice)
+                outcome_classify(&in, rcpts, &o);
+        else {
                 (void) log_oom();
-                n = 0;  /* keep the old state; retry below */
+                /* nothing decided: the old state stands, and is tried again */
+                o = (Outcome) { .attempts = m->state.attempts + 1, .warned = m->state.warned,
+                                .next_usec = now + retry_delay(&q->retry, m->state.attempts + 1) };
         }
-        m->state.attempts++;
-        for (size_t i = 0; i < n; i++) {
-                RcptRecord *rr = &m->state.rcpts[i];
-                Dsn *d = &m->results[i];
-
-                if (rr->state == RCPT_SENT || rr->state == RCPT_BOUNCED)
-                        continue;
-                if (!d->valid) {
-                        pending = true;
-                        continue;
+        for (size_t i = 0; i < o.n_rcpts; i++)
+                if (o.rcpts[i].result)
+                        log_result(m, i, &m->results[i], now);
+        for (size_t i = 0; i < o.n_rcpts; i++)
+                if (o.rcpts[i].expired) {
+                        (void) outcome_expire(&m->results[i], o.rcpts[i].last_error);
+                        log_result(m, i, &m->results[i], now);
                 }
-                log_result(m, i, d, now);
-                switch (d->status) {
-                case DELIVERY_SENT:
-                        record(rr, RCPT_SENT, d);
-                        /* RFC 3461 §5.2.2: a hop without DSN leaves the success notice to us */
-                        if (!d->dsn_passed && bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_SUCCESS))
-                                success[n_success++] = (BounceRcpt) { &m->env.rcpts[i], d };
-                        break;
-                case DELIVERY_BOUNCED:
-                        record(rr, RCPT_BOUNCED, d);
-                        if (bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_FAILED))
-                                failed[n_failed++] = (BounceRcpt) { &m->env.rcpts[i], d };
-                        break;
-                default:
-                        record(rr, RCPT_DEFERRED, d);
-                        pending = true;
-                }
-        }
-        if (pending && retry_next(&q->retry, m->env.arrival_usec, now, m->state.attempts, &next) == RETRY_EXPIRED) {
-                for (size_t i = 0; i < n; i++) {
-                        RcptRecord *rr = &m->state.rcpts[i];
-                        Dsn *d = &m->results[i];
-                        char diag[SMTP_REPLY_LINE_MAX * 3];
-
-                        if (rr->state != RCPT_DEFERRED && rr->state != RCPT_PENDING)
-                                continue;
-                        (void) snprintf(diag, sizeof(diag), "delivery time expired; last error: %s",
-                                        rr->diagnostic ? rr->diagnostic : "none");
-                        (void) dsn_set(d, DELIVERY_BOUNCED, "5.4.7", diag, false);
-                        log_result(m, i, d, now);
-                        record(rr, RCPT_BOUNCED, d);
-                        if (bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_FAILED))
-                                failed[n_failed++] = (BounceRcpt) { &m->env.rcpts[i], d };
-                }
-                pending = false;
-        } else if (pending && retry_warn_due(&q->retry, m->env.arrival_usec, now, m->state.warned)) {
-                for (size_t i = 0; i < n; i++)
-                        if (m->state.rcpts[i].state == RCPT_DEFERRED && m->results[i].valid &&
-                            bounce_wanted(&m->env, &m->env.rcpts[i], BOUNCE_DELAYED))
-                                delayed[n_delayed++] = (BounceRcpt) { &m->env.rcpts[i], &m->results[i] };
-                m->state.warned = true;
-        }
 
         /* notifications first: once the record says "bounced" we would
          * never write them again. A failure notice that cannot be written
          * leaves its recipients deferred, so the next attempt bounces
          * them again; a lost delay or success notice is only logged. */
-        if (n_failed > 0 && notify_sender(q, m, BOUNCE_FAILED, failed, n_failed, now) < 0) {
-                for (size_t i = 0; i < n_failed; i++)
-                        m->state.rcpts[failed[i].rcpt - m->env.rcpts].state = RCPT_DEFERRED;
-                pending = true;
-                if (!next)
-                        next = now + q->retry.min;
-        }
-        if (n_delayed > 0)
-                (void) notify_sender(q, m, BOUNCE_DELAYED, delayed, n_delayed, now);
-        if (n_success > 0)
-                (void) notify_sender(q, m, BOUNCE_SUCCESS, success, n_success, now);
+        if (notify_sender(q, m, &o, BOUNCE_FAILED, notice, now) < 0)
+                outcome_failure_notice_lost(&o, &in);
+        (void) notify_sender(q, m, &o, BOUNCE_DELAYED, notice, now);
+        (void) notify_sender(q, m, &o, BOUNCE_SUCCESS, notice, now);
 
+        m->state.attempts = o.attempts;
+        m->state.warned = o.warned;
+        for (size_t i = 0; i < o.n_rcpts; i++)
+                if (o.rcpts[i].result || o.rcpts[i].expired)
+                        record(&m->state.rcpts[i], o.rcpts[i].state, &m->results[i]);
         r = 0;
-        if (n > 0 && !pending) {
+        if (o.finished) {
                 /* a state file exists only once an earlier attempt wrote one */
                 r = commit_remove(q->commit, m->id, m->state.attempts > 1);
                 if (r >= 0) {
@@ -571,7 +544,7 @@ void queue_attempt_done(Message *m) {
                 }
         }
         if (r >= 0) {
-                m->state.next_usec = next ? next : now + retry_delay(&q->retry, m->state.attempts);
+                m->state.next_usec = o.next_usec;
                 r = state_save(q, m);
         }
         if (r < 0) {
