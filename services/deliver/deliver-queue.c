@@ -60,7 +60,13 @@ unsigned queue_size(const Queue *q) {
         return q->n_messages;
 }
 
+/* The message after its envelope; empty when this attempt could not read
+ * it (a notice owed then returns no original, rather than reading past). */
 const char *message_body(const Message *m, size_t *ret_len) {
+        if (!m->data.data || m->body_offset > m->data.len) {
+                *ret_len = 0;
+                return "";
+        }
         *ret_len = m->data.len - m->body_offset;
         return (const char *) m->data.data + m->body_offset;
 }
@@ -162,6 +168,7 @@ static void quarantine(Queue *q, SpoolDir *from, const char *id, const char *rea
 /* A refusal (shared/spool.c) says why in @refusal. */
 static int message_read(Message *m, char refusal[static SPOOL_REFUSAL_MAX]) {
         buf_reset(&m->data);
+        m->body_offset = 0;     /* the last attempt's, until the envelope is parsed again */
         uint64_t max = spool_message_max(m->queue->cfg->receive.max_message_size, true) + ENVELOPE_MAX;
 
         return spool_read_new(&m->queue->queue_dir, m->id, (size_t) max, &m->data, refusal);

@@ -220,7 +220,8 @@ def tear_down(work, daemons, servers, failed=False):
     for d in daemons:
         d.stop()
     for s in servers:
-        s.stop()
+        if s:
+            s.stop()
     if failed or sys.exc_info()[0]:
         for d in daemons:
             print(d.output())
