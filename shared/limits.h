@@ -69,3 +69,6 @@ static inline uint64_t spool_message_max(uint64_t max_message_size, bool signed_
 #define MX_HOSTS_MAX 5
 /* RFC 1035 §2.3.4 */
 #define DNS_NAME_MAX 255
+/* RFC 1035 §4.2.2: the longest DNS message a two-octet length can frame
+ * (TCP); a UDP answer, EDNS0 or not, is no longer. */
+#define DNS_MESSAGE_MAX 65535
