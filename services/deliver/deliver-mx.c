@@ -1,34 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * DNS through libresolv, the only file that includes <resolv.h>.
- * Answers are parsed with ns_initparse()/ns_parserr() only. res_nquery()
- * blocks, so lookups run on a small pool of worker threads, each with
- * its own res_state; a finished lookup is queued and an eventfd wakes the
- * sd-event loop, which calls the callback. The loop itself never waits
- * for DNS. Workers touch only their request and the two locked lists.
+ * Where deliver sends a domain's mail: its MX policy on top of dns/ (the
+ * answers are read by dns_answer_parse(), the queries go through
+ * dns_query()). res_nquery() blocks, so lookups run on a small pool of
+ * worker threads, each lookup with its own resolver handle; a finished
+ * lookup is queued and an eventfd wakes the sd-event loop, which calls
+ * the callback. The loop itself never waits for DNS. Workers touch only
+ * their request and the two locked lists.
  */
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
-#include <netdb.h>
 #include <pthread.h>
-#include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 
+#include "dns/dns-answer.h"
+#include "dns/dns-query.h"
 #include "services/deliver/deliver-mx.h"
 #include "shared/address.h"
 #include "shared/log.h"
 
 #define MX_WORKERS 4
-#define DNS_ANSWER_MAX 65536
 
-static MxOutcome rcode_outcome(ns_msg *msg) {
-        switch (ns_msg_getflag(*msg, ns_f_rcode)) {
-        case ns_r_noerror:
-                return MX_OK;
-        case ns_r_nxdomain:
+/*
+ * What a failed query or answer means for the mail: NXDOMAIN bounces,
+ * "no such records" falls back or bounces, and everything else (SERVFAIL,
+ * timeouts, an answer that does not parse) must not bounce: defer.
+ */
+static MxOutcome mx_outcome(int r) {
+        switch (r) {
+        case -ENXIO:
                 return MX_NOTFOUND;
+        case -ENODATA:
+                return MX_NODATA;
         default:
                 return MX_RETRY;
         }
@@ -40,18 +44,29 @@ static int pref_cmp(const void *a, const void *b) {
         return (int) x->pref - (int) y->pref;
 }
 
-/*
- * The exchange of one MX record into @name. dn_expand() needs the whole
- * message for compression pointers, but the bytes it consumed in place
- * must be exactly this record's RDATA after the preference: a name that
- * runs on into the next record, or leaves trailing bytes, is malformed.
- */
-static int mx_exchange(ns_msg *msg, const ns_rr *rr, char *name, size_t size) {
-        int n;
+typedef struct MxParse {
+        MxNames names;
+        bool null_mx, malformed;
+} MxParse;
 
-        n = ns_name_uncompress(ns_msg_base(*msg), ns_msg_end(*msg), ns_rr_rdata(*rr) + 2, name, size);
-        if (n < 0 || (size_t) n != (size_t) ns_rr_rdlen(*rr) - 2)
-                return -EBADMSG;
+static int mx_visit(const DnsRR *rr, void *userdata) {
+        MxParse *p = userdata;
+        size_t n;
+
+        if (rr->malformed) {
+                p->malformed = true;
+                return 0;
+        }
+        n = strlen(rr->name);
+        if (n == 0) {
+                p->null_mx = true;
+                return 0;
+        }
+        if (n > DNS_NAME_MAX || domain_valid(rr->name, n, 0) < 0 || p->names.n >= MX_NAMES_MAX)
+                return 0;
+        p->names.names[p->names.n].pref = rr->pref;
+        memcpy(p->names.names[p->names.n].name, rr->name, n + 1);
+        p->names.n++;
         return 0;
 }
 
@@ -66,82 +81,56 @@ static int mx_exchange(ns_msg *msg, const ns_rr *rr, char *name, size_t size) {
  * MX_NOTFOUND or MX_RETRY.
  */
 MxOutcome mx_parse_mx(const uint8_t *answer, size_t len, MxNames *ret) {
-        ns_msg msg;
-        MxOutcome o;
-        bool null_mx = false, malformed = false;
-        MxNames l = {};
+        MxParse p = {};
+        MxNames *l = &p.names;
+        int r;
 
-        if (len > DNS_ANSWER_MAX || ns_initparse(answer, (int) len, &msg) < 0)
-                return MX_RETRY;
-        o = rcode_outcome(&msg);
-        if (o != MX_OK)
-                return o;
-        for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
-                ns_rr rr;
-                char name[NS_MAXDNAME];
-                size_t n;
-
-                if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
-                        return MX_RETRY;
-                if (ns_rr_type(rr) != ns_t_mx || ns_rr_class(rr) != ns_c_in)
-                        continue;
-                if (ns_rr_rdlen(rr) < 3 || mx_exchange(&msg, &rr, name, sizeof(name)) < 0) {
-                        malformed = true;
-                        continue;
-                }
-                n = strlen(name);
-                if (n == 0 || (n == 1 && name[0] == '.')) {
-                        null_mx = true;
-                        continue;
-                }
-                if (n > DNS_NAME_MAX || domain_valid(name, n, 0) < 0 || l.n >= MX_NAMES_MAX)
-                        continue;
-                l.names[l.n].pref = ns_get16(ns_rr_rdata(rr));
-                memcpy(l.names[l.n].name, name, n + 1);
-                l.n++;
-        }
-        if (l.n == 0)
-                return malformed ? MX_RETRY : null_mx ? MX_NULLMX : MX_NODATA;
+        r = dns_answer_parse(answer, len, DNS_TYPE_MX, mx_visit, &p);
+        if (r < 0)
+                return mx_outcome(r);
+        if (l->n == 0)
+                return p.malformed ? MX_RETRY : p.null_mx ? MX_NULLMX : MX_NODATA;
         /* qsort is not stable; sort by (pref, index) to keep answer order */
-        for (size_t i = 1; i < l.n; i++)
-                for (size_t j = i; j > 0 && pref_cmp(&l.names[j - 1], &l.names[j]) > 0; j--) {
-                        MxName t = l.names[j];
+        for (size_t i = 1; i < l->n; i++)
+                for (size_t j = i; j > 0 && pref_cmp(&l->names[j - 1], &l->names[j]) > 0; j--) {
+                        MxName t = l->names[j];
 
-                        l.names[j] = l.names[j - 1];
-                        l.names[j - 1] = t;
+                        l->names[j] = l->names[j - 1];
+                        l->names[j - 1] = t;
                 }
-        *ret = l;
+        *ret = *l;
         return MX_OK;
 }
 
-/* ns_parserr() already keeps RDATA inside the message; an A record's is
- * exactly 4 bytes, and one that is not is skipped like a malformed MX. */
+typedef struct AParse {
+        struct in_addr *addrs;
+        size_t max, n;
+        bool malformed;
+} AParse;
+
+static int a_visit(const DnsRR *rr, void *userdata) {
+        AParse *p = userdata;
+
+        if (p->n >= p->max)
+                return DNS_VISIT_STOP;
+        if (rr->malformed)
+                p->malformed = true;
+        else
+                p->addrs[p->n++] = rr->addr;
+        return p->n < p->max ? 0 : DNS_VISIT_STOP;
+}
+
+/* An A record whose RDATA is not exactly 4 bytes is skipped like a
+ * malformed MX. */
 MxOutcome mx_parse_a(const uint8_t *answer, size_t len, struct in_addr *ret, size_t max, size_t *ret_n) {
-        ns_msg msg;
-        MxOutcome o;
-        size_t n = 0;
-        bool malformed = false;
+        AParse p = { .addrs = ret, .max = max };
+        int r;
 
-        if (len > DNS_ANSWER_MAX || ns_initparse(answer, (int) len, &msg) < 0)
-                return MX_RETRY;
-        o = rcode_outcome(&msg);
-        if (o != MX_OK)
-                return o;
-        for (int i = 0; i < ns_msg_count(msg, ns_s_an) && n < max; i++) {
-                ns_rr rr;
-
-                if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
-                        return MX_RETRY;
-                if (ns_rr_type(rr) != ns_t_a || ns_rr_class(rr) != ns_c_in)
-                        continue;
-                if (ns_rr_rdlen(rr) != 4) {
-                        malformed = true;
-                        continue;
-                }
-                memcpy(&ret[n++], ns_rr_rdata(rr), 4);
-        }
-        *ret_n = n;
-        return n > 0 ? MX_OK : malformed ? MX_RETRY : MX_NODATA;
+        r = dns_answer_parse(answer, len, DNS_TYPE_A, a_visit, &p);
+        if (r < 0)
+                return mx_outcome(r);
+        *ret_n = p.n;
+        return p.n > 0 ? MX_OK : p.malformed ? MX_RETRY : MX_NODATA;
 }
 
 int mx_outcome_dsn(MxOutcome o, const char *domain, Dsn *d) {
@@ -165,19 +154,13 @@ int mx_outcome_dsn(MxOutcome o, const char *domain, Dsn *d) {
         }
 }
 
-/* One query; the outcome from libresolv's h_errno when there is no answer. */
-static MxOutcome query(res_state rs, const char *name, int type, uint8_t *buf, size_t *ret_len) {
-        int n = res_nquery(rs, name, ns_c_in, type, buf, DNS_ANSWER_MAX);
+/* One query and its answer, or the outcome of its failure. */
+static MxOutcome query(DnsResolver *res, const char *name, DnsType type, const uint8_t **ret_answer,
+                       size_t *ret_len) {
+        int n = dns_query(res, name, type, ret_answer);
 
         if (n < 0)
-                switch (rs->res_h_errno) {
-                case HOST_NOT_FOUND:
-                        return MX_NOTFOUND;
-                case NO_DATA:
-                        return MX_NODATA;
-                default:        /* TRY_AGAIN, NO_RECOVERY (SERVFAIL), timeouts */
-                        return MX_RETRY;
-                }
+                return mx_outcome(n);
         *ret_len = (size_t) n;
         return MX_OK;
 }
@@ -200,15 +183,15 @@ static void shuffle_equal(MxNames *l) {
         }
 }
 
-static void add_addresses(res_state rs, const char *host, uint16_t port, uint8_t *buf, MxList *out,
-                          bool *retry) {
+static void add_addresses(DnsResolver *res, const char *host, uint16_t port, MxList *out, bool *retry) {
         struct in_addr a[MX_HOSTS_MAX];
+        const uint8_t *answer = NULL;
         size_t len = 0, n = 0;
         MxOutcome o;
 
-        o = query(rs, host, ns_t_a, buf, &len);
+        o = query(res, host, DNS_TYPE_A, &answer, &len);
         if (o == MX_OK)
-                o = mx_parse_a(buf, len, a, MX_HOSTS_MAX - out->n, &n);
+                o = mx_parse_a(answer, len, a, MX_HOSTS_MAX - out->n, &n);
         if (o == MX_RETRY)
                 *retry = true;
         for (size_t i = 0; i < n && out->n < MX_HOSTS_MAX; i++) {
@@ -221,8 +204,8 @@ static void add_addresses(res_state rs, const char *host, uint16_t port, uint8_t
 }
 
 static void lookup(const char *domain, bool literal, uint16_t port, MxList *out) {
-        struct __res_state rs = {};
-        _cleanup_free_ uint8_t *buf = NULL;
+        _cleanup_(dns_resolver_freep) DnsResolver *res = NULL;
+        const uint8_t *answer = NULL;
         MxNames names = {};
         size_t len = 0;
         bool retry = false;
@@ -237,32 +220,30 @@ static void lookup(const char *domain, bool literal, uint16_t port, MxList *out)
                 out->outcome = MX_OK;
                 return;
         }
-        buf = malloc(DNS_ANSWER_MAX);
-        if (!buf || res_ninit(&rs) < 0)
+        if (dns_resolver_new(&res) < 0)
                 return;
         if (literal)
                 o = MX_NODATA;
         else {
-                o = query(&rs, domain, ns_t_mx, buf, &len);
+                o = query(res, domain, DNS_TYPE_MX, &answer, &len);
                 if (o == MX_OK)
-                        o = mx_parse_mx(buf, len, &names);
+                        o = mx_parse_mx(answer, len, &names);
         }
         if (o == MX_OK) {
                 shuffle_equal(&names);
                 for (size_t i = 0; i < names.n && out->n < MX_HOSTS_MAX; i++)
-                        add_addresses(&rs, names.names[i].name, port, buf, out, &retry);
+                        add_addresses(res, names.names[i].name, port, out, &retry);
                 out->outcome = out->n > 0 ? MX_OK : retry ? MX_RETRY : MX_NODATA;
         } else if (o == MX_NODATA) {
                 /* RFC 5321 §5.1: no MX, so the domain itself is the host */
-                o = query(&rs, domain, ns_t_a, buf, &len);
+                o = query(res, domain, DNS_TYPE_A, &answer, &len);
                 if (o == MX_OK) {
-                        add_addresses(&rs, domain, port, buf, out, &retry);
+                        add_addresses(res, domain, port, out, &retry);
                         o = out->n > 0 ? MX_OK : retry ? MX_RETRY : MX_NODATA;
                 }
                 out->outcome = o;
         } else
                 out->outcome = o;
-        res_nclose(&rs);
 }
 
 typedef struct MxRequest {

@@ -51,8 +51,8 @@ typedef struct MxList {
         size_t n;
 } MxList;
 
-/* Pure: an MX answer (as res_nquery returns it) → names sorted by
- * preference, equal ones in the order given. */
+/* Pure: an MX answer (as res_nquery returns it, read by dns/) → names
+ * sorted by preference, equal ones in the order given. */
 MxOutcome mx_parse_mx(const uint8_t *answer, size_t len, MxNames *ret);
 /* Pure: an A answer → up to @max IPv4 addresses. */
 MxOutcome mx_parse_a(const uint8_t *answer, size_t len, struct in_addr *ret, size_t max, size_t *ret_n);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * DNS answers through ns_initparse()/ns_parserr(), as MX and as A, and
- * what deliver makes of them: names capped, valid and sorted by
- * preference; any other outcome turned into a bounce or a deferral.
+ * DNS answers, as MX and as A, and what deliver's policy on top of
+ * dns_answer_parse() (fuzz-dns-answer) makes of them: names capped,
+ * valid and sorted by preference; any other outcome turned into a bounce
+ * or a deferral.
  */
 #include <string.h>
 
