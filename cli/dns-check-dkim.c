@@ -120,7 +120,7 @@ static void check_dkim_selector(DnsCheck *c, const Signer *s) {
                 }
         }
 
-        r = dns_lookup(name, ns_t_txt, &txt);
+        r = dns_lookup(name, DNS_TYPE_TXT, &txt);
         for (size_t i = 0; r >= 0 && i < txt.n; i++)
                 /* other TXT at the same name are not ours to judge, unless
                  * nothing looks like a key record at all */
@@ -258,14 +258,14 @@ void dns_check_dmarc(DnsCheck *c) {
         if (asprintf(&name, "_dmarc.%s", c->domain) < 0 ||
             asprintf(&fixed, "v=DMARC1; p=none; rua=mailto:postmaster@%s", c->domain) < 0)
                 return (void) log_oom();
-        r = dns_lookup(name, ns_t_txt, &txt);
+        r = dns_lookup(name, DNS_TYPE_TXT, &txt);
         if ((r == -ENXIO || r == -ENODATA) && org_domain(c->domain) != c->domain) {
                 /* RFC 7489 §6.6.3: fall back to the organizational domain */
                 free(name);
                 name = NULL;
                 if (asprintf(&name, "_dmarc.%s", org_domain(c->domain)) < 0)
                         return (void) log_oom();
-                r = dns_lookup(name, ns_t_txt, &txt);
+                r = dns_lookup(name, DNS_TYPE_TXT, &txt);
         }
         for (size_t i = 0; r >= 0 && i < txt.n; i++)
                 if (strncmp(txt.records[i].text, "v=DMARC1", 8) == 0) {

@@ -28,12 +28,12 @@ void dns_check_mx(DnsCheck *c) {
                         return (void) log_oom();
                 mx_name = guess;
         }
-        r = dns_lookup(c->domain, ns_t_mx, &mx);
+        r = dns_lookup(c->domain, DNS_TYPE_MX, &mx);
         if (r == -ENODATA) {
                 DnsAnswer a;
 
                 /* RFC 5321 §5.1: no MX, the A record is the implicit MX */
-                if (dns_lookup(c->domain, ns_t_a, &a) >= 0) {
+                if (dns_lookup(c->domain, DNS_TYPE_A, &a) >= 0) {
                         dns_answer_done(&a);
                         check_report(c, VERDICT_WARN, "mx", "%s has no MX; replies and bounces go to its A record",
                                c->domain);
@@ -56,7 +56,7 @@ void dns_check_mx(DnsCheck *c) {
                                "so bounces and replies to it are lost", c->domain);
                         continue;
                 }
-                r = dns_lookup(mx.records[i].name, ns_t_a, &a);
+                r = dns_lookup(mx.records[i].name, DNS_TYPE_A, &a);
                 if (r < 0) {
                         check_report(c, VERDICT_FAIL, "mx", "%s. MX %u %s.: the exchange has no address: %s",
                                c->domain, mx.records[i].pref, host, dns_strerror(r));
@@ -78,7 +78,7 @@ static char *find_spf(const char *domain, size_t *ret_count, int *ret_error) {
         char *record = NULL;
 
         *ret_count = 0;
-        *ret_error = dns_lookup(domain, ns_t_txt, &txt);
+        *ret_error = dns_lookup(domain, DNS_TYPE_TXT, &txt);
         if (*ret_error < 0)
                 return NULL;
         for (size_t i = 0; i < txt.n; i++)
@@ -154,7 +154,7 @@ void dns_check_ptr(DnsCheck *c) {
         }
         (void) inet_ntop(AF_INET, &c->ip, ip, sizeof(ip));
         dns_reverse_name(c->ip, rev);
-        r = dns_lookup(rev, ns_t_ptr, &ptr);
+        r = dns_lookup(rev, DNS_TYPE_PTR, &ptr);
         if (r < 0) {
                 check_report(c, VERDICT_FAIL, "ptr", "%s has no PTR record (%s): many receivers refuse such mail",
                        ip, dns_strerror(r));
@@ -165,7 +165,7 @@ void dns_check_ptr(DnsCheck *c) {
         for (size_t i = 0; i < ptr.n && !confirmed; i++) {
                 DnsAnswer a;
 
-                if (dns_lookup(ptr.records[i].name, ns_t_a, &a) < 0)
+                if (dns_lookup(ptr.records[i].name, DNS_TYPE_A, &a) < 0)
                         continue;
                 for (size_t j = 0; j < a.n; j++)
                         if (a.records[j].addr.s_addr == c->ip.s_addr)
@@ -207,7 +207,7 @@ void dns_check_optional(DnsCheck *c, const char *check, const char *prefix, cons
 
         if (asprintf(&name, "%s.%s", prefix, c->domain) < 0)
                 return (void) log_oom();
-        r = dns_lookup(name, ns_t_txt, &txt);
+        r = dns_lookup(name, DNS_TYPE_TXT, &txt);
         for (size_t i = 0; r >= 0 && i < txt.n; i++)
                 if (strncmp(txt.records[i].text, version, strlen(version)) == 0)
                         record = txt.records[i].text;

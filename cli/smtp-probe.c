@@ -112,7 +112,7 @@ int smtp_probe(const char *domain, const char *bind_addr, uint64_t timeout_usec,
         int r, tried = 0;
 
         *ret = (ProbeResult) { .step = "MX lookup" };
-        r = dns_lookup(domain, ns_t_mx, &mx);
+        r = dns_lookup(domain, DNS_TYPE_MX, &mx);
         if (r < 0) {
                 ret->error = r;
                 return r;
@@ -126,7 +126,7 @@ int smtp_probe(const char *domain, const char *bind_addr, uint64_t timeout_usec,
                         continue;       /* RFC 7505 null MX */
                 (void) snprintf(ret->host, sizeof(ret->host), "%s", mx.records[i].name);
                 ret->step = "address lookup";
-                r = dns_lookup(mx.records[i].name, ns_t_a, &a);
+                r = dns_lookup(mx.records[i].name, DNS_TYPE_A, &a);
                 if (r < 0)
                         continue;
                 ret->addr = a.records[0].addr;

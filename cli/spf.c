@@ -84,7 +84,7 @@ static int match_a(SpfState *s, const char *name, unsigned bits) {
         DnsAnswer a;
         int r, match = 0;
 
-        r = dns_lookup(name, ns_t_a, &a);
+        r = dns_lookup(name, DNS_TYPE_A, &a);
         if (r == -EAGAIN)
                 return -SPF_TEMPERROR;
         if (r < 0)
@@ -100,7 +100,7 @@ static int match_mx(SpfState *s, const char *name, unsigned bits) {
         DnsAnswer mx;
         int r, match = 0;
 
-        r = dns_lookup(name, ns_t_mx, &mx);
+        r = dns_lookup(name, DNS_TYPE_MX, &mx);
         if (r == -EAGAIN)
                 return -SPF_TEMPERROR;
         if (r < 0)
@@ -259,7 +259,7 @@ static SpfResult check_host(SpfState *s, const char *domain, unsigned depth) {
 
         if (depth > SPF_DNS_LOOKUPS_MAX)
                 return SPF_PERMERROR;
-        r = dns_lookup(domain, ns_t_txt, &txt);
+        r = dns_lookup(domain, DNS_TYPE_TXT, &txt);
         if (r == -EAGAIN)
                 return SPF_TEMPERROR;
         if (r < 0)

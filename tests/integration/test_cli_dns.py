@@ -100,6 +100,8 @@ def run(zone, cfg=None, args=()):
             dns.txt(name, *strings)
     for p in zone["ptr"]:
         dns.ptr(*p)
+    for name, rrtype, rdata in zone.get("raw", ()):
+        dns.args.append("--dns-rr=%s,%d,%s" % (name, rrtype, rdata))
     dns.start()
     try:
         proc = subprocess.run([POCHTAR, "dns", "check", "example.com", "--ip", IP,
@@ -253,6 +255,21 @@ assert "ed._domainkey.example.com: p= matches %s (ed25519" % ED_KEY in proc.stdo
 # 19. --help
 proc = subprocess.run([POCHTAR, "dns", "--help"], capture_output=True, text=True)
 assert proc.returncode == 0 and "--selector" in proc.stdout
+
+# 20. an MX record whose exchange runs past its RDATA: "\3mx1" without its
+# end, which the next record's owner (a pointer to example.com) would
+# complete as mx1.example.com. The answer is malformed, as deliver reads
+# it; the check must not report an MX the zone does not hold. (dnsmasq
+# answers its --dns-rr records last given first.)
+z = good_zone()
+z["mx"] = []
+z["raw"] = [("example.com", 15, "0014" "036d7832" "076578616d706c65" "03636f6d" "00"),
+            ("example.com", 15, "000a" "036d7831")]
+z["a"] += [("mx1.example.com", "203.0.113.25"), ("mx2.example.com", "203.0.113.26")]
+proc = run(z)
+assert proc.returncode == 1, proc.stdout
+assert [l for l in lines(proc.stdout, "FAIL", "mx") if "malformed DNS answer" in l], proc.stdout
+assert not lines(proc.stdout, "ok", "mx"), proc.stdout
 
 subprocess.run(["rm", "-rf", work])
 if failures:
