@@ -107,8 +107,9 @@ static void print_text(const QueueList *l) {
                         _cleanup_free_ char *sender = escape_printable_dup(e->env.sender, strlen(e->env.sender),
                                                                          SHOW_ADDRESS_MAX);
 
-                        printf("%s  %-14s %9" PRIu64 "  %s  <%s>%s\n", e->id, where, e->size, when,
-                               strempty(sender), e->env.kind == ENVELOPE_KIND_DSN ? " (notification)" : "");
+                        printf("%s  %-14s %9" PRIu64 "  %s  <%s>%s%s%s\n", e->id, where, e->size, when,
+                               strempty(sender), e->env.kind == ENVELOPE_KIND_DSN ? " (notification)" : "",
+                               e->env.auth ? " auth=" : "", strempty(e->env.auth));
                         for (size_t j = 0; j < e->env.n_rcpts; j++) {
                                 _cleanup_free_ char *rcpt = escape_printable_dup(
                                         e->env.rcpts[j].addr, strlen(e->env.rcpts[j].addr), SHOW_ADDRESS_MAX);
@@ -166,6 +167,8 @@ static void print_json(const QueueList *l) {
                 json_print_member(stdout, "reason", e->reason);
                 printf(", ");
                 json_print_member(stdout, "sender", e->error ? NULL : e->env.sender);
+                printf(", ");
+                json_print_member(stdout, "auth", e->error ? NULL : e->env.auth);
                 printf(", \"notification\": %s", e->error == 0 && e->env.kind == ENVELOPE_KIND_DSN ? "true" : "false");
                 if (e->where == WHERE_DELIVER)
                         print_json_deliver(e);

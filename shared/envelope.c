@@ -21,6 +21,7 @@ void envelope_done(Envelope *e) {
                 return;
         free(e->client);
         free(e->helo);
+        free(e->auth);
         free(e->sender);
         free(e->envid);
         for (size_t i = 0; i < e->n_rcpts; i++) {
@@ -96,6 +97,8 @@ int envelope_format(const Envelope *e, Buf *out) {
         if (e->client && (r = put_field(out, "client", e->client)) < 0)
                 return r;
         if (e->helo && (r = put_field(out, "helo", e->helo)) < 0)
+                return r;
+        if (e->auth && (r = put_field(out, "auth", e->auth)) < 0)
                 return r;
         if ((r = put_field(out, "sender", e->sender)) < 0)
                 return r;
@@ -316,6 +319,10 @@ int envelope_parse(const uint8_t *p, size_t n, Envelope *ret, size_t *ret_len, u
                         r = decode_printable(v, vlen, 256, &e.client);
                 } else if (KEY("helo") && !e.helo) {
                         r = decode_printable(v, vlen, SMTP_COMMAND_LINE_MAX, &e.helo);
+                } else if (KEY("auth") && !e.auth) {
+                        r = decode_printable(v, vlen, AUTH_USER_MAX, &e.auth);
+                        if (r >= 0 && !e.auth[0])
+                                r = -EBADMSG;
                 } else if (KEY("sender") && !have_sender) {
                         r = decode_value(v, vlen, SMTP_PATH_MAX, &e.sender);
                         if (r >= 0 && e.sender[0] &&

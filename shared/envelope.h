@@ -51,6 +51,7 @@ typedef struct Envelope {
         uint64_t arrival_usec;          /* CLOCK_REALTIME, µs */
         char *client;                   /* peer address, e.g. "127.0.0.1", or NULL */
         char *helo;                     /* client's EHLO/HELO argument, or NULL */
+        char *auth;                     /* the submission user who sent it (AUTH), or NULL */
         char *sender;                   /* "" is the null sender <> */
         DsnRet ret;
         char *envid;                    /* RFC 3461 ENVID, decoded, or NULL: dsn-param.h */

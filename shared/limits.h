@@ -25,6 +25,9 @@
 #define SMTP_LOCAL_PART_MAX 64
 #define SMTP_DOMAIN_MAX 255
 #define SMTP_PATH_MAX 256
+/* A submission user's login name: the users file's NAME (pochtar-users(5)),
+ * what AUTH accepts and what the envelope's `auth` line carries. */
+#define AUTH_USER_MAX 64
 /* RFC 5321 §4.5.3.1.8: at least 100 recipients must be accepted. Postfix
  * smtpd_recipient_limit is 1000. */
 #define SMTP_RCPTS_DEFAULT 1000

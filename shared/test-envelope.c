@@ -13,6 +13,7 @@ static void test_roundtrip(void) {
         e.arrival_usec = UINT64_C(1764300000123456);
         e.client = strdup("127.0.0.1");
         e.helo = strdup("evil\r\nrcpt x@y");         /* client-controlled */
+        e.auth = strdup("app1@example.com");
         e.sender = strdup("a+b@example.com");
         e.ret = DSN_RET_HDRS;
         e.envid = strdup("QQ 314159");
@@ -28,6 +29,7 @@ static void test_roundtrip(void) {
                      "arrival 1764300000123456\n"
                      "client 127.0.0.1\n"
                      "helo evil+0D+0Arcpt+20x@y\n"
+                     "auth app1@example.com\n"
                      "sender a+2Bb@example.com\n"
                      "ret HDRS\n"
                      "envid QQ+20314159\n"
@@ -51,6 +53,7 @@ static void test_roundtrip(void) {
         ASSERT_STREQ(p.id, e.id);
         ASSERT_EQ(p.arrival_usec, e.arrival_usec);
         ASSERT_STREQ(p.helo, e.helo);
+        ASSERT_STREQ(p.auth, "app1@example.com");
         ASSERT_STREQ(p.sender, e.sender);
         ASSERT_STREQ(p.envid, e.envid);
         ASSERT_EQ(p.ret, DSN_RET_HDRS);
@@ -109,6 +112,12 @@ static const struct {
         { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender \nrcpt a@b.c\r\n\n", -EBADMSG, 5 },
         { "pochtar-queue 1\nid 0000000000000000\narrival 99999999999999999999999\n", -EBADMSG, 3 },
         { "pochtar-queue 1\nid 0000000000000000\narrival 1\nsender a+00b@c.d\n", -EBADMSG, 4 },    /* NUL */
+        /* auth: the submission user, printable, 1..AUTH_USER_MAX, once */
+        { "pochtar-queue 1\nid 0000000000000000\nauth \n", -EBADMSG, 3 },
+        { "pochtar-queue 1\nid 0000000000000000\nauth a+0Ab\n", -EBADMSG, 3 },
+        { "pochtar-queue 1\nid 0000000000000000\nauth a\nauth a\n", -EBADMSG, 4 },
+        { "pochtar-queue 1\nid 0000000000000000\n"
+          "auth 12345678901234567890123456789012345678901234567890123456789012345\n", -EBADMSG, 3 },
 };
 
 /* Version 2: the check sits at ENVELOPE_CHECK_OFFSET, can be written there
