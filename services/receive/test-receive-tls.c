@@ -27,14 +27,20 @@
 
 static char dir[] = "/tmp/test-receive-tls.XXXXXX";
 static char ca_file[64], cert_a[64], key_a[64], cert_b[64], key_b[64], bad_key[64], open_key[64], unsorted[64];
+/* an RSA-2048 pair, as many certificates still are, for the cost of a handshake */
+static char cert_rsa[64], key_rsa[64];
 
 /* ---- certificates ---- */
 
-static gnutls_x509_privkey_t key_make(void) {
+static gnutls_x509_privkey_t key_make(bool rsa) {
         gnutls_x509_privkey_t k;
 
         ASSERT_EQ(gnutls_x509_privkey_init(&k), 0);
-        ASSERT_EQ(gnutls_x509_privkey_generate(k, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
+        if (rsa)
+                ASSERT_EQ(gnutls_x509_privkey_generate(k, GNUTLS_PK_RSA, 2048, 0), 0);
+        else
+                ASSERT_EQ(gnutls_x509_privkey_generate(k, GNUTLS_PK_ECDSA,
+                                                       GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
         return k;
 }
 
@@ -84,8 +90,8 @@ static void cert_append(FILE *f, gnutls_x509_crt_t c) {
 
 /* @path gets the leaf then the CA, as fullchain.pem holds them; @kpath the key. */
 static void pair_write(const char *path, const char *kpath, const char *cn, unsigned serial, gnutls_x509_crt_t ca,
-                       gnutls_x509_privkey_t ca_key) {
-        gnutls_x509_privkey_t k = key_make();
+                       gnutls_x509_privkey_t ca_key, bool rsa) {
+        gnutls_x509_privkey_t k = key_make(rsa);
         gnutls_x509_crt_t c = cert_make(k, cn, serial, ca, ca_key);
         gnutls_datum_t d = {};
         FILE *f = fopen(path, "we");
@@ -102,7 +108,7 @@ static void pair_write(const char *path, const char *kpath, const char *cn, unsi
 }
 
 static void pki_make(void) {
-        gnutls_x509_privkey_t ca_key = key_make();
+        gnutls_x509_privkey_t ca_key = key_make(false);
         gnutls_x509_crt_t ca = cert_make(ca_key, "pochtar test CA", 1, NULL, NULL);
         gnutls_datum_t d = {};
         static const char garbage[] = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n";
@@ -119,8 +125,11 @@ static void pki_make(void) {
         ASSERT_EQ(gnutls_x509_crt_export2(ca, GNUTLS_X509_FMT_PEM, &d), 0);
         file_write(ca_file, d.data, d.size, 0644);
         gnutls_free(d.data);
-        pair_write(cert_a, key_a, "a.mail.test", 2, ca, ca_key);
-        pair_write(cert_b, key_b, "b.mail.test", 3, ca, ca_key);
+        (void) snprintf(cert_rsa, sizeof(cert_rsa), "%s/rsa.crt", dir);
+        (void) snprintf(key_rsa, sizeof(key_rsa), "%s/rsa.key", dir);
+        pair_write(cert_a, key_a, "a.mail.test", 2, ca, ca_key, false);
+        pair_write(cert_b, key_b, "b.mail.test", 3, ca, ca_key, false);
+        pair_write(cert_rsa, key_rsa, "rsa.mail.test", 5, ca, ca_key, true);
         file_write(bad_key, garbage, strlen(garbage), 0600);
         /* a.key as a group- and world-readable file: a leaked secret */
         {
@@ -139,7 +148,7 @@ static void pki_make(void) {
         /* the CA before the leaf: not a chain a client can follow */
         {
                 FILE *f = fopen(unsorted, "we");
-                gnutls_x509_privkey_t k = key_make();
+                gnutls_x509_privkey_t k = key_make(false);
                 gnutls_x509_crt_t c = cert_make(k, "u.mail.test", 4, ca, ca_key);
 
                 ASSERT_TRUE(f);
@@ -154,7 +163,7 @@ static void pki_make(void) {
 }
 
 static void pki_remove(void) {
-        const char *files[] = { ca_file, cert_a, key_a, cert_b, key_b, bad_key, open_key, unsorted };
+        const char *files[] = { ca_file, cert_a, key_a, cert_b, key_b, bad_key, open_key, unsorted, cert_rsa, key_rsa };
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++)
                 ASSERT_EQ(unlink(files[i]), 0);
@@ -511,7 +520,7 @@ static void test_resume(TlsServer *t, const char *priority) {
 
 /* Handshake cost, server side only, for the log (not asserted: the
  * machine is shared). */
-static void measure(TlsServer *t, const char *priority) {
+static void measure(TlsServer *t, const char *priority, const char *what) {
         enum { N = 20 };
         gnutls_datum_t ticket = {};
         usec_t full = 0, resumed = 0;
@@ -535,8 +544,8 @@ static void measure(TlsServer *t, const char *priority) {
                 pair_close(&p);
         }
         gnutls_free(ticket.data);
-        printf("handshake cost in tls_conn_handshake(), %s, ECDSA P-256: full %llu us, resumed %llu us (mean of %d)\n",
-               priority, (unsigned long long) (full / N), (unsigned long long) (resumed / N), N);
+        printf("handshake cost in tls_conn_handshake(), %s, %s: full %llu us, resumed %llu us (mean of %d)\n",
+               priority, what, (unsigned long long) (full / N), (unsigned long long) (resumed / N), N);
 }
 
 static void test_reload(void) {
@@ -824,8 +833,12 @@ int main(void) {
         test_tls11_refused(t);
         test_peer_gone(t);
         test_write_resume_guard(t);
-        measure(t, PRIO_TLS13);
-        measure(t, PRIO_TLS12);
+        measure(t, PRIO_TLS13, "ECDSA P-256");
+        measure(t, PRIO_TLS12, "ECDSA P-256");
+        t = tls_server_free(t);
+        ASSERT_OK(tls_server_new(cert_rsa, key_rsa, &t, error, sizeof(error)));
+        measure(t, PRIO_TLS13, "RSA 2048");
+        measure(t, PRIO_TLS12, "RSA 2048");
         t = tls_server_free(t);
 
         test_reload();
