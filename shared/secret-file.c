@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,4 +33,26 @@ int secret_file_check(const struct stat *st, uid_t service_uid, bool exempt, cha
                 return -EPERM;
         }
         return 0;
+}
+
+int secret_file_open(int dir_fd, const char *path, uid_t service_uid, const char *credentials_dir, char *reason,
+                     size_t size) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        if (fd < 0 && errno == ELOOP) {
+                (void) snprintf(reason, size, "it is a symbolic link; name the file itself");
+                return -ELOOP;
+        }
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = negative_errno();
+                (void) snprintf(reason, size, "%s", strerror(-r));
+                return r;
+        }
+        r = secret_file_check(&st, service_uid, secret_file_in_credentials(path, credentials_dir), reason, size);
+        if (r < 0)
+                return r;
+        return TAKE_FD(fd);
 }

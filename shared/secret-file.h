@@ -30,3 +30,15 @@ bool secret_file_in_credentials(const char *path, const char *credentials_dir);
  * "mode 0644 lets group or others access it; chmod 0600 or 0400".
  */
 int secret_file_check(const struct stat *st, uid_t service_uid, bool exempt, char *reason, size_t size);
+
+/*
+ * Opens @path (from @dir_fd, or AT_FDCWD) to read a secret, as every
+ * reader of one does: without following a symbolic link (-ELOOP), so the
+ * file checked is the file read; non-blocking, so a FIFO cannot hang the
+ * reader; then secret_file_check() on what was opened, exempt when @path
+ * lies in @credentials_dir (-EPERM). Returns the fd (close-on-exec) or a
+ * negative errno, and then @reason says why, ready to follow "refused: "
+ * (-ELOOP, -EPERM) or "cannot open: " (open(2)'s errors).
+ */
+int secret_file_open(int dir_fd, const char *path, uid_t service_uid, const char *credentials_dir, char *reason,
+                     size_t size);

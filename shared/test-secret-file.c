@@ -1,7 +1,51 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "shared/macro.h"
 #include "shared/secret-file.h"
 #include "shared/tests.h"
+
+/* secret_file_open() on real files: what it opens is what it checked */
+static void test_open(void) {
+        char dir[] = "/tmp/test-secret-file-XXXXXX", reason[256];
+        _cleanup_close_ int d = -EBADF, fd = -EBADF;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(d >= 0);
+        fd = openat(d, "key", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        fd = safe_close(fd);
+        ASSERT_EQ(symlinkat("key", d, "link"), 0);
+        ASSERT_EQ(mkfifoat(d, "fifo", 0600), 0);        /* opened non-blocking: no hang */
+
+        fd = secret_file_open(d, "key", geteuid(), NULL, reason, sizeof(reason));
+        ASSERT_OK(fd);
+        fd = safe_close(fd);
+        ASSERT_EQ(secret_file_open(d, "link", geteuid(), NULL, reason, sizeof(reason)), -ELOOP);
+        ASSERT_STREQ(reason, "it is a symbolic link; name the file itself");
+        ASSERT_EQ(secret_file_open(d, "fifo", geteuid(), NULL, reason, sizeof(reason)), -EPERM);
+        ASSERT_STREQ(reason, "not a regular file but a FIFO");
+        ASSERT_EQ(secret_file_open(d, "missing", geteuid(), NULL, reason, sizeof(reason)), -ENOENT);
+        ASSERT_STREQ(reason, strerror(ENOENT));
+        ASSERT_EQ(fchmodat(d, "key", 0640, 0), 0);
+        ASSERT_EQ(secret_file_open(d, "key", geteuid(), NULL, reason, sizeof(reason)), -EPERM);
+        ASSERT_STREQ(reason, "mode 0640 lets group or others access it; chmod 0600 or 0400");
+        /* a credentials copy: the mode is systemd's business */
+        {
+                char path[sizeof(dir) + 8];
+
+                (void) snprintf(path, sizeof(path), "%s/key", dir);
+                fd = secret_file_open(AT_FDCWD, path, geteuid(), dir, reason, sizeof(reason));
+                ASSERT_OK(fd);
+        }
+
+        ASSERT_EQ(unlinkat(d, "key", 0), 0);
+        ASSERT_EQ(unlinkat(d, "link", 0), 0);
+        ASSERT_EQ(unlinkat(d, "fifo", 0), 0);
+        ASSERT_EQ(rmdir(dir), 0);
+}
 
 int main(void) {
         static const struct {
@@ -51,5 +95,6 @@ int main(void) {
         ASSERT_TRUE(!secret_file_in_credentials("/run/credentials/x.service", "/run/credentials/x.service"));
         ASSERT_TRUE(!secret_file_in_credentials("/etc/pochtar/relay-password", NULL));
         ASSERT_TRUE(!secret_file_in_credentials("/etc/pochtar/relay-password", ""));
+        test_open();
         return 0;
 }

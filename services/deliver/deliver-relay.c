@@ -46,7 +46,6 @@ int relay_password_load(const char *path, char **ret) {
         _cleanup_close_ int fd = -EBADF;
         Buf b = BUF_INIT(0);
         char reason[256];
-        struct stat st;
         int k;
 
         if (!path && creds && *creds) {
@@ -58,18 +57,12 @@ int relay_password_load(const char *path, char **ret) {
         if (!path)
                 return log_error_errno(-EINVAL, "relay_user is set, but neither relay_password_file nor the "
                                        "credential 'relay-password' is.");
-        /* a FIFO must not hang the start, a link must not point elsewhere */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-        if (fd < 0 && errno == ELOOP)
-                return log_error_errno(-EINVAL, "%s %s refused: it is a symbolic link; name the file itself.",
-                                       what, path);
-        if (fd < 0)
-                return log_error_errno(errno == ENOMEM ? -ENOMEM : -EINVAL, "Cannot open %s %s: %s", what, path,
-                                       strerror(errno));
-        if (fstat(fd, &st) < 0)
-                return log_error_errno(-EINVAL, "Cannot read %s %s: %s", what, path, strerror(errno));
-        if (secret_file_check(&st, geteuid(), secret_file_in_credentials(path, creds), reason, sizeof(reason)) < 0)
+        fd = secret_file_open(AT_FDCWD, path, geteuid(), creds, reason, sizeof(reason));
+        if (fd == -ELOOP || fd == -EPERM)
                 return log_error_errno(-EINVAL, "%s %s refused: %s.", what, path, reason);
+        if (fd < 0)
+                return log_error_errno(fd == -ENOMEM ? -ENOMEM : -EINVAL, "Cannot open %s %s: %s", what, path,
+                                       reason);
         k = read_full_fd(fd, RELAY_PASSWORD_FILE_MAX, &b);
         if (k >= 0)
                 k = relay_password_parse(b.data, b.len, ret);
