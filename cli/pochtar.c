@@ -27,6 +27,7 @@ static const CliCommand commands[] = {
         { "status", "units, queue sizes, outbound port 25", run_status },
         { "metrics", "counters and queue gauges for Prometheus", run_metrics },
         { "dns", "check DNS records: dns check DOMAIN", run_dns },
+        { "user", "submission users: user add|del|list|passwd|senders", run_user },
 };
 
 static int run_help(int argc, char **argv) {

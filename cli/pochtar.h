@@ -21,3 +21,4 @@ int run_release(int argc, char **argv);
 int run_flush(int argc, char **argv);
 int run_status(int argc, char **argv);
 int run_metrics(int argc, char **argv);
+int run_user(int argc, char **argv);          /* pochtar-user.c */
