@@ -34,7 +34,7 @@ static void help(void) {
                "an address local@domain or @domain (every address of the domain). The password\n"
                "is read from the terminal (twice, not echoed) or, when stdin is not a terminal,\n"
                "from its first line; never from the command line.\n\n"
-               "  --users PATH       the users file (default %s)\n"
+               "  --users PATH       the users file (default: [submission] users, %s)\n"
                "  --allow-short      take a password of fewer than %d characters\n"
                "  --json             list as one JSON object, {\"users\": [...]}\n"
                "  --config PATH      pochtar.conf to read (default %s)\n"
@@ -252,7 +252,8 @@ int run_user(int argc, char **argv) {
                 { "allow-short", no_argument, NULL, 's' },
                 {}
         };
-        UserArgs a = { .users = USERS_FILE_DEFAULT };
+        _cleanup_(config_done) Config config = {};
+        UserArgs a = {};
         const char *config_path, *verb;
         char **operands;
         size_t n;
@@ -266,7 +267,12 @@ int run_user(int argc, char **argv) {
         r = cli_parse_options(argc - 1, argv + 1, options, parse_option, &a, help, &config_path);
         if (r >= 0)
                 return r;
-        /* [submission] users, once pochtar.conf has it, is the default of --users */
+        /* the file pochtar-receive reads: [submission] users, unless --users */
+        if (!a.users) {
+                if (cli_config_load(config_path, &config) < 0)
+                        return EX_CONFIG;
+                a.users = config.submission.users;
+        }
         operands = argv + 1 + optind;
         n = (size_t) (argc - 1 - optind);
         if (a.json && !streq(verb, "list"))

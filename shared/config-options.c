@@ -9,6 +9,7 @@
 #include "shared/config.h"
 #include "shared/limits.h"
 #include "shared/macro.h"
+#include "shared/users-file.h"
 
 #define OPT(sec, field, key, fn, a) \
         { #sec, key, fn, offsetof(Config, sec) + offsetof(__typeof__(((Config *) 0)->sec), field), a }
@@ -44,6 +45,13 @@ const ConfigOption config_options[] = {
         OPT(receive, session_timeout, "session_timeout", config_parse_usec, range_session),
         OPT(receive, bare_newline, "bare_newline", config_parse_bare_newline, NULL),
         OPT(receive, idle_exit, "idle_exit", config_parse_usec, NULL),
+
+        OPT(submission, listen, "listen", config_parse_strv, NULL),
+        OPT(submission, listen_tls, "listen_tls", config_parse_strv, NULL),
+        OPT(submission, certificate, "certificate", config_parse_path, NULL),
+        OPT(submission, key, "key", config_parse_path, NULL),
+        OPT(submission, users, "users", config_parse_path, NULL),
+        OPT(submission, allow, "allow", config_parse_strv, NULL),
 
         OPT(sign, domain, "domain", config_parse_string, NULL),
         OPT(sign, selector, "selector", config_parse_strv, NULL),
@@ -124,6 +132,9 @@ int config_init(Config *c) {
         if (config_parse_string(POCHTAR_SPOOL_DIR, &c->spool.dir, NULL) < 0 ||
             config_parse_strv("127.0.0.1:25", &c->receive.listen, NULL) < 0 ||
             config_parse_strv("127.0.0.0/8", &c->receive.allow, NULL) < 0 ||
+            /* submission is for other hosts; AUTH, not the address, admits them */
+            config_parse_strv("0.0.0.0/0 ::/0", &c->submission.allow, NULL) < 0 ||
+            config_parse_path(USERS_FILE_DEFAULT, &c->submission.users, NULL) < 0 ||
             config_parse_string("relaxed/relaxed", &c->sign.canonicalization, NULL) < 0 ||
             /* the fields a replayed message would want to change or add */
             config_parse_strv("From To Cc Subject Date Reply-To Message-ID MIME-Version Content-Type "

@@ -9,7 +9,7 @@
 #include "shared/clock.h"
 
 /*
- * pochtar.conf: one INI file, sections [spool] [receive] [sign] [deliver],
+ * pochtar.conf: one INI file, sections [spool] [receive] [submission] [sign] [deliver],
  * parsed with libinih. Every daemon loads the whole file, so a typo in any
  * section fails at start, with the file, line and reason; pochtar.conf(5)
  * documents every key. Options are declared in config-options.c.
@@ -42,6 +42,17 @@ typedef struct ReceiveConfig {
         BareNewline bare_newline;
         usec_t idle_exit;               /* 0: never exit when idle */
 } ReceiveConfig;
+
+/* Other hosts submitting mail (pochtar-receive(8), SUBMISSION): TLS
+ * before AUTH, AUTH before MAIL, senders limited per user. */
+typedef struct SubmissionConfig {
+        char **listen;                  /* STARTTLS listeners when not socket-activated ("0.0.0.0:587") */
+        char **listen_tls;              /* implicit TLS listeners ("0.0.0.0:465") */
+        char *certificate;              /* PEM chain; NULL: $CREDENTIALS_DIRECTORY/submission.crt */
+        char *key;                      /* PEM key; NULL: $CREDENTIALS_DIRECTORY/submission.key */
+        char *users;                    /* pochtar-users(5) */
+        char **allow;                   /* client networks, CIDR */
+} SubmissionConfig;
 
 typedef enum SignPolicy {
         SIGN_POLICY_PASS,               /* pass the message on unsigned, logged */
@@ -96,6 +107,7 @@ typedef struct Config {
         char *path;
         SpoolConfig spool;
         ReceiveConfig receive;
+        SubmissionConfig submission;
         SignConfig sign;
         DeliverConfig deliver;
 } Config;
