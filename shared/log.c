@@ -122,6 +122,8 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                         add_field(iov, &n, owned, "POCHTAR_STATUS", f->status);
                         add_field(iov, &n, owned, "POCHTAR_DSN", f->dsn);
                         add_field(iov, &n, owned, "POCHTAR_TLS", f->tls);
+                        add_field(iov, &n, owned, "POCHTAR_CLIENT", f->client);
+                        add_field(iov, &n, owned, "POCHTAR_SASL_USER", f->sasl_user);
                         if (f->extra && n < LOG_IOV_MAX && (owned[n] = strdup(f->extra)))
                                 iov[n] = (struct iovec) { .iov_base = owned[n], .iov_len = strlen(owned[n]) }, n++;
                 }

@@ -22,6 +22,8 @@ typedef struct LogFields {
         const char *status;             /* sent | deferred | bounced | quarantined | … */
         const char *dsn;
         const char *tls;
+        const char *client;             /* the SMTP client's address (receive) */
+        const char *sasl_user;          /* the user the client authenticated as (submission) */
         const char *extra;              /* one more "KEY=value" field, or NULL */
 } LogFields;
 

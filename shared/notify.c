@@ -9,6 +9,10 @@ void notify_ready(void) {
         (void) sd_notify(0, "READY=1");
 }
 
+void notify_reloading(void) {
+        (void) sd_notify(0, "RELOADING=1");
+}
+
 void notify_stopping(void) {
         (void) sd_notify(0, "STOPPING=1");
 }

@@ -237,11 +237,12 @@ int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *o
 
 /**
  * headers_format_received() - the Received: field (RFC 5321 §4.4) in
- * Postfix's shape. @helo is client text: censored here. @rcpt is given
- * only for a single-recipient message, as Postfix does.
+ * Postfix's shape. @helo is client text: censored here. @tls describes
+ * the session's TLS, or is NULL. @rcpt is given only for a
+ * single-recipient message, as Postfix does.
  */
 int headers_format_received(const HeaderContext *ctx, const char *helo, const char *client,
-                            const char *protocol, const char *rcpt, Buf *out) {
+                            const char *protocol, const char *tls, const char *rcpt, Buf *out) {
         char date[RFC5322_DATE_MAX];
         int r;
 
@@ -249,8 +250,11 @@ int headers_format_received(const HeaderContext *ctx, const char *helo, const ch
         if (r >= 0)
                 r = helo ? escape_printable(helo, strlen(helo), SMTP_DOMAIN_MAX, 0, out) : buf_append_str(out, "unknown");
         if (r >= 0)
-                r = buf_printf(out, " ([%s])\r\n\tby %s (pochtar) with %s id %s", strempty(client),
-                               ctx->hostname, protocol, ctx->queue_id);
+                r = buf_printf(out, " ([%s])", strempty(client));
+        if (r >= 0 && tls)
+                r = buf_printf(out, "\r\n\t(using %s)", tls);
+        if (r >= 0)
+                r = buf_printf(out, "\r\n\tby %s (pochtar) with %s id %s", ctx->hostname, protocol, ctx->queue_id);
         if (r >= 0 && rcpt)
                 r = buf_printf(out, "\r\n\tfor <%s>", rcpt);
         if (r >= 0)

@@ -44,4 +44,4 @@ int address_rewrite(const HeaderContext *ctx, const char *addr, size_t n, bool s
 
 int headers_rewrite(const HeaderContext *ctx, const uint8_t *p, size_t n, Buf *out);
 int headers_format_received(const HeaderContext *ctx, const char *helo, const char *client,
-                            const char *protocol, const char *rcpt, Buf *out);
+                            const char *protocol, const char *tls, const char *rcpt, Buf *out);

@@ -2,7 +2,10 @@
 /*
  * The listeners, admission (allow list, max_sessions), idle exit, and the
  * sessions. Sockets come from systemd (sd_listen_fds, Accept=no: one
- * process for all connections) or are bound from [receive] listen.
+ * process for all connections) or are bound from [receive] listen and
+ * [submission] listen and listen_tls. Each listener has a kind, and each
+ * kind its session parameters: the loopback listener offers neither TLS
+ * nor AUTH; the submission listeners require both (receive-session.c).
  *
  * Each session is started with the parameters every session shares and a
  * SessionOps table; the server keeps its own record of it (ServerSession)
@@ -27,6 +30,7 @@
 #include "shared/spool-check.h"
 #include "shared/spool-owner.h"
 #include "shared/spool-spare.h"
+#include "shared/users-file.h"
 
 /* Connections accepted per wake-up of a listener, so one busy listener
  * cannot starve sessions that already have data. */
@@ -50,9 +54,15 @@ static void server_update_idle(Server *s) {
                 (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_OFF);
 }
 
+static const char * const listener_allow_key[_LISTENER_KIND_MAX] = {
+        [LISTENER_LOOPBACK] = "[receive] allow",
+        [LISTENER_SUBMISSION] = "[submission] allow",
+        [LISTENER_SUBMISSIONS] = "[submission] allow",
+};
+
 static void server_listen_enable(Server *s, bool enable) {
         for (size_t i = 0; i < s->n_listeners; i++)
-                (void) sd_event_source_set_enabled(s->listeners[i], enable ? SD_EVENT_ON : SD_EVENT_OFF);
+                (void) sd_event_source_set_enabled(s->listeners[i]->source, enable ? SD_EVENT_ON : SD_EVENT_OFF);
         s->accept_paused = !enable;
 }
 
@@ -125,7 +135,7 @@ static const GroupCommitOps commit_ops = {
         .batch_done = on_batch_done,
 };
 
-static int server_session_start(Server *s, int fd, const struct sockaddr *sa, socklen_t salen) {
+static int server_session_start(Server *s, ListenerKind kind, int fd, const struct sockaddr *sa, socklen_t salen) {
         ServerSession *ss;
         int r;
 
@@ -142,7 +152,7 @@ static int server_session_start(Server *s, int fd, const struct sockaddr *sa, so
         s->n_sessions++;
         /* once this succeeds, ss is the session's until on_session_gone(),
          * which may already have run (a client gone before the greeting) */
-        r = session_new(&s->session_params, &session_ops, ss, fd, sa, salen, &ss->session);
+        r = session_new(&s->session_params[kind], &session_ops, ss, fd, sa, salen, &ss->session);
         if (r < 0)
                 server_session_unlink(s, ss);
         return r;
@@ -172,7 +182,9 @@ static void refuse(int fd, const char *line) {
 }
 
 static int on_accept(sd_event_source *es, int lfd, uint32_t revents, void *userdata) {
-        Server *s = userdata;
+        Listener *l = userdata;
+        Server *s = l->server;
+        const AccessList *access = l->kind == LISTENER_LOOPBACK ? &s->access : &s->submission_access;
 
         for (unsigned i = 0; i < ACCEPT_BATCH; i++) {
                 struct sockaddr_storage ss;
@@ -195,11 +207,12 @@ static int on_accept(sd_event_source *es, int lfd, uint32_t revents, void *userd
                         log_warning_errno(-errno, "accept() failed, ignoring: %m");
                         return 0;
                 }
-                if (!access_list_allows(&s->access, (struct sockaddr *) &ss, len)) {
+                if (!access_list_allows(access, (struct sockaddr *) &ss, len)) {
                         char host[NI_MAXHOST] = "?";
 
                         (void) getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
-                        log_notice("Refused connection from [%s]: not in [receive] allow", host);
+                        log_msg(LOG_NOTICE, &(LogFields) { .client = host }, "Refused connection from [%s]: not in %s",
+                                host, listener_allow_key[l->kind]);
                         s->n_refused++;
                         refuse(fd, "554 5.7.1 Access denied\r\n");
                         continue;
@@ -209,7 +222,7 @@ static int on_accept(sd_event_source *es, int lfd, uint32_t revents, void *userd
                         refuse(fd, "421 4.3.2 Too many connections, try again later\r\n");
                         continue;
                 }
-                r = server_session_start(s, fd, (struct sockaddr *) &ss, len);
+                r = server_session_start(s, l->kind, fd, (struct sockaddr *) &ss, len);
                 if (r < 0)
                         log_warning_errno(r, "Failed to start a session, ignoring: %m");
                 server_update_idle(s);
@@ -217,24 +230,40 @@ static int on_accept(sd_event_source *es, int lfd, uint32_t revents, void *userd
         return 0;
 }
 
-static int add_listener(Server *s, int fd) {
-        sd_event_source **l;
+/* Takes @fd, also on failure. */
+static int add_listener(Server *s, int fd, ListenerKind kind) {
+        _cleanup_free_ Listener *l = NULL;
+        Listener **ls;
         int r;
 
-        l = reallocarray(s->listeners, s->n_listeners + 1, sizeof(sd_event_source *));
-        if (!l)
+        ls = reallocarray(s->listeners, s->n_listeners + 1, sizeof(Listener *));
+        if (ls)
+                s->listeners = ls;
+        l = calloc(1, sizeof(Listener));
+        if (!ls || !l) {
+                safe_close(fd);
                 return -ENOMEM;
-        s->listeners = l;
-        r = sd_event_add_io(s->event, &s->listeners[s->n_listeners], fd, EPOLLIN, on_accept, s);
-        if (r < 0)
+        }
+        *l = (Listener) { .server = s, .kind = kind };
+        r = sd_event_add_io(s->event, &l->source, fd, EPOLLIN, on_accept, l);
+        if (r < 0) {
+                safe_close(fd);
                 return r;
-        (void) sd_event_source_set_io_fd_own(s->listeners[s->n_listeners], true);
-        s->n_listeners++;
+        }
+        (void) sd_event_source_set_io_fd_own(l->source, true);
+        s->listeners[s->n_listeners++] = TAKE_PTR(l);
         return 0;
 }
 
-/* "127.0.0.1:25", "[::1]:25" or "localhost:2525" */
-static int bind_listen(Server *s, const char *spec) {
+static bool server_has_listener(const Server *s, ListenerKind kind) {
+        for (size_t i = 0; i < s->n_listeners; i++)
+                if (s->listeners[i]->kind == kind)
+                        return true;
+        return false;
+}
+
+/* "127.0.0.1:25", "[::1]:25" or "localhost:2525", from @key */
+static int bind_listen(Server *s, const char *spec, ListenerKind kind, const char *key) {
         _cleanup_free_ char *host = NULL;
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
         struct addrinfo *ai = NULL;
@@ -242,7 +271,7 @@ static int bind_listen(Server *s, const char *spec) {
         int r;
 
         if (!colon || colon == spec || !colon[1])
-                return log_error_errno(-EINVAL, "Bad [receive] listen address '%s': expected HOST:PORT", spec);
+                return log_error_errno(-EINVAL, "Bad %s address '%s': expected HOST:PORT", key, spec);
         if (spec[0] == '[' && colon[-1] == ']')
                 host = strndup(spec + 1, (size_t) (colon - spec - 2));
         else
@@ -251,7 +280,7 @@ static int bind_listen(Server *s, const char *spec) {
                 return log_oom();
         r = getaddrinfo(host, colon + 1, &hints, &ai);
         if (r != 0)
-                return log_error_errno(-EINVAL, "Cannot resolve [receive] listen '%s': %s", spec, gai_strerror(r));
+                return log_error_errno(-EINVAL, "Cannot resolve %s '%s': %s", key, spec, gai_strerror(r));
         for (struct addrinfo *a = ai; a; a = a->ai_next) {
                 _cleanup_close_ int fd = -EBADF;
                 int one = 1;
@@ -263,45 +292,170 @@ static int bind_listen(Server *s, const char *spec) {
                          bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0)
                         r = -errno;
                 else
-                        r = add_listener(s, fd);
+                        r = add_listener(s, TAKE_FD(fd), kind);
                 if (r < 0) {
                         freeaddrinfo(ai);
-                        return log_error_errno(r, "Failed to listen on '%s': %m", spec);
+                        return log_error_errno(r, "Failed to listen on '%s' (%s): %m", spec, key);
                 }
-                TAKE_FD(fd);
         }
         freeaddrinfo(ai);
         return 0;
 }
 
-int server_start(Server *s) {
+static ListenerKind listener_kind_from_name(const char *name) {
+        if (streq_ptr(name, "submission"))
+                return LISTENER_SUBMISSION;
+        if (streq_ptr(name, "submissions"))
+                return LISTENER_SUBMISSIONS;
+        return LISTENER_LOOPBACK;
+}
+
+static int server_listen(Server *s) {
+        const struct {
+                char **listen;
+                ListenerKind kind;
+                const char *key;
+        } keys[] = {
+                { s->config->listen, LISTENER_LOOPBACK, "[receive] listen" },
+                { s->submission->listen, LISTENER_SUBMISSION, "[submission] listen" },
+                { s->submission->listen_tls, LISTENER_SUBMISSIONS, "[submission] listen_tls" },
+        };
+        char **names = NULL;
         int n, r;
 
-        n = sd_listen_fds(true);
+        n = sd_listen_fds_with_names(true, &names);
         if (n < 0)
                 return log_error_errno(n, "Failed to read LISTEN_FDS: %m");
         if (n > 0) {
                 s->socket_activated = true;
-                for (int i = 0; i < n; i++) {
+                r = 0;
+                for (int i = 0; i < n && r >= 0; i++) {
                         int fd = SD_LISTEN_FDS_START + i;
 
                         r = sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1);
-                        if (r <= 0)
-                                return log_error_errno(r < 0 ? r : -EINVAL,
-                                                       "Passed fd %d is not a listening stream socket (Accept=no expected)", fd);
+                        if (r <= 0) {
+                                r = log_error_errno(r < 0 ? r : -EINVAL, "Passed fd %d is not a listening stream "
+                                                    "socket (Accept=no expected)", fd);
+                                break;
+                        }
                         (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-                        r = add_listener(s, fd);
+                        r = add_listener(s, fd, listener_kind_from_name(names ? names[i] : NULL));
                         if (r < 0)
-                                return log_error_errno(r, "Failed to watch passed socket: %m");
+                                log_error_errno(r, "Failed to watch passed socket: %m");
                 }
-        } else
-                for (char **l = s->config->listen; l && *l; l++) {
-                        r = bind_listen(s, *l);
+                strv_free(names);
+                return r < 0 ? r : 0;
+        }
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                for (char **l = keys[k].listen; l && *l; l++) {
+                        r = bind_listen(s, *l, keys[k].kind, keys[k].key);
                         if (r < 0)
                                 return r;
                 }
+        return 0;
+}
+
+/* The certificate and key: [submission] certificate and key, else the
+ * systemd credentials submission.crt and submission.key. */
+static int submission_tls_paths(const SubmissionConfig *c, char **ret_cert, char **ret_key) {
+        const char *creds = getenv("CREDENTIALS_DIRECTORY");
+
+        if ((!c->certificate || !c->key) && !creds)
+                return log_error_errno(-EINVAL, "[submission] certificate and key are not set, and there are no "
+                                       "systemd credentials (LoadCredential=submission.crt:... and submission.key:...)");
+        if (c->certificate ? !(*ret_cert = strdup(c->certificate))
+                           : asprintf(ret_cert, "%s/submission.crt", creds) < 0)
+                return log_oom();
+        if (c->key ? !(*ret_key = strdup(c->key)) : asprintf(ret_key, "%s/submission.key", creds) < 0)
+                return log_oom();
+        return 0;
+}
+
+static int server_tls_load(Server *s, bool reload) {
+        _cleanup_free_ char *cert = NULL, *key = NULL;
+        char error[512] = "";
+        int r;
+
+        r = submission_tls_paths(s->submission, &cert, &key);
+        if (r < 0)
+                return r;
+        r = reload ? tls_server_reload(s->tls, cert, key, error, sizeof(error))
+                   : tls_server_new(cert, key, &s->tls, error, sizeof(error));
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "%s", error[0] ? error : "Failed to load the submission certificate");
+        log_info("Submission certificate %s: %s", reload ? "reloaded" : "loaded", tls_server_describe(s->tls));
+        return 0;
+}
+
+/* The users file as the verifier will read it: a start with a file that
+ * cannot serve is a configuration error, named with its line. */
+static int server_users_check(Server *s) {
+        _cleanup_(users_file_done) UsersFile u = {};
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = users_file_load(AT_FDCWD, s->submission->users, getuid(), &u, &error);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(-EINVAL, "%s", error ?: "Failed to read the users file");
+        if (u.n_users == 0)
+                log_warning("%s holds no user: every AUTH fails until 'pochtar user add'.", s->submission->users);
+        return 0;
+}
+
+/* TLS, the users and the failure limit, for the submission listeners. */
+static int server_submission_setup(Server *s) {
+        int r;
+
+        r = server_users_check(s);
+        if (r < 0)
+                return r;
+        r = server_tls_load(s, false);
+        if (r < 0)
+                return r;
+        r = auth_limit_new(&s->auth_limit);
+        if (r < 0)
+                return log_oom();
+        r = auth_verifier_new(s->event, s->submission->users, getuid(), &s->verifier);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the password checks for '%s': %m", s->submission->users);
+        for (ListenerKind k = LISTENER_SUBMISSION; k <= LISTENER_SUBMISSIONS; k++) {
+                SessionParams *p = &s->session_params[k];
+
+                p->submission = true;
+                p->implicit_tls = k == LISTENER_SUBMISSIONS;
+                p->tls = s->tls;
+                p->verifier = s->verifier;
+                p->auth_limit = s->auth_limit;
+        }
+        return 0;
+}
+
+void server_reload(Server *s) {
+        if (!s->tls) {
+                log_info("Reload: no submission listener, nothing to reload.");
+                return;
+        }
+        /* a failure keeps the certificate in use, and is logged */
+        (void) server_tls_load(s, true);
+}
+
+int server_start(Server *s) {
+        int r;
+
+        r = server_listen(s);
+        if (r < 0)
+                return r;
         if (s->n_listeners == 0)
                 return log_error_errno(-EINVAL, "Nothing to listen on: [receive] listen is empty.");
+        if (server_has_listener(s, LISTENER_SUBMISSION) || server_has_listener(s, LISTENER_SUBMISSIONS)) {
+                r = server_submission_setup(s);
+                if (r < 0)
+                        return r;
+        }
 
         r = group_commit_new(s->event, &commit_ops, s, &s->commit);
         if (r < 0)
@@ -355,6 +509,7 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
                 return log_oom();
         s->event = sd_event_ref(event);
         s->config = &config->receive;
+        s->submission = &config->submission;
         s->spare_keep = config->spool.spare_keep;
         s->spool_root_fd = -EBADF;
         s->incoming = SPOOL_DIR_NULL;
@@ -378,6 +533,11 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
         r = access_list_parse(config->receive.allow, &s->access, &bad);
         if (r == -EINVAL)
                 return log_error_errno(r, "Bad [receive] allow entry '%s': expected an address or CIDR prefix", bad);
+        if (r < 0)
+                return log_oom();
+        r = access_list_parse(config->submission.allow, &s->submission_access, &bad);
+        if (r == -EINVAL)
+                return log_error_errno(r, "Bad [submission] allow entry '%s': expected an address or CIDR prefix", bad);
         if (r < 0)
                 return log_oom();
         if (config->receive.sender_map) {
@@ -407,14 +567,16 @@ int server_new(sd_event *event, const Config *config, Server **ret) {
         if (r < 0)
                 log_warning_errno(r, "Failed to clean '%s/incoming/tmp', ignoring: %m", config->spool.dir);
 
-        s->session_params = (SessionParams) {
-                .event = s->event,
-                .config = s->config,
-                .hostname = s->hostname,
-                .origin_domain = s->origin_domain,
-                .sender_map = s->has_sender_map ? &s->sender_map : NULL,
-                .incoming = &s->incoming,
-        };
+        /* the submission kinds get their policy once they have a listener */
+        for (ListenerKind k = 0; k < _LISTENER_KIND_MAX; k++)
+                s->session_params[k] = (SessionParams) {
+                        .event = s->event,
+                        .config = s->config,
+                        .hostname = s->hostname,
+                        .origin_domain = s->origin_domain,
+                        .sender_map = s->has_sender_map ? &s->sender_map : NULL,
+                        .incoming = &s->incoming,
+                };
 
         *ret = TAKE_PTR(s);
         return 0;
@@ -431,14 +593,20 @@ Server *server_free(Server *s) {
         while (s->sessions)
                 session_shutdown(s->sessions->session);
         s->commit = group_commit_free(s->commit);
-        for (size_t i = 0; i < s->n_listeners; i++)
-                sd_event_source_disable_unref(s->listeners[i]);
+        for (size_t i = 0; i < s->n_listeners; i++) {
+                sd_event_source_disable_unref(s->listeners[i]->source);
+                free(s->listeners[i]);
+        }
         free(s->listeners);
+        s->verifier = auth_verifier_free(s->verifier);
+        s->auth_limit = auth_limit_free(s->auth_limit);
+        s->tls = tls_server_free(s->tls);
         sd_event_source_disable_unref(s->idle_timer);
         sd_event_source_disable_unref(s->spare_timer);
         spool_dir_done(&s->incoming);
         safe_close(s->spool_root_fd);
         access_list_done(&s->access);
+        access_list_done(&s->submission_access);
         sender_map_done(&s->sender_map);
         free(s->hostname);
         free(s->origin_domain);

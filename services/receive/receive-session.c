@@ -7,6 +7,11 @@
  * dry or before the session waits. The message is streamed to a tmp file
  * in the spool; the 250 is only sent by session_committed(), after the
  * server's group commit made the file durable in incoming/new.
+ *
+ * On a submission listener the session also runs TLS (STARTTLS, or the
+ * handshake before the greeting) through receive-tls.c and AUTH through
+ * receive-sasl.c and receive-auth.c: TLS before AUTH, AUTH before MAIL,
+ * and MAIL FROM and From: limited to the user's senders.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,6 +27,7 @@
 #include "services/receive/receive-headers.h"
 #include "services/receive/receive-params.h"
 #include "services/receive/receive-reencode.h"
+#include "services/receive/receive-sasl.h"
 #include "services/receive/receive-session.h"
 #include "shared/address.h"
 #include "shared/buf.h"
@@ -34,6 +40,7 @@
 #include "shared/log-ids.h"
 #include "shared/log.h"
 #include "shared/spool-spare.h"
+#include "shared/users-file.h"
 
 /* Bytes read per read(2), and the input buffered at most: a pipelined
  * batch longer than this waits until the commands before it are done. */
@@ -59,6 +66,10 @@ typedef enum SessionState {
         SESSION_DATA,           /* after 354: decoding the message */
         SESSION_COMMIT,         /* message complete, waiting for the group commit */
         SESSION_CLOSING,        /* flushing the last reply, then gone */
+        SESSION_TLS_START,      /* flushing STARTTLS's 220, then the handshake */
+        SESSION_HANDSHAKE,      /* TLS handshake: reads and writes are GnuTLS's */
+        SESSION_AUTH,           /* after a 334: reading the client's response line */
+        SESSION_AUTH_WAIT,      /* the password check, or a failure's delay */
 } SessionState;
 
 struct Session {
@@ -101,7 +112,24 @@ struct Session {
         size_t check_skip;
         size_t envelope_len;    /* the envelope's bytes at the head of the file */
         bool reencoded;         /* long lines were re-encoded (receive-reencode.c) */
+
+        /* submission: TLS */
+        TlsConn *tls;           /* from STARTTLS (or accept, implicit) on; the handshake done outside SESSION_HANDSHAKE */
+        sd_event_source *pending;       /* reads what GnuTLS holds decrypted, which epoll cannot see */
+        /* submission: AUTH */
+        char *auth_user;        /* authenticated as */
+        char **auth_senders;    /* what auth_user may send as */
+        SaslMech auth_mech;
+        bool auth_login_password;       /* LOGIN: the next response is the password */
+        char auth_name[SASL_USER_MAX + 1];      /* the user being checked, for the log */
+        AuthRequest *auth_request;
+        sd_event_source *auth_delay;    /* a failure's 535 held back (receive-auth-limit.c) */
 };
+
+/* States in which the session reads from the client. */
+static bool session_reading(const Session *s) {
+        return s->state == SESSION_COMMAND || s->state == SESSION_DATA || s->state == SESSION_AUTH;
+}
 
 static void session_reply(Session *s, const char *fmt, ...) _printf_(2, 3);
 
@@ -143,6 +171,13 @@ Session *session_free(Session *s) {
         if (s->state == SESSION_COMMIT && s->ops)
                 s->ops->commit_cancel(s, s->userdata);
         transaction_reset(s);
+        if (s->auth_request)
+                auth_request_cancel(s->auth_request);
+        sd_event_source_disable_unref(s->auth_delay);
+        sd_event_source_disable_unref(s->pending);
+        free(s->auth_user);
+        strv_free(s->auth_senders);
+        tls_conn_free(s->tls);
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->timer);
         sd_event_source_disable_unref(s->deadline);
@@ -158,19 +193,37 @@ Session *session_free(Session *s) {
 }
 
 static int session_flush(Session *s) {
+        if (s->state == SESSION_HANDSHAKE)
+                return 0;       /* nothing of ours goes out before TLS is up */
         while (s->out.len > 0) {
-                ssize_t k = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t k;
 
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN)
-                                return 0;
-                        return -errno;
+                if (s->tls)
+                        k = tls_conn_write(s->tls, s->out.data, s->out.len);
+                else {
+                        k = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (k < 0)
+                                k = -errno;
                 }
+                if (k == -EINTR)
+                        continue;
+                if (k == -EAGAIN)
+                        return 0;
+                if (k < 0)
+                        return (int) k;
                 buf_consume(&s->out, (size_t) k);
         }
         return 0;
+}
+
+/* Reads into @p: plain, or through TLS. Bytes, 0 at the end, or -errno. */
+static ssize_t session_recv(Session *s, void *p, size_t n) {
+        ssize_t k;
+
+        if (s->tls)
+                return tls_conn_read(s->tls, p, n);
+        k = read(s->fd, p, n);
+        return k < 0 ? -errno : k;
 }
 
 static void session_arm_timer(Session *s) {
@@ -201,6 +254,17 @@ static void reply_oom(Session *s) {
         session_reply(s, "421 4.3.0 %s Error: out of memory", s->p->hostname);
 }
 
+/* Whether the authenticated user may send as @addr (pochtar-users(5)). */
+static bool session_sender_allowed(const Session *s, const char *addr) {
+        UserEntry e = {
+                .name = s->auth_user,
+                .senders = s->auth_senders,
+                .n_senders = strv_length(s->auth_senders),
+        };
+
+        return s->auth_user && user_sender_allowed(&e, addr);
+}
+
 static void on_mail(Session *s, const Command *c) {
         _cleanup_(mail_params_done) MailParams mp = {};
         char reply[SMTP_REPLY_LINE_MAX];
@@ -209,6 +273,9 @@ static void on_mail(Session *s, const Command *c) {
 
         if (!s->helo)
                 return session_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+        /* RFC 4954 §6: a submission server that relays only for its users */
+        if (s->p->submission && !s->auth_user)
+                return session_reply(s, "530 5.7.0 Authentication required");
         if (s->in_mail)
                 return session_reply(s, "503 5.5.1 Error: nested MAIL command");
         if (c->n_params > 0 && !s->esmtp)
@@ -229,6 +296,16 @@ static void on_mail(Session *s, const Command *c) {
         s->env.sender = c->arg.n > 0 ? address_store(s, c->arg, true) : strdup("");
         if (!s->env.sender)
                 return reply_oom(s);
+        /* the address as it will leave (after sender_map), and never <> */
+        if (s->p->submission && !session_sender_allowed(s, s->env.sender)) {
+                _cleanup_free_ char *shown = escape_printable_dup(s->env.sender, strlen(s->env.sender), 256);
+
+                log_msg(LOG_NOTICE, &(LogFields) { .client = s->client, .sasl_user = s->auth_user },
+                        "reject: MAIL FROM <%s> from [%s]: not a sender of user %s", strempty(shown), s->client,
+                        s->auth_user);
+                envelope_done(&s->env);
+                return session_reply(s, "553 5.7.1 Error: sender address not allowed for user %s", s->auth_user);
+        }
         s->env.ret = mp.ret;
         s->env.envid = TAKE_PTR(mp.envid);
         s->env.body = mp.body;
@@ -282,7 +359,9 @@ static void on_data(Session *s) {
         s->env.client = strdup(s->client);
         free(s->env.helo);
         s->env.helo = strdup(s->helo);
-        if (!s->env.client || !s->env.helo) {
+        free(s->env.auth);
+        s->env.auth = s->auth_user ? strdup(s->auth_user) : NULL;
+        if (!s->env.client || !s->env.helo || (s->auth_user && !s->env.auth)) {
                 s->state = SESSION_CLOSING;
                 return session_reply(s, "421 4.3.0 %s Error: out of memory", s->p->hostname);
         }
@@ -315,12 +394,211 @@ static void on_helo(Session *s, const Command *c, bool esmtp) {
         if (!esmtp)
                 return session_reply(s, "250 %s", s->p->hostname);
         session_reply(s, "250-%s", s->p->hostname);
+        if (s->p->tls && !s->tls)
+                session_reply(s, "250-STARTTLS");
+        /* RFC 4954 §4 leaves it to policy; ours: AUTH only inside TLS */
+        if (s->p->submission && s->tls && !s->auth_user)
+                session_reply(s, "250-AUTH PLAIN LOGIN");
         session_reply(s, "250-PIPELINING");
         session_reply(s, "250-SIZE %" PRIu64, cfg->max_message_size);
         session_reply(s, "250-8BITMIME");
         session_reply(s, "250-SMTPUTF8");
         session_reply(s, "250-ENHANCEDSTATUSCODES");
         session_reply(s, "250 DSN");
+}
+
+/* ---- STARTTLS and AUTH (submission) ---- */
+
+static int on_auth_delay(sd_event_source *es, uint64_t usec, void *userdata);
+
+static void on_starttls(Session *s, const Command *c) {
+        if (!s->p->tls)
+                return session_reply(s, "502 5.5.1 Error: command not implemented");
+        if (s->tls)
+                return session_reply(s, "554 5.5.1 Error: TLS already active");
+        if (c->arg.n > 0)
+                return session_reply(s, "501 5.5.4 Syntax: STARTTLS");
+        if (s->in_mail)
+                return session_reply(s, "503 5.5.1 Error: MAIL transaction in progress");
+        session_reply(s, "220 2.0.0 Ready to start TLS");
+        /* the handshake starts once the 220 is out (session_settle()) */
+        s->state = SESSION_TLS_START;
+}
+
+/* The 220 is out: what the client sent after STARTTLS, before it could
+ * have read the 220, came in clear text and is dropped unread (RFC 3207
+ * §4.2, the command injection of CVE-2011-0411); then the handshake. */
+static int session_tls_start(Session *s) {
+        int r;
+
+        if (s->in.len > 0) {
+                log_msg(LOG_NOTICE, &(LogFields) { .client = s->client },
+                        "Dropped %zu octets [%s] sent after STARTTLS in clear text", s->in.len, s->client);
+                buf_reset(&s->in);
+        }
+        r = tls_conn_new(s->p->tls, s->fd, &s->tls);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start TLS for [%s]: %m", s->client);
+        s->state = SESSION_HANDSHAKE;
+        return 0;
+}
+
+static void session_auth_reset(Session *s) {
+        s->auth_login_password = false;
+        explicit_bzero(s->auth_name, sizeof(s->auth_name));
+}
+
+static void session_auth_challenge(Session *s) {
+        s->state = SESSION_AUTH;
+        if (s->auth_mech == SASL_MECH_PLAIN)
+                session_reply(s, "334 ");
+        else    /* "Username:" and "Password:", as every LOGIN client expects */
+                session_reply(s, s->auth_login_password ? "334 UGFzc3dvcmQ6" : "334 VXNlcm5hbWU6");
+}
+
+static void session_auth_answer_failure(Session *s) {
+        session_auth_reset(s);
+        s->state = SESSION_COMMAND;
+        session_reply(s, "535 5.7.8 Error: authentication failed");
+}
+
+/* A failed AUTH: one journal line with the client in a field (fail2ban
+ * reads it), then the 535, later the more this client has failed. */
+static void session_auth_failed(Session *s, const char *why) {
+        uint64_t delay = auth_limit_failed(s->p->auth_limit, s->client, now_monotonic_usec());
+        int r;
+
+        s->bad_commands++;
+        log_msg(LOG_NOTICE, &(LogFields) {
+                        .message_id = LOG_ID_AUTH_FAILED,
+                        .client = s->client,
+                        .sasl_user = s->auth_name[0] ? s->auth_name : NULL,
+                }, "SASL %s authentication failed from [%s]: %s%s%s", s->auth_mech == SASL_MECH_PLAIN ? "PLAIN" : "LOGIN",
+                s->client, why, s->auth_name[0] ? ", user " : "", s->auth_name);
+        if (delay == 0)
+                return session_auth_answer_failure(s);
+        s->state = SESSION_AUTH_WAIT;
+        r = 0;
+        if (s->auth_delay)
+                event_timer_arm(s->auth_delay, delay);
+        else
+                r = sd_event_add_time_relative(s->p->event, &s->auth_delay, CLOCK_MONOTONIC, delay, USEC_PER_SEC / 10,
+                                               on_auth_delay, s);
+        if (r < 0)
+                session_auth_answer_failure(s);
+}
+
+static void on_auth_done(int result, char **senders, void *userdata) {
+        Session *s = userdata;
+
+        s->auth_request = NULL;
+        if (result == 0) {
+                s->auth_user = strdup(s->auth_name);
+                if (!s->auth_user) {
+                        strv_free(senders);
+                        reply_oom(s);
+                } else {
+                        s->auth_senders = senders;
+                        auth_limit_succeeded(s->p->auth_limit, s->client);
+                        log_msg(LOG_INFO, &(LogFields) { .client = s->client, .sasl_user = s->auth_user },
+                                "SASL %s authentication from [%s] as %s",
+                                s->auth_mech == SASL_MECH_PLAIN ? "PLAIN" : "LOGIN", s->client, s->auth_user);
+                        s->state = SESSION_COMMAND;
+                        session_reply(s, "235 2.7.0 Authentication successful");
+                }
+        } else if (result == -EACCES) {
+                strv_free(senders);
+                session_auth_failed(s, "wrong password, unknown or locked user");
+        } else {
+                strv_free(senders);
+                log_msg_errno(LOG_ERR, result, &(LogFields) { .client = s->client },
+                              "Failed to check the password of [%s]: %m", s->client);
+                session_auth_reset(s);
+                s->state = SESSION_COMMAND;
+                session_reply(s, "454 4.7.0 Error: temporary authentication failure");
+        }
+        if (s->state != SESSION_AUTH_WAIT)
+                session_resume(s);
+}
+
+/* The client's response, to a 334 or as AUTH's initial response: base64. */
+static void session_auth_response(Session *s, const char *b64, size_t n) {
+        _cleanup_(buf_done) Buf d = BUF_INIT(0);
+        char password[SASL_PASSWORD_MAX + 1];
+        int r;
+
+        s->state = SESSION_COMMAND;
+        if (sasl_response_check(b64, n) == -ECANCELED) {
+                session_auth_reset(s);
+                return session_reply(s, "501 5.7.0 Error: authentication cancelled");
+        }
+        r = n > 0 ? tls_base64_decode(b64, n, &d) : 0;
+        if (r == -ENOMEM)
+                return reply_oom(s);
+        if (r < 0) {
+                session_auth_reset(s);
+                return session_reply(s, "501 5.5.2 Error: cannot decode the response");
+        }
+        if (s->auth_mech == SASL_MECH_LOGIN && !s->auth_login_password) {
+                r = sasl_login_user(d.data, d.len, s->auth_name);
+                explicit_bzero(d.data, d.len);
+                if (r < 0)
+                        s->auth_name[0] = 0;    /* kept out of the log; refused with the password */
+                s->auth_login_password = true;
+                return session_auth_challenge(s);
+        }
+        if (s->auth_mech == SASL_MECH_PLAIN)
+                r = sasl_plain_split(d.data, d.len, s->auth_name, password);
+        else
+                r = s->auth_name[0] ? sasl_login_password(d.data, d.len, password) : -EINVAL;
+        explicit_bzero(d.data, d.len);
+        if (r < 0) {
+                explicit_bzero(password, sizeof(password));
+                if (s->auth_mech == SASL_MECH_PLAIN && r != -EPERM)
+                        s->auth_name[0] = 0;
+                return session_auth_failed(s, r == -EPERM ? "authorization identity not the user"
+                                                          : "malformed credentials");
+        }
+        r = auth_verify(s->p->verifier, s->auth_name, password, on_auth_done, s, &s->auth_request);
+        explicit_bzero(password, sizeof(password));
+        if (r < 0) {
+                log_msg_errno(LOG_ERR, r, &(LogFields) { .client = s->client },
+                              "Failed to queue the password check of [%s]: %m", s->client);
+                session_auth_reset(s);
+                return session_reply(s, "454 4.7.0 Error: temporary authentication failure");
+        }
+        s->state = SESSION_AUTH_WAIT;
+}
+
+static void on_auth(Session *s, const Command *c) {
+        const char *initial = NULL;
+        size_t initial_len = 0;
+        int r;
+
+        if (!s->p->submission)
+                return session_reply(s, "502 5.5.1 Error: command not implemented");
+        if (!s->tls)
+                return session_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+        if (!s->esmtp)
+                return session_reply(s, "503 5.5.1 Error: send EHLO first");
+        if (s->auth_user)
+                return session_reply(s, "503 5.5.1 Error: already authenticated");
+        if (s->in_mail)
+                return session_reply(s, "503 5.5.1 Error: MAIL transaction in progress");
+        if (auth_limit_blocked(s->p->auth_limit, s->client, now_monotonic_usec())) {
+                log_msg(LOG_NOTICE, &(LogFields) { .message_id = LOG_ID_AUTH_FAILED, .client = s->client },
+                        "SASL authentication refused from [%s]: too many failures", s->client);
+                return session_reply(s, "454 4.7.0 Error: too many failed authentications, try again later");
+        }
+        r = sasl_auth_parse(c->arg.p, c->arg.n, &s->auth_mech, &initial, &initial_len);
+        if (r == -EOPNOTSUPP)
+                return session_reply(s, "504 5.5.4 Error: unsupported authentication mechanism");
+        if (r < 0)
+                return session_reply(s, "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+        session_auth_reset(s);
+        if (initial)
+                return session_auth_response(s, initial, initial_len);
+        session_auth_challenge(s);
 }
 
 static bool command_is_junk(CommandVerb v) {
@@ -379,9 +657,11 @@ static void session_command(Session *s, const uint8_t *line, size_t n) {
                 return session_reply(s, "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery");
         case COMMAND_HELP:
                 return session_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
-        case COMMAND_EXPN:
         case COMMAND_STARTTLS:
+                return on_starttls(s, &c);
         case COMMAND_AUTH:
+                return on_auth(s, &c);
+        case COMMAND_EXPN:
         case COMMAND_BDAT:
                 return session_reply(s, "502 5.5.1 Error: command not implemented");
         case COMMAND_UNKNOWN:
@@ -442,6 +722,92 @@ static void session_refuse(Session *s, const char *reply, const char *fmt, ...) 
         spool_file_abort(&s->file);
 }
 
+typedef struct FromCheck {
+        const Session *session;
+        size_t n_addresses;
+        char *refused;          /* the first address the user may not use */
+        size_t *spans;          /* start, end of each address, for the stray '@' check */
+        size_t n_spans;
+} FromCheck;
+
+static int from_visit(const char *v, size_t start, size_t end, void *userdata) {
+        FromCheck *fc = userdata;
+        _cleanup_free_ char *a = strndup(v + start, end - start);
+        size_t *sp;
+
+        if (!a)
+                return -ENOMEM;
+        sp = reallocarray(fc->spans, fc->n_spans + 2, sizeof(size_t));
+        if (!sp)
+                return -ENOMEM;
+        fc->spans = sp;
+        fc->spans[fc->n_spans++] = start;
+        fc->spans[fc->n_spans++] = end;
+        fc->n_addresses++;
+        if (!fc->refused && !session_sender_allowed(fc->session, a))
+                fc->refused = TAKE_PTR(a);
+        return 0;
+}
+
+/* Whether an '@' of @v lies outside the addresses found and outside quoted
+ * strings: an address the lenient walk did not read, and which a mail
+ * reader might show. */
+static bool from_stray_at(const char *v, size_t n, const FromCheck *fc) {
+        bool quoted = false;
+
+        for (size_t i = 0; i < n; i++) {
+                bool inside = false;
+
+                if (quoted && v[i] == '\\') {
+                        i++;
+                        continue;
+                }
+                if (v[i] == '"')
+                        quoted = !quoted;
+                if (v[i] != '@' || quoted)
+                        continue;
+                for (size_t k = 0; k + 1 < fc->n_spans && !inside; k += 2)
+                        inside = i >= fc->spans[k] && i < fc->spans[k + 1];
+                if (!inside)
+                        return true;
+        }
+        return false;
+}
+
+/* Submission: every From: address must be one of the user's senders, so a
+ * stolen password sends only as what that user was given. */
+static void session_check_from(Session *s, const uint8_t *p, const HeaderSection *h) {
+        FromCheck fc = { .session = s };
+        bool stray = false;
+        int r = 0;
+
+        for (size_t i = 0; i < h->n_fields && r >= 0; i++) {
+                const HeaderField *f = &h->fields[i];
+                const char *v = (const char *) p + f->offset + f->value;
+                size_t n = f->len - f->value;
+
+                if (!header_field_is(f, p, "From"))
+                        continue;
+                fc.n_spans = 0;
+                r = address_list_walk(v, n, from_visit, &fc);
+                if (r >= 0 && from_stray_at(v, n, &fc))
+                        stray = true;
+        }
+        if (r < 0)
+                session_refuse(s, "451 4.3.0 Error: out of memory", "out of memory checking From:");
+        else if (fc.n_addresses == 0 || stray)
+                session_refuse(s, "553 5.7.1 Error: no From: address that can be checked",
+                               "no From: address that can be checked (user %s)", s->auth_user);
+        else if (fc.refused) {
+                _cleanup_free_ char *shown = escape_printable_dup(fc.refused, strlen(fc.refused), 256);
+
+                session_refuse(s, "553 5.7.1 Error: From: address not allowed for this user",
+                               "From: <%s> is not a sender of user %s", strempty(shown), s->auth_user);
+        }
+        free(fc.refused);
+        free(fc.spans);
+}
+
 /* Whether the header section receive writes, @p[0..@n) with its blank
  * line, is one sign's parser takes (shared/rfc5322.c): the limits
  * of every stage are checked here, at SMTP time. */
@@ -456,6 +822,18 @@ static void session_check_header_section(Session *s, const uint8_t *p, size_t n)
                                HEADER_SECTION_MAX, HEADER_FIELDS_MAX, HEADER_VALUE_MAX);
         else if (r < 0)
                 session_refuse(s, "554 5.6.0 Error: malformed message header", "malformed header section");
+        else if (s->auth_user)
+                session_check_from(s, p, &h);
+}
+
+/* The WITH of Received: (RFC 5321 §4.4): ESMTP, with S for TLS and A for
+ * AUTH (RFC 3848), UTF8SMTP for SMTPUTF8 (RFC 6531 §4.3). */
+static const char *session_protocol(const Session *s, char buf[static 16]) {
+        if (!s->esmtp)
+                return "SMTP";
+        (void) snprintf(buf, 16, "%s%s%s", s->env.smtputf8 ? "UTF8SMTP" : "ESMTP", s->tls ? "S" : "",
+                        s->auth_user ? "A" : "");
+        return buf;
 }
 
 /* Once the header section is known, replaces s->data by the envelope +
@@ -470,6 +848,7 @@ static int session_headers(Session *s, bool complete) {
                 .now_usec = s->env.arrival_usec,
         };
         _cleanup_(buf_done) Buf out = BUF_INIT(0);
+        char protocol[16];
         size_t end = 0;
         int r;
 
@@ -504,8 +883,8 @@ static int session_headers(Session *s, bool complete) {
         r = envelope_format(&s->env, &out);
         s->check_skip = s->envelope_len = out.len;
         if (r >= 0)
-                r = headers_format_received(&ctx, s->helo, s->client,
-                                            s->env.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
+                r = headers_format_received(&ctx, s->helo, s->client, session_protocol(s, protocol),
+                                            s->tls ? tls_conn_describe(s->tls) : NULL,
                                             s->env.n_rcpts == 1 ? s->env.rcpts[0].addr : NULL, &out);
         if (r >= 0)
                 r = headers_rewrite(&ctx, s->data.data, end, &out);
@@ -644,6 +1023,8 @@ void session_committed(Session *s, int error) {
                 .message_id = LOG_ID_RECEIVED,
                 .queue_id = s->env.id,
                 .status = error == 0 ? "queued" : NULL,
+                .client = s->client,
+                .sasl_user = s->auth_user,
         };
 
         s->state = SESSION_COMMAND;
@@ -652,8 +1033,9 @@ void session_committed(Session *s, int error) {
 
                 session_reply(s, "250 2.0.0 Ok: queued as %s", s->env.id);
                 s->junk_commands = 0;   /* a client that sends mail is not idling */
-                log_msg(LOG_INFO, &f, "from=<%s>, size=%" PRIu64 ", nrcpt=%zu, client=[%s] (queued)%s%s",
+                log_msg(LOG_INFO, &f, "from=<%s>, size=%" PRIu64 ", nrcpt=%zu, client=[%s]%s%s (queued)%s%s",
                         strempty(from), s->decoder.size, s->env.n_rcpts, s->client,
+                        s->auth_user ? ", sasl_username=" : "", strempty(s->auth_user),
                         s->decoder.lf_normalized ? ", bare LF written as CRLF" : "",
                         s->reencoded ? ", lines over 998 octets re-encoded" : "");
         } else {
@@ -666,7 +1048,7 @@ void session_committed(Session *s, int error) {
 /* ---- I/O ---- */
 
 static void session_process(Session *s) {
-        while (s->state == SESSION_COMMAND || s->state == SESSION_DATA) {
+        while (session_reading(s)) {
                 if (s->out.len >= SESSION_OUT_HIGH)
                         break;
                 if (s->state == SESSION_DATA) {
@@ -715,28 +1097,41 @@ static void session_process(Session *s) {
                 } else if (len < 2 || s->in.data[len - 2] != '\r') {
                         s->bad_commands++;
                         session_reply(s, "500 5.5.2 Error: bare <LF> received");
-                } else
+                } else if (s->state == SESSION_AUTH)
+                        session_auth_response(s, (const char *) s->in.data, len - 2);
+                else
                         session_command(s, s->in.data, len - 2);
                 buf_consume(&s->in, len);
                 /* the next command line's time starts now */
-                if (s->state == SESSION_COMMAND || s->state == SESSION_DATA)
+                if (session_reading(s))
                         session_arm_timer(s);
         }
 }
 
 static void session_update_io(Session *s) {
         uint32_t events = 0;
+        bool read_more;
 
+        if (s->state == SESSION_HANDSHAKE) {
+                (void) sd_event_source_set_io_events(s->io, tls_conn_wants_write(s->tls) ? EPOLLOUT : EPOLLIN);
+                return;
+        }
         if (s->out.len > 0)
                 events |= EPOLLOUT;
         /* Read while there is room and nothing is owed: a session waiting for
          * its commit or with a full reply queue reads nothing more, and
          * level-triggered epoll then stays quiet. */
-        if ((s->state == SESSION_COMMAND || s->state == SESSION_DATA) &&
-            s->out.len < SESSION_OUT_HIGH && s->in.len < SESSION_READ_CHUNK)
+        read_more = session_reading(s) && s->out.len < SESSION_OUT_HIGH && s->in.len < SESSION_READ_CHUNK;
+        if (read_more)
                 events |= EPOLLIN;
         (void) sd_event_source_set_io_events(s->io, events);
+        /* what GnuTLS decrypted and holds is no event for epoll */
+        if (s->pending)
+                (void) sd_event_source_set_enabled(s->pending, read_more && s->tls && tls_conn_pending(s->tls) > 0
+                                                   ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
 }
+
+static bool session_handshake(Session *s);
 
 /* Flushes replies and decides whether the session lives on. Returns false
  * when it was freed. */
@@ -746,17 +1141,62 @@ static bool session_settle(Session *s) {
                 return false;
         }
         if (s->state == SESSION_CLOSING && s->out.len == 0) {
+                if (s->tls)
+                        tls_conn_bye(s->tls);
                 session_free(s);
                 return false;
+        }
+        if (s->state == SESSION_TLS_START && s->out.len == 0) {
+                if (session_tls_start(s) < 0) {
+                        session_free(s);
+                        return false;
+                }
+                return session_handshake(s);
         }
         session_update_io(s);
         return true;
 }
 
+/* A step of the TLS handshake; done, the session starts again from the
+ * greeting (implicit TLS) or from EHLO (RFC 3207 §4.2: nothing the client
+ * said before counts). Returns false when the session was freed. */
+static bool session_handshake(Session *s) {
+        int r = tls_conn_handshake(s->tls);
+
+        if (r == -EAGAIN) {
+                session_update_io(s);
+                return true;
+        }
+        if (r < 0) {
+                log_msg(LOG_NOTICE, &(LogFields) { .client = s->client }, "TLS handshake with [%s] failed: %s",
+                        s->client, tls_conn_error(s->tls));
+                session_free(s);
+                return false;
+        }
+        log_msg(LOG_INFO, &(LogFields) { .client = s->client, .tls = tls_conn_describe(s->tls) },
+                "TLS with [%s]: %s%s", s->client, tls_conn_describe(s->tls),
+                tls_conn_resumed(s->tls) ? ", resumed" : "");
+        free(s->helo);
+        s->helo = NULL;
+        s->esmtp = false;
+        transaction_reset(s);
+        s->state = SESSION_COMMAND;
+        if (s->p->implicit_tls && s->out.len == 0)
+                session_reply(s, "220 %s ESMTP pochtar", s->p->hostname);
+        session_arm_timer(s);
+        return session_settle(s);
+}
+
+static int on_pending(sd_event_source *es, void *userdata);
+
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Session *s = userdata;
 
-        if ((revents & EPOLLIN) && (s->state == SESSION_COMMAND || s->state == SESSION_DATA)) {
+        if (s->state == SESSION_HANDSHAKE) {
+                (void) session_handshake(s);
+                return 0;
+        }
+        if ((revents & EPOLLIN) && session_reading(s)) {
                 ssize_t k;
                 int r;
 
@@ -767,8 +1207,11 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) 
                         session_free(s);
                         return 0;
                 }
-                k = read(s->fd, s->in.data + s->in.len, SESSION_READ_CHUNK - s->in.len);
-                if (k < 0 && errno != EAGAIN && errno != EINTR) {
+                k = session_recv(s, s->in.data + s->in.len, SESSION_READ_CHUNK - s->in.len);
+                if (k < 0 && k != -EAGAIN && k != -EINTR) {
+                        if (s->tls)
+                                log_msg(LOG_INFO, &(LogFields) { .client = s->client }, "TLS read from [%s] failed: %s",
+                                        s->client, tls_conn_error(s->tls));
                         session_free(s);
                         return 0;
                 }
@@ -799,6 +1242,21 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) 
         return 0;
 }
 
+/* GnuTLS holds decrypted bytes epoll knows nothing of: read them as if
+ * the socket were readable. */
+static int on_pending(sd_event_source *es, void *userdata) {
+        return on_io(es, -1, EPOLLIN, userdata);
+}
+
+/* A failure's 535, held back by the rate limit, is due. */
+static int on_auth_delay(sd_event_source *es, uint64_t usec, void *userdata) {
+        Session *s = userdata;
+
+        session_auth_answer_failure(s);
+        session_resume(s);
+        return 0;
+}
+
 /* session_timeout: the whole session is over, however it went. A message
  * in its commit is answered first (it may be durable already). */
 static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata) {
@@ -811,6 +1269,10 @@ static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata) {
         }
         log_info("Session from [%s] closed after session_timeout%s", s->client,
                  s->state == SESSION_DATA ? ", during DATA: message discarded" : "");
+        if (s->state == SESSION_HANDSHAKE) {
+                session_free(s);        /* no reply fits in a handshake */
+                return 0;
+        }
         session_reply(s, "421 4.4.2 %s Error: session too long", s->p->hostname);
         (void) session_flush(s);
         session_free(s);
@@ -820,9 +1282,14 @@ static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata) {
 static int on_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
         Session *s = userdata;
 
-        if (s->state == SESSION_COMMIT)
-                return 0;       /* the commit answers; the timer is re-armed after it */
-        log_info("Timeout after %s from [%s]", s->state == SESSION_DATA ? "DATA" : "command", s->client);
+        if (s->state == SESSION_COMMIT || s->state == SESSION_AUTH_WAIT)
+                return 0;       /* the commit or the check answers; the timer is re-armed after it */
+        log_info("Timeout after %s from [%s]", s->state == SESSION_DATA ? "DATA" :
+                 s->state == SESSION_HANDSHAKE ? "the TLS handshake began" : "command", s->client);
+        if (s->state == SESSION_HANDSHAKE) {
+                session_free(s);
+                return 0;
+        }
         /* RFC 5321 §4.5.3.2: the server may close after its timeout */
         session_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->p->hostname);
         (void) session_flush(s);
@@ -836,7 +1303,8 @@ static int on_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
  * client never got 250 and will send it again.
  */
 void session_shutdown(Session *s) {
-        session_reply(s, "421 4.3.2 %s Service shutting down", s->p->hostname);
+        if (s->state != SESSION_HANDSHAKE)
+                session_reply(s, "421 4.3.2 %s Service shutting down", s->p->hostname);
         (void) session_flush(s);
         session_free(s);
 }
@@ -887,6 +1355,14 @@ int session_new(const SessionParams *p, const SessionOps *ops, void *userdata, i
                 r = sd_event_add_time_relative(p->event, &s->deadline, CLOCK_MONOTONIC,
                                                p->config->session_timeout, USEC_PER_SEC / 10,
                                                on_deadline, s);
+        if (r >= 0 && p->tls) {
+                r = sd_event_add_defer(p->event, &s->pending, on_pending, s);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(s->pending, SD_EVENT_OFF);
+        }
+        /* port 465: the handshake first, the greeting inside TLS */
+        if (r >= 0 && p->implicit_tls)
+                r = session_tls_start(s);
         if (r < 0) {
                 session_free(s);
                 return r;
@@ -896,7 +1372,11 @@ int session_new(const SessionParams *p, const SessionOps *ops, void *userdata, i
         /* from here on the caller hears of this session's end through ops */
         s->ops = ops;
         *ret = s;
-        session_reply(s, "220 %s ESMTP pochtar", p->hostname);
-        (void) session_settle(s);
+        if (s->state == SESSION_HANDSHAKE)
+                (void) session_handshake(s);
+        else {
+                session_reply(s, "220 %s ESMTP pochtar", p->hostname);
+                (void) session_settle(s);
+        }
         return 0;
 }

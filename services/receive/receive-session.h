@@ -5,7 +5,10 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include "services/receive/receive-auth-limit.h"
+#include "services/receive/receive-auth.h"
 #include "services/receive/receive-headers.h"
+#include "services/receive/receive-tls.h"
 #include "shared/config.h"
 #include "shared/spool.h"
 
@@ -25,6 +28,14 @@ typedef struct SessionParams {
         const char *origin_domain;
         const SenderMap *sender_map;    /* NULL: none */
         SpoolDir *incoming;             /* where messages are written (its spares reused) */
+
+        /* The submission policy (pochtar-receive(8), SUBMISSION); all unset on
+         * the loopback listener, which offers neither STARTTLS nor AUTH. */
+        bool submission;                /* TLS before AUTH, AUTH before MAIL, senders per user */
+        bool implicit_tls;              /* the handshake before the greeting (port 465) */
+        TlsServer *tls;                 /* STARTTLS offered, or the implicit handshake */
+        AuthVerifier *verifier;
+        AuthLimit *auth_limit;
 } SessionParams;
 
 typedef struct SessionOps {

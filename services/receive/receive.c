@@ -85,6 +85,17 @@ static int load_config(Config *c) {
         return 0;
 }
 
+/* systemctl reload: the submission certificate is read again (certbot's
+ * deploy hook); sessions, and the loopback listener, go on untouched. */
+static int on_reload(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata) {
+        Server *server = userdata;
+
+        notify_reloading();
+        server_reload(server);
+        notify_ready();
+        return 0;
+}
+
 static int run(void) {
         _cleanup_(config_done) Config config = {};
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -108,6 +119,7 @@ static int run(void) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         (void) signal(SIGPIPE, SIG_IGN);
 
@@ -127,6 +139,9 @@ static int run(void) {
         r = server_start(server);
         if (r < 0)
                 return r;
+        r = sd_event_add_signal(event, NULL, SIGHUP, on_reload, server);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGHUP: %m");
 
         log_info("Ready: %zu listener(s)%s, spool '%s', hostname %s",
                  server->n_listeners, server->socket_activated ? " from systemd" : "",

@@ -93,10 +93,18 @@ static void test_received(void) {
         char d[RFC5322_DATE_MAX], want[512];
 
         ASSERT_OK(rfc5322_date_format(NOW, false, d));
-        ASSERT_OK(headers_format_received(&ctx, "app\x01", "127.0.0.1", "ESMTP", "bob@example.org", &b));
+        ASSERT_OK(headers_format_received(&ctx, "app\x01", "127.0.0.1", "ESMTP", NULL, "bob@example.org", &b));
         (void) snprintf(want, sizeof(want),
                         "Received: from app? ([127.0.0.1])\r\n\tby mail.example.com (pochtar) with ESMTP id "
                         "1K19NAR6RNM1J0WA\r\n\tfor <bob@example.org>; %s\r\n", d);
+        ASSERT_STREQ((char *) b.data, want);
+        /* submission: the TLS in a comment line of its own, as Postfix writes it */
+        buf_reset(&b);
+        ASSERT_OK(headers_format_received(&ctx, "web1", "203.0.113.7", "ESMTPSA", "TLSv1.3 TLS_AES_256_GCM_SHA384",
+                                          NULL, &b));
+        (void) snprintf(want, sizeof(want),
+                        "Received: from web1 ([203.0.113.7])\r\n\t(using TLSv1.3 TLS_AES_256_GCM_SHA384)\r\n"
+                        "\tby mail.example.com (pochtar) with ESMTPSA id 1K19NAR6RNM1J0WA; %s\r\n", d);
         ASSERT_STREQ((char *) b.data, want);
         buf_done(&b);
 }

@@ -128,3 +128,45 @@ class Dnsmasq:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(5)
+
+
+class Peer:
+    """A second network namespace joined to this one by a veth pair: another
+    host on the network, such as an app server that submits mail. Its
+    programs run with `ip netns exec`; the namespace (and the veth with
+    it) goes away in stop(), and with this test's own namespace anyway.
+
+        app = netns.Peer().start()     # here 203.0.113.1, there 203.0.113.2
+        app.run(["swaks", "--server", "203.0.113.1:587", ...])
+    """
+
+    def __init__(self, name="app", here="203.0.113.1", there="203.0.113.2"):
+        self.name, self.here, self.there = name, here, there
+
+    def start(self):
+        def ip(*args):
+            subprocess.run(["ip"] + list(args), check=True)
+        ip("netns", "add", self.name)
+        ip("link", "add", "to-" + self.name, "type", "veth", "peer", "name", "eth0", "netns", self.name)
+        ip("addr", "add", self.here + "/24", "dev", "to-" + self.name)
+        ip("link", "set", "to-" + self.name, "up")
+        ip("-n", self.name, "link", "set", "lo", "up")
+        ip("-n", self.name, "addr", "add", self.there + "/24", "dev", "eth0")
+        ip("-n", self.name, "link", "set", "eth0", "up")
+        return self
+
+    def argv(self, argv):
+        return ["ip", "netns", "exec", self.name] + list(argv)
+
+    def run(self, argv, **kwargs):
+        """subprocess.run() of argv inside the peer; output captured as text."""
+        kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("text", True)
+        kwargs.setdefault("timeout", 60)
+        return subprocess.run(self.argv(argv), **kwargs)
+
+    def popen(self, argv, **kwargs):
+        return subprocess.Popen(self.argv(argv), **kwargs)
+
+    def stop(self):
+        subprocess.run(["ip", "netns", "del", self.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

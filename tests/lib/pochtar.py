@@ -89,7 +89,7 @@ def parse_queue_file(data):
                 k, _, v = attr.partition("=")
                 r[k] = v if k == "notify" else xtext_decode(v).decode()
             env["rcpts"].append(r)
-        elif key in ("client", "helo", "sender", "envid"):
+        elif key in ("client", "helo", "auth", "sender", "envid"):
             env[key] = xtext_decode(value).decode("utf-8", "replace")
         else:
             env[key] = value
