@@ -26,7 +26,7 @@ import time
 import netns
 
 # how meson runs this test (tests/integration/discover.py)
-MESON_TEST = {"name": "test-submission", "suites": ["receive"], "timeout": 240, "parallel": False}
+MESON_TEST = {"name": "test-submission", "suites": ["receive", "threads"], "timeout": 240, "parallel": False}
 
 netns.enter()
 
