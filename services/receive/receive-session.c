@@ -9,9 +9,10 @@
  * server's group commit made the file durable in incoming/new.
  *
  * On a submission listener the session also runs TLS (STARTTLS, or the
- * handshake before the greeting) through receive-tls.c and AUTH through
- * receive-sasl.c and receive-auth.c: TLS before AUTH, AUTH before MAIL,
- * and MAIL FROM and From: limited to the user's senders.
+ * handshake before the greeting) through receive-tls.c, and AUTH
+ * (receive-session-auth.c): TLS before AUTH, AUTH before MAIL, and MAIL
+ * FROM and From: limited to the user's senders. The Session itself is in
+ * receive-session-private.h, for these two files alone.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,8 +28,7 @@
 #include "services/receive/receive-headers.h"
 #include "services/receive/receive-params.h"
 #include "services/receive/receive-reencode.h"
-#include "services/receive/receive-sasl.h"
-#include "services/receive/receive-session.h"
+#include "services/receive/receive-session-private.h"
 #include "shared/address.h"
 #include "shared/buf.h"
 #include "shared/envelope.h"
@@ -40,7 +40,6 @@
 #include "shared/log-ids.h"
 #include "shared/log.h"
 #include "shared/spool-spare.h"
-#include "shared/users-file.h"
 
 /* Bytes read per read(2), and the input buffered at most: a pipelined
  * batch longer than this waits until the commands before it are done. */
@@ -61,79 +60,13 @@
 #define SESSION_JUNK_MAX 100
 
 
-typedef enum SessionState {
-        SESSION_COMMAND,        /* reading command lines */
-        SESSION_DATA,           /* after 354: decoding the message */
-        SESSION_COMMIT,         /* message complete, waiting for the group commit */
-        SESSION_CLOSING,        /* flushing the last reply, then gone */
-        SESSION_TLS_START,      /* flushing STARTTLS's 220, then the handshake */
-        SESSION_HANDSHAKE,      /* TLS handshake: reads and writes are GnuTLS's */
-        SESSION_AUTH,           /* after a 334: reading the client's response line */
-        SESSION_AUTH_WAIT,      /* the password check, or a failure's delay */
-} SessionState;
-
-struct Session {
-        const SessionParams *p;
-        const SessionOps *ops;          /* NULL until session_new() succeeded */
-        void *userdata;
-
-        int fd;
-        sd_event_source *io;
-        sd_event_source *timer;         /* the next command line, or DATA's next bytes */
-        sd_event_source *deadline;      /* the whole session: session_timeout */
-        char client[INET6_ADDRSTRLEN];
-
-        SessionState state;
-        Buf in;                 /* bytes read, not yet processed */
-        Buf out;                /* replies not yet written */
-        bool skipping;          /* discarding a command line past SMTP_COMMAND_LINE_MAX */
-        unsigned bad_commands;
-        unsigned junk_commands; /* NOOP, RSET, VRFY, EXPN, HELP since the last message */
-
-        char *helo;
-        bool esmtp;
-
-        /* the transaction */
-        bool in_mail;
-        Envelope env;
-        DataDecoder decoder;
-        Buf data;               /* decoded message not yet written to the spool */
-        bool headers_done;
-        size_t hops;            /* Received: fields the message came with */
-        /* set while DATA is read when the message will be refused at its
-         * end: the reply, and what the log says; nothing more is written */
-        const char *refusal;
-        char refusal_log[192];
-        SpoolFile file;
-        int write_error;
-        /* the envelope's check (envelope.h): XXH3-64 of the message as it
-         * is written; the first check_skip bytes of data are the envelope */
-        struct XXH3_state_s *check;
-        size_t check_skip;
-        size_t envelope_len;    /* the envelope's bytes at the head of the file */
-        bool reencoded;         /* long lines were re-encoded (receive-reencode.c) */
-
-        /* submission: TLS */
-        TlsConn *tls;           /* from STARTTLS (or accept, implicit) on; the handshake done outside SESSION_HANDSHAKE */
-        sd_event_source *pending;       /* reads what GnuTLS holds decrypted, which epoll cannot see */
-        /* submission: AUTH */
-        char *auth_user;        /* authenticated as */
-        char **auth_senders;    /* what auth_user may send as */
-        SaslMech auth_mech;
-        bool auth_login_password;       /* LOGIN: the next response is the password */
-        char auth_name[SASL_USER_MAX + 1];      /* the user being checked, for the log */
-        AuthRequest *auth_request;
-        sd_event_source *auth_delay;    /* a failure's 535 held back (receive-auth-limit.c) */
-};
 
 /* States in which the session reads from the client. */
 static bool session_reading(const Session *s) {
         return s->state == SESSION_COMMAND || s->state == SESSION_DATA || s->state == SESSION_AUTH;
 }
 
-static void session_reply(Session *s, const char *fmt, ...) _printf_(2, 3);
-
-static void session_reply(Session *s, const char *fmt, ...) {
+void session_reply(Session *s, const char *fmt, ...) {
         va_list ap;
         char line[SMTP_REPLY_LINE_MAX];
         int n;
@@ -171,12 +104,8 @@ Session *session_free(Session *s) {
         if (s->state == SESSION_COMMIT && s->ops)
                 s->ops->commit_cancel(s, s->userdata);
         transaction_reset(s);
-        if (s->auth_request)
-                auth_request_cancel(s->auth_request);
-        sd_event_source_disable_unref(s->auth_delay);
+        session_auth_done(s);
         sd_event_source_disable_unref(s->pending);
-        free(s->auth_user);
-        strv_free(s->auth_senders);
         tls_conn_free(s->tls);
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->timer);
@@ -249,20 +178,9 @@ static char *address_store(Session *s, Span a, bool sender) {
         return buf_steal_str(&b);
 }
 
-static void reply_oom(Session *s) {
+void session_reply_oom(Session *s) {
         s->state = SESSION_CLOSING;
         session_reply(s, "421 4.3.0 %s Error: out of memory", s->p->hostname);
-}
-
-/* Whether the authenticated user may send as @addr (pochtar-users(5)). */
-static bool session_sender_allowed(const Session *s, const char *addr) {
-        UserEntry e = {
-                .name = s->auth_user,
-                .senders = s->auth_senders,
-                .n_senders = strv_length(s->auth_senders),
-        };
-
-        return s->auth_user && user_sender_allowed(&e, addr);
 }
 
 static void on_mail(Session *s, const Command *c) {
@@ -282,7 +200,7 @@ static void on_mail(Session *s, const Command *c) {
                 return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
         r = mail_params_parse(c->params, c->n_params, &mp, reply, sizeof(reply));
         if (r == -ENOMEM)
-                return reply_oom(s);
+                return session_reply_oom(s);
         if (r < 0)
                 return session_reply(s, "%s", reply);
         if (mp.has_size && s->p->config->max_message_size > 0 && mp.size > s->p->config->max_message_size)
@@ -295,7 +213,7 @@ static void on_mail(Session *s, const Command *c) {
         envelope_done(&s->env);
         s->env.sender = c->arg.n > 0 ? address_store(s, c->arg, true) : strdup("");
         if (!s->env.sender)
-                return reply_oom(s);
+                return session_reply_oom(s);
         /* the address as it will leave (after sender_map), and never <> */
         if (s->p->submission && !session_sender_allowed(s, s->env.sender)) {
                 _cleanup_free_ char *shown = escape_printable_dup(s->env.sender, strlen(s->env.sender), 256);
@@ -329,7 +247,7 @@ static void on_rcpt(Session *s, const Command *c) {
                 return session_reply(s, "555 5.5.4 Unsupported option: parameters need EHLO");
         r = rcpt_params_parse(c->params, c->n_params, &rp, reply, sizeof(reply));
         if (r == -ENOMEM)
-                return reply_oom(s);
+                return session_reply_oom(s);
         if (r < 0)
                 return session_reply(s, "%s", reply);
         if (s->env.smtputf8)
@@ -338,7 +256,7 @@ static void on_rcpt(Session *s, const Command *c) {
                 return session_reply(s, "501 5.1.3 Bad recipient address syntax");
         addr = address_store(s, c->arg, false);
         if (!addr || envelope_add_rcpt(&s->env, addr, rp.orcpt, rp.notify) < 0)
-                return reply_oom(s);
+                return session_reply_oom(s);
         session_reply(s, "250 2.1.5 Ok");
 }
 
@@ -409,8 +327,6 @@ static void on_helo(Session *s, const Command *c, bool esmtp) {
 
 /* ---- STARTTLS and AUTH (submission) ---- */
 
-static int on_auth_delay(sd_event_source *es, uint64_t usec, void *userdata);
-
 static void on_starttls(Session *s, const Command *c) {
         if (!s->p->tls)
                 return session_reply(s, "502 5.5.1 Error: command not implemented");
@@ -441,164 +357,6 @@ static int session_tls_start(Session *s) {
                 return log_error_errno(r, "Failed to start TLS for [%s]: %m", s->client);
         s->state = SESSION_HANDSHAKE;
         return 0;
-}
-
-static void session_auth_reset(Session *s) {
-        s->auth_login_password = false;
-        explicit_bzero(s->auth_name, sizeof(s->auth_name));
-}
-
-static void session_auth_challenge(Session *s) {
-        s->state = SESSION_AUTH;
-        if (s->auth_mech == SASL_MECH_PLAIN)
-                session_reply(s, "334 ");
-        else    /* "Username:" and "Password:", as every LOGIN client expects */
-                session_reply(s, s->auth_login_password ? "334 UGFzc3dvcmQ6" : "334 VXNlcm5hbWU6");
-}
-
-static void session_auth_answer_failure(Session *s) {
-        session_auth_reset(s);
-        s->state = SESSION_COMMAND;
-        session_reply(s, "535 5.7.8 Error: authentication failed");
-}
-
-/* A failed AUTH: one journal line with the client in a field (fail2ban
- * reads it), then the 535, later the more this client has failed. */
-static void session_auth_failed(Session *s, const char *why) {
-        uint64_t delay = auth_limit_failed(s->p->auth_limit, s->client, now_monotonic_usec());
-        int r;
-
-        s->bad_commands++;
-        log_msg(LOG_NOTICE, &(LogFields) {
-                        .message_id = LOG_ID_AUTH_FAILED,
-                        .client = s->client,
-                        .sasl_user = s->auth_name[0] ? s->auth_name : NULL,
-                }, "SASL %s authentication failed from [%s]: %s%s%s", s->auth_mech == SASL_MECH_PLAIN ? "PLAIN" : "LOGIN",
-                s->client, why, s->auth_name[0] ? ", user " : "", s->auth_name);
-        if (delay == 0)
-                return session_auth_answer_failure(s);
-        s->state = SESSION_AUTH_WAIT;
-        r = 0;
-        if (s->auth_delay)
-                event_timer_arm(s->auth_delay, delay);
-        else
-                r = sd_event_add_time_relative(s->p->event, &s->auth_delay, CLOCK_MONOTONIC, delay, USEC_PER_SEC / 10,
-                                               on_auth_delay, s);
-        if (r < 0)
-                session_auth_answer_failure(s);
-}
-
-static void on_auth_done(int result, char **senders, void *userdata) {
-        Session *s = userdata;
-
-        s->auth_request = NULL;
-        if (result == 0) {
-                s->auth_user = strdup(s->auth_name);
-                if (!s->auth_user) {
-                        strv_free(senders);
-                        reply_oom(s);
-                } else {
-                        s->auth_senders = senders;
-                        auth_limit_succeeded(s->p->auth_limit, s->client);
-                        log_msg(LOG_INFO, &(LogFields) { .client = s->client, .sasl_user = s->auth_user },
-                                "SASL %s authentication from [%s] as %s",
-                                s->auth_mech == SASL_MECH_PLAIN ? "PLAIN" : "LOGIN", s->client, s->auth_user);
-                        s->state = SESSION_COMMAND;
-                        session_reply(s, "235 2.7.0 Authentication successful");
-                }
-        } else if (result == -EACCES) {
-                strv_free(senders);
-                session_auth_failed(s, "wrong password, unknown or locked user");
-        } else {
-                strv_free(senders);
-                log_msg_errno(LOG_ERR, result, &(LogFields) { .client = s->client },
-                              "Failed to check the password of [%s]: %m", s->client);
-                session_auth_reset(s);
-                s->state = SESSION_COMMAND;
-                session_reply(s, "454 4.7.0 Error: temporary authentication failure");
-        }
-        if (s->state != SESSION_AUTH_WAIT)
-                session_resume(s);
-}
-
-/* The client's response, to a 334 or as AUTH's initial response: base64. */
-static void session_auth_response(Session *s, const char *b64, size_t n) {
-        _cleanup_(buf_done) Buf d = BUF_INIT(0);
-        char password[SASL_PASSWORD_MAX + 1];
-        int r;
-
-        s->state = SESSION_COMMAND;
-        if (sasl_response_check(b64, n) == -ECANCELED) {
-                session_auth_reset(s);
-                return session_reply(s, "501 5.7.0 Error: authentication cancelled");
-        }
-        r = n > 0 ? tls_base64_decode(b64, n, &d) : 0;
-        if (r == -ENOMEM)
-                return reply_oom(s);
-        if (r < 0) {
-                session_auth_reset(s);
-                return session_reply(s, "501 5.5.2 Error: cannot decode the response");
-        }
-        if (s->auth_mech == SASL_MECH_LOGIN && !s->auth_login_password) {
-                r = sasl_login_user(d.data, d.len, s->auth_name);
-                explicit_bzero(d.data, d.len);
-                if (r < 0)
-                        s->auth_name[0] = 0;    /* kept out of the log; refused with the password */
-                s->auth_login_password = true;
-                return session_auth_challenge(s);
-        }
-        if (s->auth_mech == SASL_MECH_PLAIN)
-                r = sasl_plain_split(d.data, d.len, s->auth_name, password);
-        else
-                r = s->auth_name[0] ? sasl_login_password(d.data, d.len, password) : -EINVAL;
-        explicit_bzero(d.data, d.len);
-        if (r < 0) {
-                explicit_bzero(password, sizeof(password));
-                if (s->auth_mech == SASL_MECH_PLAIN && r != -EPERM)
-                        s->auth_name[0] = 0;
-                return session_auth_failed(s, r == -EPERM ? "authorization identity not the user"
-                                                          : "malformed credentials");
-        }
-        r = auth_verify(s->p->verifier, s->auth_name, password, on_auth_done, s, &s->auth_request);
-        explicit_bzero(password, sizeof(password));
-        if (r < 0) {
-                log_msg_errno(LOG_ERR, r, &(LogFields) { .client = s->client },
-                              "Failed to queue the password check of [%s]: %m", s->client);
-                session_auth_reset(s);
-                return session_reply(s, "454 4.7.0 Error: temporary authentication failure");
-        }
-        s->state = SESSION_AUTH_WAIT;
-}
-
-static void on_auth(Session *s, const Command *c) {
-        const char *initial = NULL;
-        size_t initial_len = 0;
-        int r;
-
-        if (!s->p->submission)
-                return session_reply(s, "502 5.5.1 Error: command not implemented");
-        if (!s->tls)
-                return session_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
-        if (!s->esmtp)
-                return session_reply(s, "503 5.5.1 Error: send EHLO first");
-        if (s->auth_user)
-                return session_reply(s, "503 5.5.1 Error: already authenticated");
-        if (s->in_mail)
-                return session_reply(s, "503 5.5.1 Error: MAIL transaction in progress");
-        if (auth_limit_blocked(s->p->auth_limit, s->client, now_monotonic_usec())) {
-                log_msg(LOG_NOTICE, &(LogFields) { .message_id = LOG_ID_AUTH_FAILED, .client = s->client },
-                        "SASL authentication refused from [%s]: too many failures", s->client);
-                return session_reply(s, "454 4.7.0 Error: too many failed authentications, try again later");
-        }
-        r = sasl_auth_parse(c->arg.p, c->arg.n, &s->auth_mech, &initial, &initial_len);
-        if (r == -EOPNOTSUPP)
-                return session_reply(s, "504 5.5.4 Error: unsupported authentication mechanism");
-        if (r < 0)
-                return session_reply(s, "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
-        session_auth_reset(s);
-        if (initial)
-                return session_auth_response(s, initial, initial_len);
-        session_auth_challenge(s);
 }
 
 static bool command_is_junk(CommandVerb v) {
@@ -660,7 +418,7 @@ static void session_command(Session *s, const uint8_t *line, size_t n) {
         case COMMAND_STARTTLS:
                 return on_starttls(s, &c);
         case COMMAND_AUTH:
-                return on_auth(s, &c);
+                return session_on_auth(s, &c);
         case COMMAND_EXPN:
         case COMMAND_BDAT:
                 return session_reply(s, "502 5.5.1 Error: command not implemented");
@@ -710,8 +468,7 @@ static int session_write_out(Session *s, bool complete) {
 
 /* The message will be refused at the end of DATA with @reply (the rest is
  * read and dropped); the log line says why. */
-static void session_refuse(Session *s, const char *reply, const char *fmt, ...) _printf_(3, 4);
-static void session_refuse(Session *s, const char *reply, const char *fmt, ...) {
+void session_refuse(Session *s, const char *reply, const char *fmt, ...) {
         va_list ap;
 
         s->refusal = reply;
@@ -720,92 +477,6 @@ static void session_refuse(Session *s, const char *reply, const char *fmt, ...) 
         va_end(ap);
         buf_reset(&s->data);
         spool_file_abort(&s->file);
-}
-
-typedef struct FromCheck {
-        const Session *session;
-        size_t n_addresses;
-        char *refused;          /* the first address the user may not use */
-        size_t *spans;          /* start, end of each address, for the stray '@' check */
-        size_t n_spans;
-} FromCheck;
-
-static int from_visit(const char *v, size_t start, size_t end, void *userdata) {
-        FromCheck *fc = userdata;
-        _cleanup_free_ char *a = strndup(v + start, end - start);
-        size_t *sp;
-
-        if (!a)
-                return -ENOMEM;
-        sp = reallocarray(fc->spans, fc->n_spans + 2, sizeof(size_t));
-        if (!sp)
-                return -ENOMEM;
-        fc->spans = sp;
-        fc->spans[fc->n_spans++] = start;
-        fc->spans[fc->n_spans++] = end;
-        fc->n_addresses++;
-        if (!fc->refused && !session_sender_allowed(fc->session, a))
-                fc->refused = TAKE_PTR(a);
-        return 0;
-}
-
-/* Whether an '@' of @v lies outside the addresses found and outside quoted
- * strings: an address the lenient walk did not read, and which a mail
- * reader might show. */
-static bool from_stray_at(const char *v, size_t n, const FromCheck *fc) {
-        bool quoted = false;
-
-        for (size_t i = 0; i < n; i++) {
-                bool inside = false;
-
-                if (quoted && v[i] == '\\') {
-                        i++;
-                        continue;
-                }
-                if (v[i] == '"')
-                        quoted = !quoted;
-                if (v[i] != '@' || quoted)
-                        continue;
-                for (size_t k = 0; k + 1 < fc->n_spans && !inside; k += 2)
-                        inside = i >= fc->spans[k] && i < fc->spans[k + 1];
-                if (!inside)
-                        return true;
-        }
-        return false;
-}
-
-/* Submission: every From: address must be one of the user's senders, so a
- * stolen password sends only as what that user was given. */
-static void session_check_from(Session *s, const uint8_t *p, const HeaderSection *h) {
-        FromCheck fc = { .session = s };
-        bool stray = false;
-        int r = 0;
-
-        for (size_t i = 0; i < h->n_fields && r >= 0; i++) {
-                const HeaderField *f = &h->fields[i];
-                const char *v = (const char *) p + f->offset + f->value;
-                size_t n = f->len - f->value;
-
-                if (!header_field_is(f, p, "From"))
-                        continue;
-                fc.n_spans = 0;
-                r = address_list_walk(v, n, from_visit, &fc);
-                if (r >= 0 && from_stray_at(v, n, &fc))
-                        stray = true;
-        }
-        if (r < 0)
-                session_refuse(s, "451 4.3.0 Error: out of memory", "out of memory checking From:");
-        else if (fc.n_addresses == 0 || stray)
-                session_refuse(s, "553 5.7.1 Error: no From: address that can be checked",
-                               "no From: address that can be checked (user %s)", s->auth_user);
-        else if (fc.refused) {
-                _cleanup_free_ char *shown = escape_printable_dup(fc.refused, strlen(fc.refused), 256);
-
-                session_refuse(s, "553 5.7.1 Error: From: address not allowed for this user",
-                               "From: <%s> is not a sender of user %s", strempty(shown), s->auth_user);
-        }
-        free(fc.refused);
-        free(fc.spans);
 }
 
 /* Whether the header section receive writes, @p[0..@n) with its blank
@@ -1246,15 +917,6 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) 
  * the socket were readable. */
 static int on_pending(sd_event_source *es, void *userdata) {
         return on_io(es, -1, EPOLLIN, userdata);
-}
-
-/* A failure's 535, held back by the rate limit, is due. */
-static int on_auth_delay(sd_event_source *es, uint64_t usec, void *userdata) {
-        Session *s = userdata;
-
-        session_auth_answer_failure(s);
-        session_resume(s);
-        return 0;
 }
 
 /* session_timeout: the whole session is over, however it went. A message
