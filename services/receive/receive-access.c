@@ -90,29 +90,52 @@ static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits) {
         return ((a[bytes] ^ b[bytes]) & (uint8_t) (0xff << (8 - rest))) == 0;
 }
 
-bool access_list_allows(const AccessList *l, const struct sockaddr *sa, socklen_t len) {
+/* The client's address and family from what accept() gave; an
+ * IPv4-mapped IPv6 peer (::ffff:a.b.c.d, an IPv4 client of a dual-stack
+ * socket such as ListenStream=587 binds) is the IPv4 address it is. */
+static int peer_address(const struct sockaddr *sa, socklen_t len, uint8_t addr[static 16]) {
         static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-        uint8_t addr[16];
-        int family;
 
         if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
                 memcpy(addr, &((const struct sockaddr_in *) sa)->sin_addr, 4);
-                family = AF_INET;
-        } else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+                return AF_INET;
+        }
+        if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
                 const uint8_t *a6 = ((const struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
 
                 if (memcmp(a6, v4mapped, 12) == 0) {
                         memcpy(addr, a6 + 12, 4);
-                        family = AF_INET;
-                } else {
-                        memcpy(addr, a6, 16);
-                        family = AF_INET6;
+                        return AF_INET;
                 }
-        } else
-                return false;   /* AF_UNIX and others: not a network client we know */
+                memcpy(addr, a6, 16);
+                return AF_INET6;
+        }
+        return -EAFNOSUPPORT;   /* AF_UNIX and others: not a network client we know */
+}
 
+bool access_list_allows(const AccessList *l, const struct sockaddr *sa, socklen_t len) {
+        uint8_t addr[16];
+        int family;
+
+        family = peer_address(sa, len, addr);
+        if (family < 0)
+                return false;
         for (size_t i = 0; i < l->n_rules; i++)
                 if (l->rules[i].family == family && prefix_match(addr, l->rules[i].addr, l->rules[i].prefix))
                         return true;
         return false;
+}
+
+int access_peer_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size) {
+        uint8_t addr[16];
+        int family;
+
+        family = peer_address(sa, len, addr);
+        if (family < 0)
+                return family;
+        if (size > INT32_MAX)
+                size = INT32_MAX;
+        if (!inet_ntop(family, addr, buf, (socklen_t) size))
+                return -ENOSPC;
+        return 0;
 }

@@ -26,3 +26,13 @@ typedef struct AccessList {
 int access_list_parse(char * const *entries, AccessList *ret, const char **ret_bad);
 void access_list_done(AccessList *l);
 bool access_list_allows(const AccessList *l, const struct sockaddr *sa, socklen_t len);
+
+/*
+ * access_peer_format() - the client's address as text for the logs, the
+ * envelope and Received:, the same whichever socket it came in on: an
+ * IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is written a.b.c.d,
+ * as fail2ban and every allow rule know it. -EAFNOSUPPORT for AF_UNIX and
+ * other families, -ENOSPC when @size is too small (INET6_ADDRSTRLEN is
+ * enough).
+ */
+int access_peer_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);

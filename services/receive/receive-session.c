@@ -14,7 +14,6 @@
  * FROM and From: limited to the user's senders. The Session itself is in
  * receive-session-private.h, for these two files alone.
  */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -23,6 +22,7 @@
 #include <time.h>
 #include <xxhash.h>
 
+#include "services/receive/receive-access.h"
 #include "services/receive/receive-command.h"
 #include "services/receive/receive-data.h"
 #include "services/receive/receive-headers.h"
@@ -1002,10 +1002,8 @@ int session_new(const SessionParams *p, const SessionOps *ops, void *userdata, i
                 .out = BUF_INIT(0),
                 .file = SPOOL_FILE_NULL,
         };
-        if (sa->sa_family == AF_INET)
-                (void) inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, s->client, sizeof(s->client));
-        else if (sa->sa_family == AF_INET6)
-                (void) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, s->client, sizeof(s->client));
+        /* an AF_UNIX peer (a test's socketpair) stays "" */
+        (void) access_peer_format(sa, salen, s->client, sizeof(s->client));
         log_debug("connect from [%s]", s->client);
 
         r = sd_event_add_io(p->event, &s->io, fd, EPOLLIN, on_io, s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 
 #include "services/receive/receive-access.h"
 #include "shared/macro.h"
@@ -18,6 +19,51 @@ static bool allows6(const AccessList *l, const char *ip) {
 
         ASSERT_EQ(inet_pton(AF_INET6, ip, &sa.sin6_addr), 1);
         return access_list_allows(l, (struct sockaddr *) &sa, sizeof(sa));
+}
+
+/* the client's address as text, from each kind of peer accept() gives */
+static void test_peer_format(void) {
+        static const struct {
+                int family;
+                const char *in, *out;
+        } cases[] = {
+                { AF_INET, "203.0.113.5", "203.0.113.5" },
+                { AF_INET6, "2001:db8::7", "2001:db8::7" },
+                { AF_INET6, "::1", "::1" },
+                /* an IPv4 client of a dual-stack socket is its IPv4 address */
+                { AF_INET6, "::ffff:203.0.113.5", "203.0.113.5" },
+                { AF_INET6, "::ffff:127.0.0.1", "127.0.0.1" },
+                /* not mapped: the prefix is not ::ffff:0:0/96 */
+                { AF_INET6, "::ffff:0:203.0.113.5", "::ffff:0:cb00:7105" },
+                { AF_INET6, "64:ff9b::203.0.113.5", "64:ff9b::cb00:7105" },
+                { AF_INET6, "1::ffff:203.0.113.5", "1::ffff:cb00:7105" },
+        };
+        char buf[INET6_ADDRSTRLEN];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                if (cases[i].family == AF_INET) {
+                        struct sockaddr_in sa = { .sin_family = AF_INET };
+
+                        ASSERT_EQ(inet_pton(AF_INET, cases[i].in, &sa.sin_addr), 1);
+                        ASSERT_OK(access_peer_format((struct sockaddr *) &sa, sizeof(sa), buf, sizeof(buf)));
+                } else {
+                        struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+
+                        ASSERT_EQ(inet_pton(AF_INET6, cases[i].in, &sa.sin6_addr), 1);
+                        ASSERT_OK(access_peer_format((struct sockaddr *) &sa, sizeof(sa), buf, sizeof(buf)));
+                }
+                ASSERT_STREQ(buf, cases[i].out);
+        }
+
+        struct sockaddr_in6 v6 = { .sin6_family = AF_INET6 };
+        struct sockaddr_un un = { .sun_family = AF_UNIX };
+
+        ASSERT_EQ(inet_pton(AF_INET6, "2001:db8::7", &v6.sin6_addr), 1);
+        /* a length too short for the family is no address */
+        ASSERT_EQ(access_peer_format((struct sockaddr *) &v6, sizeof(struct sockaddr_in), buf, sizeof(buf)),
+                  -EAFNOSUPPORT);
+        ASSERT_EQ(access_peer_format((struct sockaddr *) &v6, sizeof(v6), buf, 4), -ENOSPC);
+        ASSERT_EQ(access_peer_format((struct sockaddr *) &un, sizeof(un), buf, sizeof(buf)), -EAFNOSUPPORT);
 }
 
 int main(void) {
@@ -52,5 +98,7 @@ int main(void) {
         ASSERT_OK(access_list_parse(NULL, &l, NULL));
         ASSERT_TRUE(!allows4(&l, "127.0.0.1"));
         access_list_done(&l);
+
+        test_peer_format();
         return 0;
 }
