@@ -10,7 +10,10 @@ way docs/install.md says: meson install, systemd-sysusers,
 systemd-tmpfiles --create, pochtar dkim keygen, pochtar.conf, then
 systemctl enable --now pochtar.target. Output is TAP, one line per step
 of issue 5's list; steps that need the stage binaries are skipped, and
-say so, when the build has none.
+say so, when the build has none. Then issue 14's submission as
+docs/install.md section 7 sets it up (a certificate linked in as certbot
+lays it out, `pochtar user add`, the two sockets enabled), used by swaks
+and Python from the container's network namespace as an app server would.
 
 Environment: POCHTAR_BUILD_DIR (the meson build to install). Run as root;
 exits 77 when the host lacks what it needs.
@@ -19,6 +22,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -31,11 +35,19 @@ import rootfs
 import sink
 from pochtar import new_queue_id
 
+PROBE = os.path.join(os.path.dirname(os.path.abspath(sink.__file__)), "submit_probe.py")
+
 SPOOL = "/var/spool/pochtar"
 MX_ADDR = "203.0.113.25"
 STAGES = ("pochtar-receive", "pochtar-sign", "pochtar-deliver")
 SERVICES = [s + ".service" for s in STAGES]
+SUBMISSION = "pochtar-submission.service"
+SUBMISSION_SOCKETS = ["pochtar-submission.socket", "pochtar-submissions.socket"]
 SCORE_MAX = 1.5
+# The container's own name (boot.sh), as the app servers reach it; the
+# certificate is for it. The sink's messages come from example.com.
+MAIL_HOST, MAIL_ADDR = "mail.example.com", "127.0.1.1"
+APP_PASSWORD = "correct horse battery staple"
 TEST_WATCHDOG = 3
 
 CONFIG = """\
@@ -111,6 +123,34 @@ print(" ".join(out))
 '''
 
 
+# A connection to 587 that reads the greeting, prints it and stays open.
+FIRST_CONNECTION = '''\
+import socket, sys
+s = socket.create_connection((sys.argv[1], 587), 30)
+print(s.makefile("rb").readline().decode().strip(), flush=True)
+sys.stdin.readline()
+'''
+
+
+# An app server's session kept open across `systemctl reload`: logged in
+# before it, sends after it when told to (a line on stdin).
+HELD_SESSION = '''\
+import smtplib, ssl, sys
+ca, password, addr, subject = sys.argv[1:5]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False       # the chain is verified; the name is swaks's check
+c = smtplib.SMTP(addr, 587, local_hostname="web1.example.com", timeout=30)
+c.starttls(context=ctx)
+c.login("app1", password)
+print("ready", flush=True)
+sys.stdin.readline()
+c.sendmail("app@example.com", ["bob@other.org"], "From: app@example.com\\r\\nTo: bob@other.org\\r\\n"
+           "Subject: %s\\r\\n\\r\\nsent across a reload\\r\\n" % subject)
+c.quit()
+print("sent", flush=True)
+'''
+
+
 # python3-dkim over every file of a directory; prints the failures.
 VERIFY = '''\
 import dkim, os, sys
@@ -132,6 +172,8 @@ class SystemTest:
         self.dkim_txt = None
         self.chain_up = False
         self.verify_runs = 0
+        self.submission_up = False
+        self.ca = None
         # Where this build put the configuration and the keys (a /usr/local
         # prefix puts them under /usr/local/etc): as the units say.
         self.conf = self.unit_setting("pochtar-sign.service", r"ExecStart=\S+ --config (\S+)")
@@ -310,7 +352,7 @@ class SystemTest:
     def step_units_score(self):
         """every service rated <= 1.5 by systemd-analyze security (in the container)"""
         scores = {}
-        for svc in SERVICES:
+        for svc in SERVICES + [SUBMISSION]:
             r = self.c.run(["systemd-analyze", "security", "--no-pager", svc])
             m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
             scores[svc] = float(m.group(1))
@@ -322,7 +364,7 @@ class SystemTest:
         """systemd-analyze verify of the installed units"""
         self.need_stages()
         units = ["/lib/systemd/system/" + u for u in
-                 SERVICES + ["pochtar-receive.socket", "pochtar.target"]]
+                 SERVICES + [SUBMISSION, "pochtar-receive.socket", "pochtar.target"] + SUBMISSION_SOCKETS]
         r = self.c.run(["systemd-analyze", "verify", "--man=no"] + units, check=False)
         out = (r.stdout + r.stderr).strip()
         assert r.returncode == 0 and not out, out
@@ -596,6 +638,203 @@ class SystemTest:
         for qid in dropped:
             assert re.search(qid + r".*not opened: a FIFO", listing), listing
 
+    # --- submission (issue 14) ---------------------------------------------
+
+    def need_submission(self):
+        self.need_chain()
+        if not self.submission_up:
+            raise Skip("the submission sockets did not start")
+
+    def journal(self, *matches):
+        r = self.c.run(["journalctl", "-o", "json", "--no-pager"] + list(matches), check=False)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def probe(self, scenario, **a):
+        """tests/lib/submit_probe.py from the container's network namespace"""
+        a.setdefault("host", MAIL_ADDR)
+        a.setdefault("port", 587)
+        a.setdefault("ca", self.ca.cert)
+        r = self.c.host_in_netns(["/usr/bin/python3", PROBE, scenario, json.dumps(a)],
+                                 capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, "probe %s: %s" % (scenario, r.stderr)
+        return json.loads(r.stdout)
+
+    def swaks(self, port, password, subject, *extra):
+        """An app server's swaks, AUTH over TLS, the chain and the name
+        verified; (exit code, transcript, queue ID or None)."""
+        tls = ["--tls"] if port == 587 else ["--tlsc"]
+        argv = ["swaks", "--server", "%s:%d" % (MAIL_ADDR, port), "--helo", "web1.example.com",
+                "--tls-verify", "--tls-ca-path", self.ca.cert, "--tls-sni", MAIL_HOST,
+                "--auth-user", "app1", "--auth-password", password,
+                "--from", "app@example.com", "--to", "bob@other.org",
+                "--h-Subject", subject] + tls + list(extra)
+        r = self.c.host_in_netns(argv, capture_output=True, text=True, timeout=60)
+        m = re.search(r"^<~  250 2\.0\.0 Ok: queued as (\S+)$", r.stdout, re.M)
+        return r.returncode, r.stdout, m.group(1) if m else None
+
+    def submission_state(self):
+        return self.c.systemctl("is-active", SUBMISSION, check=False).stdout.strip()
+
+    def step_submission_enable(self):
+        """submission: a certificate linked as /etc/letsencrypt's, a user, enable --now both sockets; the first connection starts the service"""
+        self.need_chain()
+        for tool in ("swaks", "ss"):
+            if not shutil.which(tool):
+                raise Skip(tool + " not installed")
+        c = self.c
+        # A certificate for the container's name, laid out as certbot does:
+        # live/ links to archive/, both root's alone, and pochtar's two
+        # credential names link to live/ (docs/install.md, section 7).
+        tls_dir = os.path.join(c.run_dir, "tls")
+        os.makedirs(tls_dir)
+        self.ca = sink.TestCA(tls_dir)
+        cert, key = self.ca.issue(MAIL_HOST)
+        le = "/etc/letsencrypt"
+        archive, live = le + "/archive/" + MAIL_HOST, le + "/live/" + MAIL_HOST
+        for d in (archive, live):
+            os.makedirs(c.path(d), mode=0o700)
+        for src, name in ((cert, "fullchain"), (key, "privkey")):
+            with open(src, "rb") as f, open(c.path("%s/%s1.pem" % (archive, name)), "wb") as g:
+                os.fchmod(g.fileno(), 0o600)
+                g.write(f.read())
+            os.symlink("../../archive/%s/%s1.pem" % (MAIL_HOST, name), c.path("%s/%s.pem" % (live, name)))
+        for cred, name in (("submission.crt", "fullchain"), ("submission.key", "privkey")):
+            target = self.unit_setting(SUBMISSION, r"LoadCredential=%s:(\S+)" % re.escape(cred))
+            os.symlink("%s/%s.pem" % (live, name), c.path(target))
+
+        # pochtar user add, the password on stdin (never argv)
+        r = c.run(["pochtar", "user", "add", "app1", "app@example.com"], input=APP_PASSWORD + "\n",
+                  check=False)
+        assert r.returncode == 0, "pochtar user add: " + r.stderr
+        users = os.path.join(os.path.dirname(self.conf), "users")
+        mode = c.run(["stat", "-c", "%a %U", users]).stdout.strip()
+        assert mode == "600 pochtar-receive", "%s: %s" % (users, mode)
+
+        c.systemctl("enable", "--now", *SUBMISSION_SOCKETS)
+        for sock, port in zip(SUBMISSION_SOCKETS, (587, 465)):
+            listen = c.systemctl("show", "-P", "Listen", sock).stdout.strip()
+            assert re.fullmatch(r"\S*:%d \(Stream\)" % port, listen), "%s listens on %r" % (sock, listen)
+        listening = c.host_in_netns(["ss", "-Hltn"], capture_output=True, text=True, check=True).stdout
+        for port in (587, 465):
+            assert re.search(r":%d\s" % port, listening), "nothing listens on %d:\n%s" % (port, listening)
+        assert self.submission_state() == "inactive", "the service started before any connection"
+
+        # The first connection starts the service; it stays open while the
+        # service is looked at, so the idle exit ([receive] idle_exit) waits.
+        first = subprocess.Popen(["nsenter", "-t", str(c.pid), "--net", "--", "/usr/bin/python3", "-c",
+                                  FIRST_CONNECTION, MAIL_ADDR], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            greeting = first.stdout.readline().strip()
+            assert greeting.startswith("220 " + MAIL_HOST), "587 greeted %r %s" % (
+                greeting, "" if greeting else first.stderr.read())
+            self.wait(lambda: self.submission_state() == "active", 10,
+                      "the connection to 587 to start " + SUBMISSION)
+            pid = self.main_pid(SUBMISSION)
+            creds = c.run(["ls", "/run/credentials/" + SUBMISSION]).stdout.split()
+            assert creds == ["submission.crt", "submission.key"], creds
+            out = self.probe("raw", ops=[["read"], ["send", "EHLO web1.example.com\r\n"], ["read"],
+                                         ["send", "QUIT\r\n"], ["read"]])
+            rep = out["replies"]
+            assert any("STARTTLS" in line for line in rep[1]), "587: no STARTTLS before TLS: %s" % rep
+            assert not any("AUTH" in line for line in rep[1]), "587: AUTH offered in clear text: %s" % rep
+            # the certificate from the credentials, verified against the CA
+            out = self.probe("raw", port=465, ops=[["tls"], ["read"], ["send", "EHLO web1.example.com\r\n"],
+                                                   ["read"], ["send", "QUIT\r\n"], ["read"]])
+            rep = out["replies"]
+            assert rep[0][0].startswith("TLS") and rep[1][0].startswith("220 "), "465: %s" % rep
+            assert any("AUTH PLAIN LOGIN" in line for line in rep[2]), "465: no AUTH: %s" % rep
+            assert self.main_pid(SUBMISSION) == pid, "a second process served 465"
+        finally:
+            first.kill()
+            first.wait()
+        print("# %s started by the first connection (pid %d)" % (SUBMISSION, pid))
+        self.submission_up = True
+
+    def step_submission_send(self):
+        """submission: swaks --tls --auth on 587 and --tlsc on 465 reach the MX signed, the received line names the user; a wrong password gets 535, logged with the client"""
+        self.need_submission()
+        before = len(self.sink_files())
+        qids = []
+        for port, mech in ((587, "PLAIN"), (465, "LOGIN")):
+            rc, out, qid = self.swaks(port, APP_PASSWORD, "submission-%d" % port, "--auth", mech)
+            assert rc == 0 and qid, "swaks on %d: exit %d\n%s" % (port, rc, out[-600:])
+            qids.append(qid)
+        self.wait(lambda: len(self.sink_files()) >= before + 2, 30, "the two messages at the sink")
+        msgs = [m for m in self.sink_messages()[before:] if re.search(rb"^Subject: submission-", m, re.M)]
+        assert len(msgs) == 2, "%d submitted messages at the sink" % len(msgs)
+        assert not self.dkim_failures(msgs), "a submitted message does not verify"
+        for m in msgs:
+            # the client by its IPv4 address, though the socket is [::]:587
+            head = m.split(b"\r\n\r\n")[0].decode(errors="replace")
+            assert re.search(r"^Received: from web1\.example\.com \(\[127\.0\.0\.1\]\)\r\n"
+                             r"\t\(using TLSv1\.3 ", head, re.M), head
+            assert " with ESMTPSA id " in head, head
+        for qid in qids:
+            entries = self.journal("POCHTAR_QUEUE_ID=" + qid, "MESSAGE_ID=8d92ca30e3124f30ac033b8098113054")
+            assert len(entries) == 1, "%d received lines for %s" % (len(entries), qid)
+            e = entries[0]
+            assert e.get("_SYSTEMD_UNIT") == SUBMISSION, e.get("_SYSTEMD_UNIT")
+            assert e.get("POCHTAR_SASL_USER") == "app1", "received line of %s: %s" % (qid, e)
+            assert e.get("POCHTAR_CLIENT") == "127.0.0.1", e
+
+        rc, out, qid = self.swaks(587, "not the password", "submission-wrong", "--auth", "PLAIN")
+        assert rc != 0 and qid is None and re.search(r"^<~\* 535 5\.7\.8 ", out, re.M), out[-600:]
+        fails = self.journal("MESSAGE_ID=d005a71fc64303b6663426869afd3504")
+        assert len(fails) == 1, "%d AUTH failure lines" % len(fails)
+        e = fails[0]
+        assert e.get("_SYSTEMD_UNIT") == SUBMISSION and e.get("POCHTAR_SASL_USER") == "app1", e
+        assert e.get("POCHTAR_CLIENT") == "127.0.0.1", e
+        assert "authentication failed from [%s]" % e["POCHTAR_CLIENT"] in e.get("MESSAGE", ""), e
+        print("# %s: %s" % (e["POCHTAR_CLIENT"], e["MESSAGE"]))
+
+    def step_submission_reload(self):
+        """submission: systemctl reload reads the certificate again; a session open across it sends, and so does a new one"""
+        self.need_submission()
+        c = self.c
+
+        def reloaded():
+            return [e for e in self.journal("-u", SUBMISSION)
+                    if e.get("MESSAGE", "").startswith("Submission certificate reloaded")]
+        assert not reloaded(), "reloaded before the reload"
+        held = subprocess.Popen(["nsenter", "-t", str(c.pid), "--net", "--",
+                                 "/usr/bin/python3", "-c", HELD_SESSION, self.ca.cert, APP_PASSWORD,
+                                 MAIL_ADDR, "submission-held-0"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            line = held.stdout.readline().strip()
+            assert line == "ready", "the held session: %r %s" % (line, held.stderr.read() if not line else "")
+            pid = self.main_pid(SUBMISSION)
+            c.systemctl("reload", SUBMISSION)
+            lines = self.wait(reloaded, 10, "the reload in the journal")
+            assert len(lines) == 1 and self.main_pid(SUBMISSION) == pid, "reloaded by a new process"
+            print("# " + lines[0]["MESSAGE"])
+            held.stdin.write("go\n")
+            held.stdin.flush()
+            rest, err = held.communicate(timeout=30)
+            assert held.returncode == 0 and rest.strip() == "sent", "the held session: %s %s" % (rest, err)
+        finally:
+            if held.poll() is None:
+                held.kill()
+                held.wait()
+        rc, out, qid = self.swaks(587, APP_PASSWORD, "submission-reload-0", "--auth", "PLAIN")
+        assert rc == 0 and qid, "swaks after the reload: exit %d\n%s" % (rc, out[-600:])
+        self.wait(lambda: {"submission-held-0", "submission-reload-0"} <=
+                  set(self.subjects("submission-held") + self.subjects("submission-reload")),
+                  30, "both messages at the sink")
+
+    def step_loopback_unchanged(self):
+        """submission on: the loopback listener (127.0.0.1:25) still offers neither STARTTLS nor AUTH"""
+        self.need_submission()
+        r = self.c.host_in_netns(["swaks", "--server", "127.0.0.1:25", "--helo", "app.example.com",
+                                  "--from", "info@example.com", "--to", "bob@other.org",
+                                  "--quit-after", "EHLO"], capture_output=True, text=True, timeout=30)
+        ehlo = [line for line in r.stdout.splitlines() if line.startswith("<~") or line.startswith("<-")]
+        assert r.returncode == 0 and any(" 250" in line for line in ehlo), r.stdout[-600:]
+        bad = [line for line in ehlo if "STARTTLS" in line or "AUTH" in line]
+        assert not bad, "the loopback listener offers: %s" % bad
+
     def step_no_restarts(self):
         """8. no stage restarted on its own: no crash, the watchdog was fed"""
         self.need_chain()
@@ -604,7 +843,7 @@ class SystemTest:
         remaining = 2 * TEST_WATCHDOG - (time.monotonic() - self.chain_started)
         if remaining > 0:
             time.sleep(remaining)
-        for svc in SERVICES:
+        for svc in SERVICES + [SUBMISSION]:
             n = self.c.systemctl("show", "-P", "NRestarts", svc).stdout.strip()
             result = self.c.systemctl("show", "-P", "Result", svc).stdout.strip()
             assert n == "0" and result == "success", "%s: %s restarts, result %s" % (svc, n, result)
@@ -647,7 +886,8 @@ def main():
         steps = [t.step_units_score, t.step_spool_permissions, t.step_units_verify,
                  t.step_enable, t.step_snippet, t.step_journal, t.step_sign_stopped,
                  t.step_deliver_restart, t.step_idle_exit, t.step_sandbox, t.step_hostile_names,
-                 t.step_no_restarts]
+                 t.step_submission_enable, t.step_submission_send, t.step_submission_reload,
+                 t.step_loopback_unchanged, t.step_no_restarts]
         print("1..%d" % len(steps), flush=True)
         for n, step in enumerate(steps, 1):
             name = step.__doc__.strip()
