@@ -467,7 +467,13 @@ int server_start(Server *s) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to set up the spare timer: %m");
         }
-        if (s->socket_activated && s->config->idle_exit > 0) {
+        /* The AUTH failure counts live in this process: one that exited when
+         * idle would forget them, and a patient guesser who waits out
+         * idle_exit would never meet a delay. Submission stays up. */
+        if (s->socket_activated && s->config->idle_exit > 0 && s->auth_limit)
+                log_info("[receive] idle_exit ignored: this process serves submission, whose failure counts "
+                         "must outlive idle time.");
+        else if (s->socket_activated && s->config->idle_exit > 0) {
                 r = sd_event_add_time_relative(s->event, &s->idle_timer, CLOCK_MONOTONIC,
                                                s->config->idle_exit, USEC_PER_SEC, on_idle, s);
                 if (r < 0)
