@@ -17,6 +17,8 @@ import process
 from process import wait_port
 
 SMTPD = ("127.0.0.1", 25)
+SUBMISSION = ("127.0.0.1", 587)         # sub10: STARTTLS, then AUTH PLAIN
+SUB_USER = "bench"                      # its login, allowed to send as SENDER
 DOMAIN = "example.com"
 SELECTOR = "mail"
 
@@ -36,6 +38,37 @@ smtp_tls_protocols=!SSLv2, !SSLv3, !TLSv1, !TLSv1.1
 smtp_tls_mandatory_ciphers=high
 tls_high_cipherlist=EDH+CAMELLIA:EDH+aRSA:EECDH+aRSA+AESGCM:EECDH+aRSA+SHA384:EECDH+aRSA+SHA256:EECDH:+CAMELLIA256:+AES256:+CAMELLIA128:+AES128:+SSLv3:!aNULL:!eNULL:!LOW:!3DES:!MD5:!EXP:!PSK:!DSS:!RC4:!SEED:!ECDSA:CAMELLIA256-SHA:AES256-SHA:CAMELLIA128-SHA:AES128-SHA
 tls_random_source = dev:/dev/urandom
+"""
+
+# sub10's submission service: Debian's commented-out "submission" entry in
+# master.cf.dist, on 127.0.0.1 as the article's smtpd, with the article's
+# SASL lines (smtpd_sasl_*, broken_sasl_auth_clients). Only this service
+# gets them, so the port-25 smtpd of the other cases stays as it was.
+# The article's restriction list names check_relay_domains, which Postfix
+# 3.7 no longer knows; the relay restriction is master.cf.dist's instead.
+SUBMISSION_SERVICE = [
+        "syslog_name=postfix-bench/submission",
+        "smtpd_tls_security_level=encrypt",
+        "smtpd_sasl_auth_enable=yes",
+        "smtpd_tls_auth_only=yes",
+        "smtpd_reject_unlisted_recipient=no",
+        "smtpd_relay_restrictions=permit_sasl_authenticated,reject",
+        "smtpd_recipient_restrictions=permit_sasl_authenticated,reject",
+        "milter_macro_daemon_name=ORIGINATING",
+        "smtpd_sasl_security_options=noanonymous",
+        "smtpd_sasl_local_domain=$myhostname",
+        "broken_sasl_auth_clients=yes",
+]
+
+# Cyrus SASL (smtpd_sasl_type = cyrus, Postfix's default) reads
+# smtpd.conf from the sasl/ directory beside main.cf (Debian's build looks
+# in $config_directory/sasl, as /etc/postfix/sasl/smtpd.conf); Debian's
+# default backend is sasldb2 through the auxprop plugin. Only its location
+# is ours (Debian's is /etc/sasldb2).
+CYRUS_SMTPD_CONF = """\
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: {sasldb}
 """
 
 # The article's opendkim.conf additions, appended to Debian's file.
@@ -64,7 +97,16 @@ def make_keys(dir):
         _run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
               "-subj", "/CN=" + cn, "-keyout", os.path.join(dir, name + ".key"),
               "-out", os.path.join(dir, name + ".crt")])
+    make_password(dir)
     return dir
+
+
+def make_password(dir):
+    """sub10's password, in a file only root reads (the client reads it)."""
+    path = os.path.join(dir, "submission.password")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(os.urandom(12).hex() + "\n")
+    return path
 
 
 class System:
@@ -77,8 +119,14 @@ class System:
     def setup(self, dir, keys):
         raise NotImplementedError
 
-    def start(self, cgroup):
+    def start(self, cgroup, submission=False):
+        """submission: also listen on SUBMISSION (sub10)"""
         raise NotImplementedError
+
+    def handshakes(self):
+        """(TLS handshakes, of which resumed) the submission listener
+        logged since the last call, or None if it cannot tell."""
+        return None
 
     def stop(self):
         raise NotImplementedError
@@ -108,7 +156,8 @@ class PostfixOpenDKIM(System):
         self.opendkim = None
 
     def missing(self):
-        for exe in ("/usr/sbin/postfix", "/usr/sbin/opendkim", "/usr/sbin/postconf"):
+        for exe in ("/usr/sbin/postfix", "/usr/sbin/opendkim", "/usr/sbin/postconf",
+                    "/usr/sbin/saslpasswd2"):
             if not os.access(exe, os.X_OK):
                 return exe + " is not installed"
         return None
@@ -184,9 +233,37 @@ class PostfixOpenDKIM(System):
         _run(pc + ["-M#", "smtp/inet"])
         _run(pc + ["-M", "127.0.0.1:smtp/inet=127.0.0.1:smtp inet n - n - - smtpd"])
         _run(pc + ["-F", "*/*/chroot=n"])
+        self.setup_submission(keys)
         _run(["postfix", "-c", self.etc, "check"])
 
-    def start(self, cgroup):
+    def setup_submission(self, keys):
+        """sub10: a submission service on 127.0.0.1:587 with Cyrus SASL and
+        sasldb2, the user made with saslpasswd2 (password on stdin). It
+        listens in every case but only sub10 connects to it. Its smtpd, and
+        postlogd, write their log to a file, the one departure for this
+        service: without a syslog daemon here nothing else would count its
+        handshakes ("... TLS connection established from ...")."""
+        sasldb = os.path.join(self.etc, "sasldb2")
+        with open(os.path.join(keys, "submission.password"), "rb") as pw:
+            _run(["saslpasswd2", "-f", sasldb, "-u", "mail.example.com", "-p", "-c", SUB_USER],
+                 stdin=pw)
+        # instead of Debian's `adduser postfix sasl` (the host's groups):
+        # the database readable by the postfix group alone
+        shutil.chown(sasldb, user="root", group="postfix")
+        os.chmod(sasldb, 0o640)
+        os.makedirs(os.path.join(self.etc, "sasl"), exist_ok=True)
+        with open(os.path.join(self.etc, "sasl", "smtpd.conf"), "w") as f:
+            f.write(CYRUS_SMTPD_CONF.format(sasldb=sasldb))
+        self.sub_log = os.path.join(self.dir, "submission.log")
+        pc = ["postconf", "-c", self.etc]
+        _run(pc + ["-M", "%s:submission/inet=%s:submission inet n - n - - smtpd" % (SUBMISSION[0],
+                                                                                     SUBMISSION[0])])
+        for o in SUBMISSION_SERVICE + ["maillog_file=" + self.sub_log]:
+            _run(pc + ["-P", "%s:submission/inet/%s" % (SUBMISSION[0], o)])
+        _run(pc + ["-P", "postlog/unix-dgram/maillog_file=" + self.sub_log])
+        self.sub_log_seen = 0
+
+    def start(self, cgroup, submission=False):
         # an empty queue, for the same reason as pochtar's empty spool
         subprocess.run(["postsuper", "-c", self.etc, "-d", "ALL"], stdout=self.log,
                        stderr=self.log)
@@ -204,9 +281,26 @@ class PostfixOpenDKIM(System):
         subprocess.run(cgroup.wrapper() + ["postfix", "-c", self.etc, "start"], check=True,
                        stdout=self.log, stderr=self.log)
         wait_port(*SMTPD, None)
+        if submission:
+            wait_port(*SUBMISSION, None)
 
     def logs(self):
-        return [self.log.name]
+        return [self.log.name, self.sub_log]
+
+    def handshakes(self):
+        """Postfix at smtpd_tls_loglevel = 1 logs every handshake, resumed
+        or not, as "... TLS connection established from ...: <version>
+        with cipher ..."; a resumed one has no server-signature (the key
+        did not sign anything)."""
+        try:
+            with open(self.sub_log, "rb") as f:
+                f.seek(self.sub_log_seen)
+                text = f.read()
+        except FileNotFoundError:
+            return 0, 0
+        self.sub_log_seen += len(text)
+        lines = [x for x in text.split(b"\n") if b"TLS connection established from" in x]
+        return len(lines), sum(b"server-signature" not in x for x in lines)
 
     def stop(self):
         subprocess.run(["postfix", "-c", self.etc, "stop"], stdout=self.log, stderr=self.log)
@@ -222,10 +316,11 @@ class Pochtar(System):
         # POCHTAR_RECEIVE=... as for the integration tests, else the build tree
         self.exes = {s: os.environ.get("POCHTAR_" + s.upper()) or
                      os.path.join(build_dir, "services", s, "pochtar-" + s) for s in self.STAGES}
+        self.cli = os.path.join(build_dir, "cli", "pochtar")
         self.procs = []
 
     def missing(self):
-        absent = [p for p in self.exes.values() if not os.access(p, os.X_OK)]
+        absent = [p for p in list(self.exes.values()) + [self.cli] if not os.access(p, os.X_OK)]
         if absent:
             return "not built: " + ", ".join(absent)
         return None
@@ -249,8 +344,29 @@ class Pochtar(System):
             f.write("[sign]\ndomain = %s\nselector = %s\nkey = %s\n\n"
                     % (DOMAIN, SELECTOR, key))
             f.write("[deliver]\nmode = mx\nhelo_name = mail.example.com\n")
+        self.setup_submission(keys)
 
-    def start(self, cgroup):
+    def setup_submission(self, keys):
+        """sub10: the same config plus [submission], in a file of its own
+        so that the other cases run without the listener (and without the
+        certificate in memory, which idle500 would count). The certificate
+        is Postfix's, its key our own 0600 copy (receive refuses a secret
+        file that group or others can read); the user is made with `pochtar
+        user add`, the password on stdin."""
+        key = os.path.join(self.dir, "submission.key")
+        shutil.copy(os.path.join(keys, "smtpd.key"), key)
+        os.chmod(key, 0o600)
+        users = os.path.join(self.dir, "users")
+        with open(os.path.join(keys, "submission.password"), "rb") as pw:
+            _run([self.cli, "user", "add", "--users", users, SUB_USER, "bench@" + DOMAIN], stdin=pw)
+        self.conf_submission = os.path.join(self.dir, "pochtar-submission.conf")
+        with open(self.conf) as f, open(self.conf_submission, "w") as out:
+            out.write(f.read())
+            out.write("\n[submission]\nlisten = %s:%d\ncertificate = %s\nkey = %s\nusers = %s\n"
+                      % (SUBMISSION + (os.path.join(keys, "smtpd.crt"), key, users)))
+        self.log_seen = 0
+
+    def start(self, cgroup, submission=False):
         # an empty spool: mail a failed measurement left behind would
         # otherwise reach the sink during the next one and be counted
         shutil.rmtree(self.spool, ignore_errors=True)
@@ -263,9 +379,22 @@ class Pochtar(System):
         for stage in ("deliver", "sign", "receive"):
             log = open(os.path.join(self.dir, stage + ".log"), "ab")
             self.procs.append(subprocess.Popen(
-                cgroup.wrapper() + [self.exes[stage], "--config", self.conf],
+                cgroup.wrapper() + [self.exes[stage], "--config",
+                                    self.conf_submission if submission else self.conf],
                 stdout=log, stderr=log, env=env))
         wait_port(*SMTPD, self.procs[-1])
+        if submission:
+            wait_port(*SUBMISSION, self.procs[-1])
+
+    def handshakes(self):
+        """receive logs "TLS with [client]: ..." after every handshake,
+        with ", resumed" when a ticket was used."""
+        with open(os.path.join(self.dir, "receive.log"), "rb") as f:
+            f.seek(self.log_seen)
+            text = f.read()
+        self.log_seen += len(text)
+        lines = [x for x in text.split(b"\n") if b"TLS with [" in x]
+        return len(lines), sum(x.rstrip().endswith(b", resumed") for x in lines)
 
     def logs(self):
         return [os.path.join(self.dir, s + ".log") for s in self.STAGES]
