@@ -18,7 +18,7 @@ from process import wait_port
 
 SMTPD = ("127.0.0.1", 25)
 SUBMISSION = ("127.0.0.1", 587)         # sub10: STARTTLS, then AUTH PLAIN
-SUB_USER = "bench"                      # its login, allowed to send as SENDER
+SUB_USER = "bench"                      # its login; its one sender is bench@example.com
 DOMAIN = "example.com"
 SELECTOR = "mail"
 
