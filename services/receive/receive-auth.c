@@ -12,11 +12,16 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "services/receive/receive-auth.h"
+#include "services/receive/receive-tls.h"
+#include "shared/clock.h"
 #include "shared/config.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -57,6 +62,24 @@ typedef struct FileSeen {
         struct timespec mtime;
 } FileSeen;
 
+/*
+ * A password that passed crypt, remembered for AUTH_CACHE_TTL_USEC: an
+ * app server that opens a connection per message (Django's send_mail()
+ * does) would otherwise cost a whole yescrypt run, ~60 ms of CPU, per
+ * message. Kept: the user, the hash it was checked against (a changed,
+ * removed or locked entry no longer matches) and HMAC-SHA256 of the
+ * password under a key drawn at start that never leaves this process;
+ * never the password. The trade, as Dovecot's auth_cache makes it: whoever
+ * can read this process's memory can test guesses at HMAC speed rather
+ * than yescrypt's, for the users who logged in within the TTL.
+ */
+typedef struct CacheEntry {
+        char *user;
+        char *hash;
+        uint8_t mac[TLS_HMAC_SHA256_SIZE];
+        uint64_t until;                 /* CLOCK_MONOTONIC, µs */
+} CacheEntry;
+
 typedef struct Worker {
         pthread_t thread;
         bool started;
@@ -81,6 +104,11 @@ typedef struct Worker {
          * one of the table's hashes, so the time is that of a real check */
         char timing_setting[CRYPT_OUTPUT_SIZE];
         struct crypt_data *crypt;
+        uint8_t cache_key[32];
+        CacheEntry *cache;
+        size_t n_cache;
+        uint64_t crypt_runs;            /* under lock: counted for auth_verifier_stats() */
+        uint64_t cache_hits;            /* under lock */
 } Worker;
 
 struct AuthVerifier {
@@ -256,9 +284,93 @@ static char **senders_copy(const UserEntry *u) {
         return l;
 }
 
+static void cache_entry_done(CacheEntry *e) {
+        free(e->user);
+        free(e->hash);
+        explicit_bzero(e, sizeof(*e));
+}
+
+/* HMAC over the hash, the user and the password, each NUL-terminated. */
+static int cache_mac(Worker *w, const AuthRequest *r, const char *hash, uint8_t ret[static TLS_HMAC_SHA256_SIZE]) {
+        size_t nh = strlen(hash) + 1, nu = strlen(r->user) + 1, n = nh + nu + r->password_len;
+        uint8_t *b = malloc(n);
+        int k;
+
+        if (!b)
+                return -ENOMEM;
+        memcpy(b, hash, nh);
+        memcpy(b + nh, r->user, nu);
+        memcpy(b + nh + nu, r->password, r->password_len);
+        k = tls_hmac_sha256(w->cache_key, sizeof(w->cache_key), b, n, ret);
+        explicit_bzero(b, n);
+        free(b);
+        return k;
+}
+
+static CacheEntry *cache_find(Worker *w, const char *user) {
+        for (size_t i = 0; i < w->n_cache; i++)
+                if (streq(w->cache[i].user, user))
+                        return &w->cache[i];
+        return NULL;
+}
+
+/* Whether @r's password is the one that passed crypt for @u's current
+ * hash within the TTL. */
+static bool cache_hit(Worker *w, const AuthRequest *r, const UserEntry *u, uint64_t now) {
+        uint8_t mac[TLS_HMAC_SHA256_SIZE];
+        CacheEntry *e = cache_find(w, r->user);
+        unsigned char d = 0;
+
+        if (!e || now >= e->until || !streq(e->hash, u->hash) || cache_mac(w, r, u->hash, mac) < 0)
+                return false;
+        for (size_t i = 0; i < sizeof(mac); i++)
+                d |= mac[i] ^ e->mac[i];
+        explicit_bzero(mac, sizeof(mac));
+        return d == 0;
+}
+
+/* Remembers a password that passed; expired entries go first. A failure
+ * to remember only costs the next check a crypt run. */
+static void cache_store(Worker *w, const AuthRequest *r, const UserEntry *u, uint64_t now) {
+        CacheEntry *e;
+        uint8_t mac[TLS_HMAC_SHA256_SIZE];
+
+        for (size_t i = 0; i < w->n_cache;)
+                if (now >= w->cache[i].until) {
+                        cache_entry_done(&w->cache[i]);
+                        w->cache[i] = w->cache[--w->n_cache];
+                } else
+                        i++;
+        if (cache_mac(w, r, u->hash, mac) < 0)
+                return;
+        e = cache_find(w, r->user);
+        if (!e) {
+                CacheEntry *c = reallocarray(w->cache, w->n_cache + 1, sizeof(CacheEntry));
+
+                if (!c)
+                        return;
+                w->cache = c;
+                e = &w->cache[w->n_cache];
+                *e = (CacheEntry) { .user = strdup(r->user) };
+                if (!e->user)
+                        return;
+                w->n_cache++;
+        }
+        free(e->hash);
+        e->hash = strdup(u->hash);
+        if (!e->hash) {
+                cache_entry_done(e);
+                *e = w->cache[--w->n_cache];
+                return;
+        }
+        memcpy(e->mac, mac, sizeof(mac));
+        e->until = now + AUTH_CACHE_TTL_USEC;
+}
+
 static void worker_check(Worker *w, AuthRequest *r) {
         const UserEntry *u = NULL;
         const char *setting, *out;
+        uint64_t now = now_monotonic_usec();
         bool usable;
 
         worker_reload(w);
@@ -269,14 +381,26 @@ static void worker_check(Worker *w, AuthRequest *r) {
 
         u = users_file_find(&w->table, r->user);
         usable = u && !u->locked && u->hash && hash_usable(u->hash);
+        if (usable && cache_hit(w, r, u, now)) {
+                pthread_mutex_lock(&w->lock);
+                w->cache_hits++;
+                pthread_mutex_unlock(&w->lock);
+                r->senders = senders_copy(u);
+                r->result = r->senders ? 0 : -EIO;
+                goto wipe;
+        }
         /* an unknown or locked user costs a crypt run like a known one */
         setting = usable ? u->hash : w->timing_setting;
         out = crypt_rn(r->password, setting, w->crypt, sizeof(*w->crypt));
+        pthread_mutex_lock(&w->lock);
+        w->crypt_runs++;
+        pthread_mutex_unlock(&w->lock);
         if (!out)
                 r->result = errno == ENOMEM ? -EIO : -EACCES;
         else if (!usable || out[0] == '*' || !strings_equal_ct(out, u->hash))
                 r->result = -EACCES;
         else {
+                cache_store(w, r, u, now);
                 r->senders = senders_copy(u);
                 r->result = r->senders ? 0 : -EIO;
         }
@@ -390,6 +514,8 @@ int auth_verifier_new(sd_event *e, const char *users_path, uid_t service_uid, Au
         w->crypt = calloc(1, sizeof(*w->crypt));
         if (!w->users_path || !w->crypt)
                 return -ENOMEM;
+        if (getrandom(w->cache_key, sizeof(w->cache_key), 0) != sizeof(w->cache_key))
+                return -EIO;
         w->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (w->event_fd < 0)
                 return -errno;
@@ -419,6 +545,10 @@ AuthVerifier *auth_verifier_free(AuthVerifier *v) {
                 explicit_bzero(w->crypt, sizeof(*w->crypt));
                 free(w->crypt);
         }
+        for (size_t i = 0; i < w->n_cache; i++)
+                cache_entry_done(&w->cache[i]);
+        free(w->cache);
+        explicit_bzero(w->cache_key, sizeof(w->cache_key));
         free(w->users_path);
         sd_event_source_disable_unref(v->event_source);
         safe_close(w->event_fd);
@@ -473,5 +603,14 @@ void auth_request_cancel(AuthRequest *r) {
         }
         /* the worker has it, or it waits for the loop: freed there */
         r->done = NULL;
+        pthread_mutex_unlock(&w->lock);
+}
+
+void auth_verifier_stats(AuthVerifier *v, uint64_t *ret_crypt_runs, uint64_t *ret_cache_hits) {
+        Worker *w = &v->worker;
+
+        pthread_mutex_lock(&w->lock);
+        *ret_crypt_runs = w->crypt_runs;
+        *ret_cache_hits = w->cache_hits;
         pthread_mutex_unlock(&w->lock);
 }

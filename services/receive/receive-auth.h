@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -53,6 +54,15 @@ int auth_verify(AuthVerifier *v, const char *user, const char *password, AuthDon
                 AuthRequest **ret);
 /* The session went away: @done is never called for @r. */
 void auth_request_cancel(AuthRequest *r);
+
+/* A password that passed crypt is remembered this long (receive-auth.c
+ * says how, and what that trades): an app server that connects per
+ * message pays crypt once in this time, not per message. A changed,
+ * removed or locked user no longer matches at once. */
+#define AUTH_CACHE_TTL_USEC (15 * 60 * UINT64_C(1000000))
+
+/* How many checks ran crypt, and how many the cache answered. */
+void auth_verifier_stats(AuthVerifier *v, uint64_t *ret_crypt_runs, uint64_t *ret_cache_hits);
 
 static inline void auth_verifier_freep(AuthVerifier **v) {
         if (*v)

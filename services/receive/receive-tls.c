@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stdarg.h>
@@ -533,4 +534,8 @@ int tls_base64_encode(const void *p, size_t n, Buf *out) {
         r = buf_append(out, res.data, res.size);
         gnutls_free(res.data);
         return r;
+}
+
+int tls_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n, uint8_t ret[static TLS_HMAC_SHA256_SIZE]) {
+        return gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, key_len, data, n, ret) < 0 ? -EIO : 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -104,3 +105,9 @@ bool tls_conn_resumed(const TlsConn *c);
  */
 int tls_base64_decode(const char *b64, size_t n, Buf *out);
 int tls_base64_encode(const void *p, size_t n, Buf *out);
+
+/* HMAC-SHA256 of @data under @key (RFC 2104), through GnuTLS for the same
+ * reason: the AUTH verifier's cache of passwords it checked
+ * (receive-auth.c) keeps this, never a password. 0 or -EIO. */
+#define TLS_HMAC_SHA256_SIZE 32
+int tls_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n, uint8_t ret[static TLS_HMAC_SHA256_SIZE]);

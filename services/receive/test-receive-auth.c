@@ -204,6 +204,57 @@ static void test_reload(sd_event *e) {
         answer_done(&a);
 }
 
+/* A password that passed is remembered: the next check of the same user
+ * and password runs no crypt; anything else still does, and a changed,
+ * locked or removed user is not answered from memory. */
+static void test_cache(sd_event *e) {
+        _cleanup_(auth_verifier_freep) AuthVerifier *v = NULL;
+        _cleanup_free_ char *text = users_text(false, false), *locked = users_text(false, true), *moved = NULL;
+        uint64_t runs, hits;
+        Answer a = {};
+
+        write_users(text);
+        ASSERT_OK(auth_verifier_new(e, path, getuid(), &v));
+        ASSERT_EQ(check(e, v, "app", "app-secret", &a), 0);
+        auth_verifier_stats(v, &runs, &hits);
+        ASSERT_EQ(runs, 1);
+        ASSERT_EQ(hits, 0);
+
+        ASSERT_EQ(check(e, v, "app", "app-secret", &a), 0);
+        ASSERT_EQ(strv_length(a.senders), 2);
+        ASSERT_EQ(check(e, v, "app", "app-secret", &a), 0);
+        auth_verifier_stats(v, &runs, &hits);
+        ASSERT_EQ(runs, 1);
+        ASSERT_EQ(hits, 2);
+
+        /* a wrong password, another user's, the right one for another user:
+         * crypt every time, and the wrong ones fail */
+        ASSERT_EQ(check(e, v, "app", "app-secreT", &a), -EACCES);
+        ASSERT_EQ(check(e, v, "app", "web-secret", &a), -EACCES);
+        ASSERT_EQ(check(e, v, "web", "app-secret", &a), -EACCES);
+        ASSERT_EQ(check(e, v, "app", "app-secret", &a), 0);
+        auth_verifier_stats(v, &runs, &hits);
+        ASSERT_EQ(runs, 4);
+        ASSERT_EQ(hits, 3);
+
+        /* web cached, then locked: refused at once */
+        ASSERT_EQ(check(e, v, "web", "web-secret", &a), 0);
+        write_users(locked);
+        ASSERT_EQ(check(e, v, "web", "web-secret", &a), -EACCES);
+
+        /* app's password changed (a new hash): the old one no longer passes */
+        ASSERT_TRUE(asprintf(&moved, "app:%s:app@example.com\n", hash_new) > 0);
+        write_users(moved);
+        ASSERT_EQ(check(e, v, "app", "app-secret", &a), -EACCES);
+        ASSERT_EQ(check(e, v, "app", "new-secret", &a), 0);
+        /* removed: refused */
+        write_users("web:*:web@example.com\n");
+        ASSERT_EQ(check(e, v, "app", "new-secret", &a), -EACCES);
+        auth_verifier_stats(v, &runs, &hits);
+        ASSERT_EQ(hits, 3);
+        answer_done(&a);
+}
+
 static void test_no_file(sd_event *e) {
         _cleanup_(auth_verifier_freep) AuthVerifier *v = NULL;
         _cleanup_free_ char *text = users_text(false, false);
@@ -307,6 +358,7 @@ int main(void) {
 
         test_checks(e);
         test_reload(e);
+        test_cache(e);
         test_no_file(e);
         test_cancel(e);
         test_many(e);
