@@ -11,8 +11,11 @@
 #include "shared/log.h"
 #include "shared/spool.h"
 
+/* $POCHTAR_CONFIG, as git has $GIT_DIR, else the installed file. */
 const char *cli_default_config(void) {
-        return POCHTAR_CONFIG;
+        const char *e = getenv("POCHTAR_CONFIG");
+
+        return e && *e ? e : POCHTAR_CONFIG;
 }
 
 int cli_config_load(const char *path, Config *ret) {
@@ -22,6 +25,9 @@ int cli_config_load(const char *path, Config *ret) {
         r = config_init(ret);
         if (r < 0)
                 return log_oom();
+        /* a file named by --config or $POCHTAR_CONFIG must be there */
+        if (!path && !streq(cli_default_config(), POCHTAR_CONFIG))
+                path = cli_default_config();
         r = config_load(ret, path ?: POCHTAR_CONFIG, &error);
         /* No --config and no installed file: the defaults are the config. */
         if (r == -ENOENT && !path)
